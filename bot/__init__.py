@@ -1,0 +1,1 @@
+"""Geobrief: a Discord and Slack bot that keeps people briefed on geopolitics."""

@@ -1,0 +1,118 @@
+"""Settings read from the environment and `.env`.
+
+Every field here has a line in `.env.example` (a test keeps the two in step). Secrets are `SecretStr`, so they never
+appear in a repr, a log line or an error message. `load_settings()` turns a validation error into one line per bad
+variable that names it and says what is allowed.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///var/geobrief.sqlite3"  # relative to the working directory
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA timezone name such as 'UTC' or 'Europe/Berlin'") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Timezone = Annotated[str, AfterValidator(_timezone)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    """All configuration of the bot, one field per environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    # Core
+    database_url: str = DEFAULT_DATABASE_URL
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    default_timezone: Timezone = "UTC"
+
+    # Feeds and fetching
+    feeds: str = ""
+    feed_poll_minutes: PositiveInt = 15
+    max_article_age_days: PositiveInt = 7
+    http_timeout_seconds: PositiveFloat = 10.0
+    http_max_bytes: PositiveInt = 5_000_000
+    http_max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    http_max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+    http_per_host_concurrency: PositiveInt = 2
+    http_politeness_delay_seconds: Annotated[float, Field(ge=0)] = 1.0
+    http_user_agent: str = "geobrief/0.1 (+https://github.com/geobrief/geobrief; news digest bot)"
+
+    # Summariser
+    summarizer_model: str = ""
+    summarizer_device: Literal["cpu", "cuda"] = "cpu"
+    encoder_threads: Annotated[int, Field(ge=0)] = 0
+    encoder_bf16: bool = True
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_dev_guild_id: int | None = None
+    discord_admin_role: str = ""
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: HttpUrl = "https://slack.com/api/"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 3000
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme.split("+")[0]
+        if scheme not in {"sqlite", "postgresql"}:
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @property
+    def discord_enabled(self) -> bool:
+        """Whether a Discord token is configured."""
+        return self.discord_token is not None and bool(self.discord_token.get_secret_value())
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Whether a Slack bot token is configured."""
+        return self.slack_bot_token is not None and bool(self.slack_bot_token.get_secret_value())
+
+    def secret_values(self) -> list[str]:
+        """The configured secrets in clear, so that logging can mask them."""
+        secrets = [self.discord_token, self.slack_bot_token, self.slack_app_token, self.slack_signing_secret]
+        values = [secret.get_secret_value() for secret in secrets if secret is not None]
+        password = urlsplit(self.database_url).password
+        return [value for value in [*values, password] if value]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, raising `ConfigError` with one readable line per invalid variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors(include_url=False, include_input=False):
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+            lines.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("Invalid configuration: " + "; ".join(lines)) from None

@@ -1,0 +1,58 @@
+"""The one place where logging handlers are configured.
+
+Modules log through `logging.getLogger(__name__)` with identifiers (feed URL, channel id, job id) as %-arguments.
+A filter masks every configured secret, so that a token pasted into an exception message or a URL never reaches
+the output.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+FORMAT = "[{asctime}] [{levelname:<7}] {name}: {message}"
+MASK = "********"
+
+# Libraries that are chatty at INFO.
+QUIET_LOGGERS = ("discord.http", "discord.gateway", "httpx", "httpcore", "apscheduler.executors", "urllib3", "alembic")
+
+
+class SecretMaskFilter(logging.Filter):
+    """Replaces secret values in a record's final message (and traceback) with a mask."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first, so that a secret containing another one is masked whole.
+        self.secrets = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        """Return `text` with every secret masked."""
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message now, mask it, and drop the arguments that held the secrets."""
+        if not self.secrets:
+            return True
+        record.msg = self.mask(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self.mask(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """Send all logs to stdout in one format, with secrets masked and noisy libraries quietened."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter(FORMAT, style="{", datefmt="%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(SecretMaskFilter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,0 +1,180 @@
+"""Database models: everything that must survive a restart.
+
+Times are stored as UTC. SQLite keeps no time zone, so `UTCDateTime` stores naive UTC and hands back aware
+datetimes on every backend. Schema changes go through Alembic migrations in `bot/storage/migrations/`; a test
+checks that the migrations and these models describe the same schema.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum_values(enum_class: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime stored as naive UTC and returned timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to naive UTC; naive values are refused, since their zone is unknown."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass a timezone-aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC to the stored naive value."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class TextKind(enum.StrEnum):
+    """What an article's stored text is, so that summaries and digests can say what they were based on."""
+
+    FULL_TEXT = "full_text"
+    TEASER = "teaser"
+    BLOCKED = "blocked"
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where a digest stands in the outbox."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Feed(Base):
+    """A news feed that is polled, with what is needed for conditional GET and failure backoff."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2 of the publisher
+    language: Mapped[str | None] = mapped_column(String(8))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    backlog_loaded: Mapped[bool] = mapped_column(default=False)  # first fetch stores items without marking them new
+    last_fetched_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    retry_after: Mapped[datetime | None]  # no fetch before this time (failure backoff or Retry-After)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Story(Base):
+    """One event, covered by one or more articles."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[list[Any]] = mapped_column(default=list)  # sentences with the article each came from
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="story")
+
+
+class Article(Base):
+    """A news article, stored once whatever number of feeds carried it."""
+
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    guid: Mapped[str | None] = mapped_column(String(2048), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(1000))
+    outlet: Mapped[str] = mapped_column(String(200))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
+    published_at: Mapped[datetime] = mapped_column(index=True)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    text_kind: Mapped[TextKind] = mapped_column(Enum(TextKind, native_enum=False, length=16, values_callable=_enum_values))
+    is_backlog: Mapped[bool] = mapped_column(default=False)  # stored on a feed's first fetch: never "new"
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
+
+    story: Mapped[Story | None] = relationship(back_populates="articles")
+
+
+class Subscription(Base):
+    """A channel's standing order for digests."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "channel_id", name="uq_subscriptions_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))  # discord | slack | console
+    workspace_id: Mapped[str] = mapped_column(String(64))  # Discord guild or Slack team
+    channel_id: Mapped[str] = mapped_column(String(64))
+    schedule: Mapped[str] = mapped_column(String(200))  # "08:00,18:00" or "every 6h"
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)  # countries, regions, topics, keywords, sources
+    max_items: Mapped[int] = mapped_column(default=5)
+    style: Mapped[str] = mapped_column(String(16), default="short")  # short | detailed
+    paused_reason: Mapped[str | None] = mapped_column(Text)  # set when the platform says the channel is gone
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="subscription", cascade="all, delete-orphan")
+
+
+class Delivery(Base):
+    """One digest in the outbox: recorded before it is sent, marked sent once the platform confirms."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("subscription_id", "occurrence_key", name="uq_deliveries_occurrence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
+    occurrence_key: Mapped[str] = mapped_column(String(64))  # the scheduled time, or "now-<uuid>" for /digest
+    story_ids: Mapped[list[Any]] = mapped_column(default=list)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the platform-neutral digest
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=16, values_callable=_enum_values), default=DeliveryStatus.PENDING, index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform_message_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    subscription: Mapped[Subscription] = relationship(back_populates="deliveries")
