@@ -65,11 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    add(
+    run = add(
         "run",
         _not_available("Running the platforms"),
         "Start the configured platforms (Discord, Slack), the scheduler and ingestion; "
         "with no platform token configured, run the offline demo instead.",
+    )
+    run.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        default="all",
+        help="all: everything in one process (default); web: only the Slack HTTP endpoint on $PORT; "
+        "worker: Discord, Slack Socket Mode, the scheduler and ingestion",
     )
     add(
         "demo",

@@ -1,8 +1,8 @@
 """Errors the bot raises on purpose.
 
-    BotError
-     ├── ConfigError      a setting is missing or invalid; start-up stops with its message
-     └── UserInputError   a command's input is wrong; platforms show the message to the user as is
+BotError
+ ├── ConfigError      a setting is missing or invalid; start-up stops with its message
+ └── UserInputError   a command's input is wrong; platforms show the message to the user as is
 """
 
 from __future__ import annotations

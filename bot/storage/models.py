@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
@@ -26,8 +26,9 @@ NAMING_CONVENTION = {
 }
 
 
-def _enum_values(enum_class: type[enum.StrEnum]) -> list[str]:
-    return [member.value for member in enum_class]
+def _string_enum(enum_class: type[enum.StrEnum]) -> Enum:
+    """A portable enum column that stores the members' values (not their names) as plain strings."""
+    return Enum(enum_class, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members])
 
 
 def utcnow() -> datetime:
@@ -58,7 +59,7 @@ class Base(DeclarativeBase):
     """Declarative base with the shared naming convention."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
 class TextKind(enum.StrEnum):
@@ -128,7 +129,7 @@ class Article(Base):
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
-    text_kind: Mapped[TextKind] = mapped_column(Enum(TextKind, native_enum=False, length=16, values_callable=_enum_values))
+    text_kind: Mapped[TextKind] = mapped_column(_string_enum(TextKind))
     is_backlog: Mapped[bool] = mapped_column(default=False)  # stored on a feed's first fetch: never "new"
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
@@ -169,7 +170,7 @@ class Delivery(Base):
     story_ids: Mapped[list[Any]] = mapped_column(default=list)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the platform-neutral digest
     status: Mapped[DeliveryStatus] = mapped_column(
-        Enum(DeliveryStatus, native_enum=False, length=16, values_callable=_enum_values), default=DeliveryStatus.PENDING, index=True
+        _string_enum(DeliveryStatus), default=DeliveryStatus.PENDING, index=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

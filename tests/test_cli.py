@@ -1,0 +1,46 @@
+"""The command line, run as users run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+
+
+def test_help_lists_every_subcommand():
+    """`python -m bot --help` names each subcommand with its help."""
+    result = _run("--help")
+    assert result.returncode == 0
+    for command in ("run", "demo", "ingest", "brief", "ask", "summarize", "digest", "feeds", "db"):
+        assert f"    {command}" in result.stdout
+
+
+def test_db_upgrade_creates_the_schema(tmp_path):
+    """`python -m bot db upgrade` migrates the configured database; `db current` then reports head."""
+    url = f"sqlite:///{tmp_path / 'var' / 'bot.sqlite3'}"
+    upgrade = _run("db", "upgrade", env={"DATABASE_URL": url})
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "articles" in inspect(create_engine(url)).get_table_names()
+    current = _run("db", "current", env={"DATABASE_URL": url})
+    assert "(head)" in current.stdout
+
+
+def test_invalid_setting_stops_with_one_clear_line(tmp_path):
+    """A bad setting ends the program with exit code 2 and one line naming the variable."""
+    result = _run("db", "current", env={"DEFAULT_TIMEZONE": "Nowhere/Special"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Invalid configuration: DEFAULT_TIMEZONE: must be an IANA timezone name such as 'UTC' or 'Europe/Berlin'"
+    ]

@@ -1,0 +1,100 @@
+"""Settings: defaults, validation messages, secrets, and the .env.example contract."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+
+ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+
+
+def _env_example() -> dict[str, str]:
+    entries = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", line)
+        if match:
+            entries[match.group(1)] = match.group(2)
+    return entries
+
+
+def test_env_example_lists_every_setting_and_nothing_else():
+    """Every Settings field has exactly one line in .env.example, and vice versa."""
+    assert set(_env_example()) == {name.upper() for name in Settings.model_fields}
+
+
+def test_env_example_shows_each_default():
+    """The value shown in .env.example is the field's default (empty for no default)."""
+    for name, shown in _env_example().items():
+        default = Settings.model_fields[name.lower()].default
+        expected = "" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+        assert shown == expected, name
+
+
+def test_env_example_comments_every_setting():
+    """Each setting is preceded by a comment line that explains it."""
+    lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    for index, line in enumerate(lines):
+        if re.match(r"[A-Z][A-Z0-9_]*=", line):
+            assert lines[index - 1].startswith("# "), line
+
+
+def test_defaults_load_without_any_environment():
+    """A fresh machine with no .env gets a working SQLite configuration and no platforms."""
+    settings = load_settings()
+    assert settings.database_url.startswith("sqlite:///")
+    assert not settings.discord_enabled
+    assert not settings.slack_enabled
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DEFAULT_TIMEZONE", "Mars/Olympus", "DEFAULT_TIMEZONE: must be an IANA timezone name"),
+        ("FEED_POLL_MINUTES", "-5", "FEED_POLL_MINUTES: Input should be greater than 0"),
+        ("SLACK_API_URL", "ftp://example.org", "SLACK_API_URL: must be an http:// or https:// URL"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL: must be a sqlite:/// or postgresql:// URL"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: Input should be"),
+        ("PORT", "70000", "PORT: Input should be less than 65536"),
+    ],
+)
+def test_invalid_value_names_the_variable(monkeypatch, variable, value, expected):
+    """An invalid value stops start-up with one line naming the variable and what is allowed."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_secret_never_appears_in_repr_or_error(monkeypatch):
+    """Tokens are masked in repr and are not echoed by validation errors."""
+    monkeypatch.setenv("DISCORD_TOKEN", "discord-very-secret-token")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret-token")
+    settings = load_settings()
+    assert "very-secret" not in repr(settings)
+    assert "very-secret" not in str(settings.model_dump())
+    assert settings.discord_enabled and settings.slack_enabled
+    monkeypatch.setenv("PORT", "not-a-port")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "very-secret" not in str(caught.value)
+
+
+def test_dotenv_file_is_read(tmp_path):
+    """Settings come from .env in the working directory too (the tests run in an empty temp folder)."""
+    (tmp_path / ".env").write_text("FEED_POLL_MINUTES=42\nSLACK_API_URL=http://127.0.0.1:9/api/\n")
+    settings = load_settings()
+    assert settings.feed_poll_minutes == 42
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+
+
+def test_secret_values_include_database_password(monkeypatch):
+    """The database password is treated as a secret for log masking."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:hunter2-pass@db:5432/geobrief")
+    assert "hunter2-pass" in load_settings().secret_values()

@@ -1,0 +1,49 @@
+"""Logging goes to stdout in one format and never shows a secret."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.log import MASK, setup_logging
+
+
+@pytest.fixture
+def restore_root_logger():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_secrets_are_masked_in_messages_and_tracebacks(capsys, restore_root_logger):
+    """A secret passed as an argument or inside an exception is replaced by the mask."""
+    setup_logging("INFO", ["xoxb-123-secret"])
+    log = logging.getLogger("bot.test")
+    log.info("posting with token %s to %s", "xoxb-123-secret", "C123")
+    try:
+        raise RuntimeError("auth failed for xoxb-123-secret")
+    except RuntimeError:
+        log.exception("job %s failed", "digest:42")
+    out = capsys.readouterr().out
+    assert "xoxb-123-secret" not in out
+    assert f"posting with token {MASK} to C123" in out
+    assert "job digest:42 failed" in out
+    assert f"RuntimeError: auth failed for {MASK}" in out
+
+
+def test_format_names_level_and_logger(capsys, restore_root_logger):
+    """Each line carries time, level and the module's logger name."""
+    setup_logging("DEBUG")
+    logging.getLogger("bot.news.ingest").debug("feed %s ok", "https://example.org/rss")
+    line = capsys.readouterr().out.strip()
+    assert "[DEBUG  ] bot.news.ingest: feed https://example.org/rss ok" in line
+
+
+def test_noisy_libraries_are_quietened(restore_root_logger):
+    """httpx and discord.http log at WARNING and above even when the bot logs INFO."""
+    setup_logging("INFO")
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger("discord.http").getEffectiveLevel() == logging.WARNING
