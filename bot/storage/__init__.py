@@ -1,12 +1,24 @@
 """Persistence: SQLAlchemy models, sessions and Alembic migrations."""
 
 from bot.storage.db import Database, upgrade_database
-from bot.storage.models import Article, Base, Delivery, DeliveryStatus, Feed, Story, Subscription, TextKind, utcnow
+from bot.storage.models import (
+    Article,
+    Base,
+    DeliveredStory,
+    Delivery,
+    DeliveryStatus,
+    Feed,
+    Story,
+    Subscription,
+    TextKind,
+    utcnow,
+)
 
 __all__ = [
     "Article",
     "Base",
     "Database",
+    "DeliveredStory",
     "Delivery",
     "DeliveryStatus",
     "Feed",

@@ -172,10 +172,21 @@ class Delivery(Base):
     status: Mapped[DeliveryStatus] = mapped_column(
         _string_enum(DeliveryStatus), default=DeliveryStatus.PENDING, index=True
     )
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # raised before each platform call, so a crash mid-send shows
+    next_attempt_at: Mapped[datetime | None]  # retry backoff after a transient platform error
     last_error: Mapped[str | None] = mapped_column(Text)
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 
     subscription: Mapped[Subscription] = relationship(back_populates="deliveries")
+
+
+class DeliveredStory(Base):
+    """A story that a subscription's channel has been sent (or has pending in the outbox): never sent again."""
+
+    __tablename__ = "delivered_stories"
+
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)

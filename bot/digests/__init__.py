@@ -1,0 +1,1 @@
+"""Subscriptions, digests and their delivery through the outbox."""

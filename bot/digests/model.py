@@ -1,0 +1,146 @@
+"""The platform-neutral Digest: what every platform renders, and what the outbox stores as JSON.
+
+Each summary line names the source it was extracted from, so renderers can cite it and readers can check it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.storage.models import TextKind
+
+Style = Literal["short", "detailed"]
+
+TEXT_KIND_LABELS = {
+    TextKind.FULL_TEXT: "full text",
+    TextKind.TEASER: "feed teaser only",
+    TextKind.BLOCKED: "fetch blocked",
+}
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """One article behind a digest item."""
+
+    outlet: str
+    title: str
+    url: str
+    published_at: datetime
+    text_kind: TextKind
+
+    @property
+    def label(self) -> str:
+        """What the summary of this article was based on, in words."""
+        return TEXT_KIND_LABELS[self.text_kind]
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """A sentence extracted from a source, with the index of that source in its item's `sources`."""
+
+    text: str
+    source: int
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One story in a digest."""
+
+    story_id: int
+    title: str
+    summary: tuple[SummaryLine, ...]
+    sources: tuple[SourceLink, ...]
+    updated_at: datetime
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+
+    @property
+    def outlet_count(self) -> int:
+        """How many different outlets covered the story."""
+        return len({source.outlet for source in self.sources})
+
+    @property
+    def label(self) -> str:
+        """What the summary was based on: full text if any cited source had it, else the weakest label."""
+        kinds = {self.sources[line.source].text_kind for line in self.summary} or {s.text_kind for s in self.sources}
+        for kind in (TextKind.FULL_TEXT, TextKind.TEASER, TextKind.BLOCKED):
+            if kind in kinds:
+                return TEXT_KIND_LABELS[kind]
+        return TEXT_KIND_LABELS[TextKind.BLOCKED]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A titled list of stories for one channel or one request."""
+
+    heading: str
+    generated_at: datetime
+    items: tuple[DigestItem, ...]
+    style: Style = "short"
+    empty_message: str = "Nothing new since the last digest."
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (times as ISO strings) for the outbox."""
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Digest:
+        """Rebuild a digest stored by `to_json`."""
+        items = tuple(
+            DigestItem(
+                story_id=item["story_id"],
+                title=item["title"],
+                summary=tuple(SummaryLine(**line) for line in item["summary"]),
+                sources=tuple(
+                    SourceLink(
+                        outlet=source["outlet"],
+                        title=source["title"],
+                        url=source["url"],
+                        published_at=datetime.fromisoformat(source["published_at"]),
+                        text_kind=TextKind(source["text_kind"]),
+                    )
+                    for source in item["sources"]
+                ),
+                updated_at=datetime.fromisoformat(item["updated_at"]),
+                countries=tuple(item["countries"]),
+                regions=tuple(item["regions"]),
+                topics=tuple(item["topics"]),
+            )
+            for item in data["items"]
+        )
+        return cls(
+            heading=data["heading"],
+            generated_at=datetime.fromisoformat(data["generated_at"]),
+            items=items,
+            style=data["style"],
+            empty_message=data["empty_message"],
+            extra=data.get("extra", {}),
+        )
+
+
+def _jsonable(value: Any) -> Any:  # noqa: ANN401 - walks arbitrary JSON-like structures
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, TextKind):
+        return value.value
+    return value
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """Where a digest goes: a channel in a Discord guild, a Slack workspace, or the console."""
+
+    platform: str
+    workspace_id: str
+    channel_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.workspace_id}/{self.channel_id}"
