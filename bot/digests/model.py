@@ -85,7 +85,8 @@ class Digest:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (times as ISO strings) for the outbox."""
-        return _jsonable(asdict(self))
+        data: dict[str, Any] = _jsonable(asdict(self))
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Digest:
