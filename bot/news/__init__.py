@@ -1,0 +1,1 @@
+"""News ingestion: feeds in, clean deduplicated articles out."""

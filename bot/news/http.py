@@ -1,0 +1,414 @@
+"""The one outbound HTTP module of the bot.
+
+Every request to the outside world goes through `HttpClient`, which wraps one shared `httpx.AsyncClient` and adds
+what a polite and robust fetcher needs: explicit timeouts plus an overall deadline, a response-size cap enforced
+while streaming, bounded retries with exponential backoff and jitter (connect errors, 5xx, 429 with a capped
+Retry-After), a per-host concurrency limit and politeness delay, redirects followed by hand up to a limit,
+conditional GET, an honest User-Agent, and an SSRF guard for URLs that users give.
+
+Errors carry the URL; their messages are short and safe to show to users:
+
+    FetchError                   (a BotError) the request produced no usable response
+     ├── BlockedURLError         not http(s), or the host is private/loopback/link-local/... (SSRF guard)
+     ├── FetchTimeoutError       a connect/read timeout, or the overall deadline passed
+     ├── ConnectionFailedError   DNS failure, refused connection, broken connection or protocol
+     ├── ResponseTooLargeError   the body is larger than the cap
+     ├── TooManyRedirectsError   the redirect limit was reached (loops included)
+     └── HTTPStatusError         the final status is 4xx/5xx; carries `status` and `retry_after`
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import logging
+import random
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+import httpx
+
+from bot.errors import BotError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Hosts whose gates are kept once idle; beyond this, idle gates are forgotten so user-given URLs cannot grow memory.
+MAX_TRACKED_HOSTS = 1024
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+class FetchError(BotError):
+    """The request produced no usable response; `url` is the URL that failed."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class BlockedURLError(FetchError):
+    """The URL is not http(s), or its host is not a public address and private addresses were not allowed."""
+
+
+class FetchTimeoutError(FetchError):
+    """The server did not answer in time."""
+
+
+class ConnectionFailedError(FetchError):
+    """The connection could not be made or broke; `during_connect` says whether it failed before any request."""
+
+    def __init__(self, url: str, message: str, *, during_connect: bool) -> None:
+        super().__init__(url, message)
+        self.during_connect = during_connect
+
+
+class ResponseTooLargeError(FetchError):
+    """The response body is larger than the configured cap."""
+
+
+class TooManyRedirectsError(FetchError):
+    """More redirects than allowed, which includes every redirect loop."""
+
+
+class HTTPStatusError(FetchError):
+    """The final response had a 4xx or 5xx status; `retry_after` is the server's Retry-After in seconds, if any."""
+
+    def __init__(self, url: str, status: int, *, retry_after: float | None = None) -> None:
+        try:
+            phrase = httpx.codes.get_reason_phrase(status)
+        except ValueError:
+            phrase = ""
+        super().__init__(url, f"HTTP {status} {phrase}".strip())
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How `HttpClient` behaves; every request is bounded in time, size, retries and redirects."""
+
+    user_agent: str
+    timeout: float = 10.0  # seconds for each of connect, read (between two chunks), write and pool
+    deadline: float = 30.0  # seconds for one whole attempt, so a server that trickles bytes is cut off too
+    max_bytes: int = 5_000_000
+    max_retries: int = 3
+    max_redirects: int = 5
+    per_host_concurrency: int = 2
+    politeness_delay: float = 1.0  # seconds between the starts of two requests to one host
+    backoff_base: float = 0.5  # first retry waits about this long, then twice as long each time
+    backoff_max: float = 30.0
+    retry_after_max: float = 60.0  # a longer Retry-After is not waited out: the request fails and says when to retry
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpPolicy:
+        """The policy the settings describe."""
+        return cls(
+            user_agent=settings.http_user_agent,
+            timeout=settings.http_timeout_seconds,
+            deadline=3 * settings.http_timeout_seconds,
+            max_bytes=settings.http_max_bytes,
+            max_retries=settings.http_max_retries,
+            max_redirects=settings.http_max_redirects,
+            per_host_concurrency=settings.http_per_host_concurrency,
+            politeness_delay=settings.http_politeness_delay_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A successful (2xx) or not-modified (304) response, its body read in full."""
+
+    url: str  # the final URL, after redirects
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def not_modified(self) -> bool:
+        """Whether the server answered 304 to a conditional GET."""
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        """The ETag to send as If-None-Match next time."""
+        value: str | None = self.headers.get("etag")
+        return value
+
+    @property
+    def last_modified(self) -> str | None:
+        """The Last-Modified value to send as If-Modified-Since next time."""
+        value: str | None = self.headers.get("last-modified")
+        return value
+
+    @property
+    def media_type(self) -> str:
+        """The Content-Type without parameters, lower case ('' when absent)."""
+        content_type: str = self.headers.get("content-type", "")
+        return content_type.split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of the Content-Type, if any."""
+        content_type: str = self.headers.get("content-type", "")
+        for parameter in content_type.split(";")[1:]:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "charset" and value.strip():
+                return value.strip().strip("\"'")
+        return None
+
+
+@dataclass(frozen=True)
+class _Redirect:
+    location: str
+
+
+class _HostGate:
+    """Concurrency limit and politeness spacing for one host."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.next_start = 0.0  # event-loop time before which no new request may start
+        self.active = 0
+
+
+async def _resolve_host(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    blocked = ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+    return ip.is_global and not blocked and not ip.is_unspecified
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _retryable(error: FetchError) -> bool:
+    if isinstance(error, ConnectionFailedError):
+        return error.during_connect
+    if isinstance(error, HTTPStatusError):
+        return error.status == 429 or error.status >= 500
+    # Timeouts are not retried: the attempt already waited the full timeout, and a retry would multiply it.
+    return False
+
+
+class HttpClient:
+    """One shared `httpx.AsyncClient` behind the policy; create one per process and `aclose()` it on shutdown.
+
+    Args:
+        policy: timeouts, limits, retries and politeness.
+        transport: an httpx transport to use instead of the network (tests only).
+        resolver: `async (host, port) -> [ip, ...]` used by the SSRF guard (tests only).
+    """
+
+    def __init__(
+        self, policy: HttpPolicy, *, transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver | None = None
+    ) -> None:
+        self.policy = policy
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": policy.user_agent},
+            timeout=httpx.Timeout(policy.timeout),
+            follow_redirects=False,  # followed by hand, so that each hop passes the SSRF guard and the hop limit
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            transport=transport,
+            trust_env=False,  # no .netrc credentials or proxy settings picked up from the environment
+        )
+        self._resolve = resolver or _resolve_host
+        self._hosts: dict[str, _HostGate] = {}
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._client.aclose()
+
+    async def get(
+        self,
+        url: str,
+        *,
+        allow_private: bool = False,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+    ) -> HttpResponse:
+        """GET `url`, following redirects, and return the 2xx or 304 response with its whole body.
+
+        Args:
+            url: an absolute http(s) URL.
+            allow_private: fetch hosts that resolve to loopback, private, link-local or reserved addresses. Leave it
+                False for any URL a user gave; only configured feeds (and tests on 127.0.0.1) set it.
+            etag: sent as If-None-Match (conditional GET).
+            last_modified: sent as If-Modified-Since (conditional GET).
+            accept: the Accept header.
+
+        Returns:
+            The response; `status` is 304 (and `content` empty) when the conditional GET found nothing new.
+
+        Raises:
+            FetchError: one of its subclasses, see the module docstring.
+        """
+        headers = {"Accept-Language": "*"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if accept:
+            headers["Accept"] = accept
+        current = url
+        for _hop in range(self.policy.max_redirects + 1):
+            await self._check_url(current, allow_private=allow_private)
+            result = await self._get_with_retries(current, headers)
+            if isinstance(result, HttpResponse):
+                return result
+            log.debug("%s redirects to %s", current, result.location)
+            current = result.location
+        raise TooManyRedirectsError(url, f"more than {self.policy.max_redirects} redirects")
+
+    async def _check_url(self, url: str, *, allow_private: bool) -> None:
+        try:
+            parts = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise BlockedURLError(url, "not a valid URL") from None
+        if parts.scheme not in {"http", "https"} or not parts.host:
+            raise BlockedURLError(url, "only http:// and https:// URLs can be fetched")
+        if allow_private:
+            return
+        host = parts.host
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            try:
+                addresses = await self._resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
+            except OSError:
+                raise ConnectionFailedError(url, f"could not resolve {host}", during_connect=True) from None
+        if not addresses or not all(_is_public(address) for address in addresses):
+            raise BlockedURLError(url, f"refused: {host} is not a public internet address")
+
+    async def _get_with_retries(self, url: str, headers: dict[str, str]) -> HttpResponse | _Redirect:
+        for attempt in range(self.policy.max_retries + 1):
+            try:
+                return await self._send(url, headers)
+            except FetchError as error:
+                if attempt == self.policy.max_retries or not _retryable(error):
+                    raise
+                delay = self._retry_delay(attempt, error)
+                if delay is None:
+                    raise
+                log.info("retrying %s in %.1f s after: %s", url, delay, error)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _retry_delay(self, attempt: int, error: FetchError) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up now (Retry-After beyond the cap)."""
+        if isinstance(error, HTTPStatusError) and error.retry_after is not None:
+            if error.retry_after > self.policy.retry_after_max:
+                return None
+            return error.retry_after
+        # Exponential backoff with "equal jitter": half fixed, half random, so that clients spread out.
+        backoff = min(self.policy.backoff_max, self.policy.backoff_base * 2.0**attempt)
+        return backoff / 2 + random.uniform(0, backoff / 2)
+
+    @asynccontextmanager
+    async def _gate(self, host: str) -> AsyncIterator[None]:
+        gate = self._hosts.get(host)
+        if gate is None:
+            self._forget_idle_hosts()
+            gate = self._hosts[host] = _HostGate(self.policy.per_host_concurrency)
+        gate.active += 1
+        try:
+            async with gate.semaphore:
+                loop = asyncio.get_running_loop()
+                now = loop.time()
+                start = max(now, gate.next_start)
+                gate.next_start = start + self.policy.politeness_delay  # reserved before awaiting: no race
+                if start > now:
+                    await asyncio.sleep(start - now)
+                yield
+        finally:
+            gate.active -= 1
+
+    def _forget_idle_hosts(self) -> None:
+        if len(self._hosts) < MAX_TRACKED_HOSTS:
+            return
+        now = asyncio.get_running_loop().time()
+        for host, gate in list(self._hosts.items()):
+            if gate.active == 0 and gate.next_start <= now:
+                del self._hosts[host]
+
+    async def _send(self, url: str, headers: dict[str, str]) -> HttpResponse | _Redirect:
+        host = httpx.URL(url).host
+        try:
+            async with (
+                self._gate(host),
+                asyncio.timeout(self.policy.deadline),
+                self._client.stream("GET", url, headers=headers) as response,
+            ):
+                status = response.status_code
+                if status in REDIRECT_STATUSES:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise HTTPStatusError(url, status)
+                    return _Redirect(urljoin(url, location))
+                if status >= 400:
+                    retry_after = _parse_retry_after(response.headers.get("retry-after"))
+                    raise HTTPStatusError(url, status, retry_after=retry_after)
+                if status == 304:
+                    return HttpResponse(str(response.url), status, response.headers, b"")
+                content = await self._read_capped(url, response)
+                return HttpResponse(str(response.url), status, response.headers, content)
+        except TimeoutError:
+            raise FetchTimeoutError(url, f"no complete response within {self.policy.deadline:g} s") from None
+        except httpx.TimeoutException:
+            raise FetchTimeoutError(url, f"timed out after {self.policy.timeout:g} s") from None
+        except httpx.ConnectError as error:
+            raise ConnectionFailedError(url, f"could not connect: {error}", during_connect=True) from None
+        except httpx.TooManyRedirects:
+            raise TooManyRedirectsError(url, f"more than {self.policy.max_redirects} redirects") from None
+        except (httpx.TransportError, httpx.DecodingError) as error:
+            message = f"connection failed: {type(error).__name__}"
+            raise ConnectionFailedError(url, message, during_connect=False) from None
+
+    async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+        limit = self.policy.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ResponseTooLargeError(url, f"response larger than {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        # aiter_bytes() yields decompressed bytes, so the cap also stops compression bombs.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise ResponseTooLargeError(url, f"response larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)

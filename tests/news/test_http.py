@@ -1,0 +1,240 @@
+"""The HTTP client against a real loopback server: limits, retries, redirects, conditional GET, SSRF guard."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.news.http import (
+    BlockedURLError,
+    ConnectionFailedError,
+    FetchTimeoutError,
+    HttpClient,
+    HTTPStatusError,
+    ResponseTooLargeError,
+    TooManyRedirectsError,
+)
+from tests.news.conftest import USER_AGENT, fast_policy
+from tests.news.server import FeedServer, start_silent_server
+
+
+async def test_get_returns_body_and_sends_honest_user_agent(server: FeedServer, http: HttpClient):
+    """A plain GET returns the body, the final URL and the validators, and says who we are."""
+    url = server.serve_file("guardian.rss")
+    response = await http.get(url, allow_private=True, accept="application/rss+xml")
+    assert response.status == 200
+    assert response.content.startswith(b"<?xml")
+    assert response.url == url
+    assert response.etag and response.last_modified
+    assert response.media_type == "application/rss+xml"
+    assert server.hits[0].headers["User-Agent"] == USER_AGENT
+    assert server.hits[0].headers["Accept"] == "application/rss+xml"
+
+
+async def test_conditional_get_returns_not_modified(server: FeedServer, http: HttpClient):
+    """ETag and Last-Modified from the first answer make the second one a 304 with an empty body."""
+    url = server.serve_file("heise.atom")
+    first = await http.get(url, allow_private=True)
+    second = await http.get(url, allow_private=True, etag=first.etag)
+    third = await http.get(url, allow_private=True, last_modified=first.last_modified)
+    assert (second.status, second.not_modified, second.content) == (304, True, b"")
+    assert third.not_modified
+    assert server.hits[1].headers["If-None-Match"] == first.etag
+
+
+async def test_declared_huge_body_is_refused_before_reading(server: FeedServer, http: HttpClient):
+    """A Content-Length above the cap fails at once, without downloading the body."""
+    url = server.serve_endless("/huge-declared", declare_length=5 * 1024**3)
+    with pytest.raises(ResponseTooLargeError):
+        await http.get(url, allow_private=True)
+
+
+async def test_endless_body_is_cut_at_the_cap(server: FeedServer, http: HttpClient):
+    """A multi-GB chunked body is cut while streaming, long before it ends."""
+    url = server.serve_endless("/huge")
+    started = time.monotonic()
+    with pytest.raises(ResponseTooLargeError, match="larger than 1000000 bytes"):
+        await http.get(url, allow_private=True)
+    assert time.monotonic() - started < 2
+    await asyncio.sleep(0.05)
+    assert server.streamed_bytes < 50_000_000
+
+
+async def test_server_that_never_answers_times_out():
+    """A server that accepts the connection and stays silent is cut by the read timeout."""
+    silent, port = await start_silent_server()
+    try:
+        async with HttpClient(fast_policy(timeout=0.3)) as client:
+            started = time.monotonic()
+            with pytest.raises(FetchTimeoutError):
+                await client.get(f"http://127.0.0.1:{port}/feed", allow_private=True)
+            assert time.monotonic() - started < 1.5  # timeouts are not retried
+    finally:
+        silent.close()
+
+
+async def test_handler_that_never_answers_times_out(server: FeedServer, http: HttpClient):
+    """An HTTP server that reads the request and never responds times out too."""
+    with pytest.raises(FetchTimeoutError):
+        await http.get(server.serve_hanging("/hang"), allow_private=True)
+
+
+async def test_trickling_server_hits_the_deadline(server: FeedServer):
+    """A byte every 0.1 s never trips the read timeout, so the overall deadline stops it."""
+    async with HttpClient(fast_policy(timeout=0.5, deadline=0.6)) as client:
+        with pytest.raises(FetchTimeoutError, match=r"within 0\.6 s"):
+            await client.get(server.serve_trickle("/trickle", 0.1), allow_private=True)
+
+
+async def test_redirect_loop_fails(server: FeedServer, http: HttpClient):
+    """A redirect loop stops at the hop limit."""
+    url = server.serve_redirect("/loop", "/loop")
+    with pytest.raises(TooManyRedirectsError):
+        await http.get(url, allow_private=True)
+    assert server.count("/loop") == 4  # the first request and 3 redirects
+
+
+async def test_redirect_chain_within_limit_is_followed(server: FeedServer, http: HttpClient):
+    """Relative and absolute redirects are followed; the response names the final URL."""
+    final = server.serve_file("heise.atom")
+    server.serve_redirect("/a", "/b", status=301)
+    server.serve_redirect("/b", final, status=308)
+    response = await http.get(server.url("/a"), allow_private=True)
+    assert response.url == final
+
+
+async def test_5xx_is_retried_then_succeeds(server: FeedServer, http: HttpClient):
+    """Two 503s and then a 200: the client retries with backoff and returns the 200."""
+    url = server.serve_flaky("/flaky", failures=2, body=b"<rss/>")
+    response = await http.get(url, allow_private=True)
+    assert response.content == b"<rss/>"
+    assert server.count("/flaky") == 3
+
+
+async def test_persistent_5xx_gives_up_after_bounded_retries(server: FeedServer, http: HttpClient):
+    """A server that always fails gets 1 + max_retries requests, then an HTTPStatusError."""
+    url = server.serve_status("/down", 502)
+    with pytest.raises(HTTPStatusError) as raised:
+        await http.get(url, allow_private=True)
+    assert raised.value.status == 502
+    assert str(raised.value) == "HTTP 502 Bad Gateway"
+    assert server.count("/down") == 3
+
+
+async def test_4xx_is_not_retried(server: FeedServer, http: HttpClient):
+    """A 404 fails at once."""
+    with pytest.raises(HTTPStatusError) as raised:
+        await http.get(server.url("/missing"), allow_private=True)
+    assert raised.value.status == 404
+    assert server.count("/missing") == 1
+
+
+async def test_429_retry_after_is_honoured(server: FeedServer, http: HttpClient):
+    """A 429 with Retry-After: 1 is retried after about a second."""
+    url = server.serve_flaky("/limited", failures=1, body=b"ok", status=429, **{"Retry-After": "1"})
+    started = time.monotonic()
+    response = await http.get(url, allow_private=True)
+    assert response.content == b"ok"
+    assert time.monotonic() - started >= 0.95
+
+
+async def test_retry_after_beyond_the_cap_fails_at_once(server: FeedServer, http: HttpClient):
+    """A Retry-After longer than the cap is not waited out: the error carries it for the caller's backoff."""
+    url = server.serve_status("/later", 503, **{"Retry-After": "3600"})
+    with pytest.raises(HTTPStatusError) as raised:
+        await http.get(url, allow_private=True)
+    assert raised.value.retry_after == 3600
+    assert server.count("/later") == 1
+
+
+async def test_connection_refused_is_retried_and_reported():
+    """A closed port gives a ConnectionFailedError after the bounded retries."""
+    silent, port = await start_silent_server()
+    silent.close()
+    await silent.wait_closed()
+    async with HttpClient(fast_policy()) as client:
+        with pytest.raises(ConnectionFailedError, match="could not connect"):
+            await client.get(f"http://127.0.0.1:{port}/", allow_private=True)
+
+
+async def test_per_host_concurrency_is_limited(server: FeedServer):
+    """No more than `per_host_concurrency` requests to one host are in flight at once."""
+    in_flight = peak = 0
+
+    async def slow(_request: web.Request) -> web.StreamResponse:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.05)
+        in_flight -= 1
+        return web.Response(text="ok")
+
+    server.routes["/slow"] = slow
+    async with HttpClient(fast_policy(per_host_concurrency=2)) as client:
+        await asyncio.gather(*(client.get(server.url("/slow"), allow_private=True) for _ in range(6)))
+    assert peak == 2
+
+
+async def test_politeness_delay_spaces_requests_to_one_host(server: FeedServer):
+    """Requests to one host start at least `politeness_delay` apart, even when issued together."""
+    url = server.serve_bytes("/p", b"ok")
+    async with HttpClient(fast_policy(politeness_delay=0.15)) as client:
+        await asyncio.gather(*(client.get(url, allow_private=True) for _ in range(3)))
+    times = [hit.at for hit in server.hits]
+    assert all(later - earlier >= 0.14 for earlier, later in itertools.pairwise(times))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/feed",
+        "http://10.1.2.3/feed",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/feed",
+        "http://[::ffff:127.0.0.1]/feed",
+        "http://0.0.0.0/feed",
+        "http://224.0.0.1/feed",
+    ],
+)
+async def test_ssrf_guard_refuses_non_public_addresses(url: str, http: HttpClient):
+    """User-given URLs that point at loopback, private, link-local, multicast or unspecified addresses are refused."""
+    with pytest.raises(BlockedURLError, match="not a public internet address"):
+        await http.get(url)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/feed", "file:///etc/passwd", "not a url"])
+async def test_non_http_schemes_are_refused(url: str, http: HttpClient):
+    """Only http and https can be fetched, whatever allow_private says."""
+    with pytest.raises(BlockedURLError):
+        await http.get(url, allow_private=True)
+
+
+async def test_ssrf_guard_resolves_names(server: FeedServer):
+    """A host name is resolved and refused when it points at loopback (here: localhost)."""
+    server.serve_bytes("/feed", b"secret")
+    async with HttpClient(fast_policy()) as client:
+        with pytest.raises(BlockedURLError):
+            await client.get(f"http://localhost:{server.port}/feed")
+    assert server.hits == []
+
+
+async def test_ssrf_guard_checks_every_redirect_hop():
+    """A public page that redirects to a private address is refused at the redirect (fake DNS and transport)."""
+    requested: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://internal.example/admin"})
+
+    async def resolver(host: str, _port: int) -> list[str]:
+        return {"news.example": ["93.184.216.34"], "internal.example": ["192.168.1.10"]}[host]
+
+    async with HttpClient(fast_policy(), transport=httpx.MockTransport(handler), resolver=resolver) as client:
+        with pytest.raises(BlockedURLError, match=r"internal\.example"):
+            await client.get("http://news.example/story")
+    assert requested == ["http://news.example/story"]
