@@ -1,0 +1,184 @@
+"""The outbox: a digest is recorded before it is sent and marked sent once the platform confirms.
+
+The sequence for one delivery, each step its own transaction:
+
+1. `record()` stores the Delivery (status pending) and its stories in `delivered_stories`. The unique
+   (subscription, occurrence) key makes a second record of the same occurrence a no-op.
+2. `send()` raises `attempts` and commits *before* calling the platform, then calls it.
+3. On success the delivery is marked sent with the platform's message id. A transient error leaves it pending
+   with a backoff; a channel that is gone or forbidden pauses the subscription with the platform's reason.
+
+A crash between 1 and 2 leaves a pending delivery with no attempt: `resume()` sends it after the restart, once.
+A crash inside 3 (the platform accepted, the mark was lost) leaves `attempts > 0`; publishers get the delivery id
+as an idempotency key so that a platform that supports one (Discord's enforced nonce) drops the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.digests.model import ChannelRef, Digest
+from bot.storage import Database, DeliveredStory, Delivery, DeliveryStatus, Subscription, utcnow
+
+log = logging.getLogger(__name__)
+
+# Transient failures are retried with doubling delays up to this cap, so a long outage costs few calls.
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=1)
+
+
+class PublishError(Exception):
+    """The platform call failed for now (network, 5xx, rate limit); the delivery stays in the outbox."""
+
+
+class ChannelUnavailableError(PublishError):
+    """The platform says the channel is gone or the bot may not post there; the subscription is paused."""
+
+
+class Publisher(Protocol):
+    """Delivers a digest to one platform."""
+
+    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+        """Post `digest` to `channel` and return the platform's message id."""
+        ...
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one delivery."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    error: str | None = None
+
+
+class Outbox:
+    """Records digests, sends them through the platform's publisher, and resumes what a crash interrupted."""
+
+    def __init__(
+        self,
+        database: Database,
+        publishers: Mapping[str, Publisher],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        channel_interval: timedelta = timedelta(seconds=1),
+    ) -> None:
+        self.database = database
+        self.publishers = publishers
+        self.clock = clock
+        self.channel_interval = channel_interval  # minimum gap between two posts to one channel
+        self._channel_locks: dict[int, asyncio.Lock] = {}
+        self._last_post: dict[int, datetime] = {}
+
+    def record(self, subscription_id: int, occurrence_key: str, digest: Digest) -> int | None:
+        """Store a pending delivery and claim its stories; return its id, or None if this occurrence exists."""
+        story_ids = [item.story_id for item in digest.items]
+        try:
+            with self.database.session() as session:
+                delivery = Delivery(
+                    subscription_id=subscription_id,
+                    occurrence_key=occurrence_key,
+                    story_ids=story_ids,
+                    payload=digest.to_json(),
+                    created_at=self.clock(),
+                )
+                session.add(delivery)
+                session.flush()
+                session.add_all(
+                    DeliveredStory(subscription_id=subscription_id, story_id=story_id, delivery_id=delivery.id)
+                    for story_id in story_ids
+                )
+                return delivery.id
+        except IntegrityError:
+            log.info("occurrence %s of subscription %s is already in the outbox", occurrence_key, subscription_id)
+            return None
+
+    async def send(self, delivery_id: int) -> SendResult:
+        """Send one pending delivery through its platform's publisher."""
+        with self.database.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None or delivery.status is not DeliveryStatus.PENDING:
+                status = DeliveryStatus.FAILED if delivery is None else delivery.status
+                return SendResult(delivery_id, status, "not pending")
+            subscription = delivery.subscription
+            channel = ChannelRef(subscription.platform, subscription.workspace_id, subscription.channel_id)
+            digest = Digest.from_json(delivery.payload)
+            subscription_id = subscription.id
+            delivery.attempts += 1  # committed before the call: a crash from here on is visible after restart
+        publisher = self.publishers.get(channel.platform)
+        if publisher is None:
+            return self._postpone(delivery_id, f"no publisher for platform {channel.platform} in this process")
+
+        lock = self._channel_locks.setdefault(subscription_id, asyncio.Lock())
+        async with lock:
+            await self._respect_channel_interval(subscription_id)
+            try:
+                message_id = await publisher.publish(channel, digest, idempotency_key=f"delivery-{delivery_id}")
+            except ChannelUnavailableError as error:
+                return self._pause(delivery_id, subscription_id, str(error))
+            except PublishError as error:
+                log.warning("delivery %s to %s failed, will retry: %s", delivery_id, channel, error)
+                return self._postpone(delivery_id, str(error))
+            finally:
+                self._last_post[subscription_id] = self.clock()
+        with self.database.session() as session:
+            delivery = session.get_one(Delivery, delivery_id)
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = self.clock()
+            delivery.platform_message_id = message_id
+            delivery.last_error = None
+        log.info("delivery %s sent to %s as %s", delivery_id, channel, message_id)
+        return SendResult(delivery_id, DeliveryStatus.SENT)
+
+    def due_deliveries(self, platforms: Sequence[str] | None = None) -> list[int]:
+        """Ids of pending deliveries whose retry time has come, oldest first."""
+        now = self.clock()
+        query = (
+            select(Delivery.id)
+            .join(Subscription)
+            .where(Delivery.status == DeliveryStatus.PENDING, Subscription.paused_reason.is_(None))
+            .where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+            .order_by(Delivery.id)
+        )
+        if platforms is not None:
+            query = query.where(Subscription.platform.in_(platforms))
+        with self.database.session() as session:
+            return list(session.scalars(query))
+
+    async def resume(self) -> list[SendResult]:
+        """Send every due pending delivery of the platforms this process publishes to."""
+        return [await self.send(delivery_id) for delivery_id in self.due_deliveries(list(self.publishers))]
+
+    def _postpone(self, delivery_id: int, error: str) -> SendResult:
+        with self.database.session() as session:
+            delivery = session.get_one(Delivery, delivery_id)
+            delay = min(RETRY_CAP, RETRY_BASE * 2 ** max(0, delivery.attempts - 1))
+            delivery.next_attempt_at = self.clock() + delay
+            delivery.last_error = error
+        return SendResult(delivery_id, DeliveryStatus.PENDING, error)
+
+    def _pause(self, delivery_id: int, subscription_id: int, reason: str) -> SendResult:
+        log.warning("subscription %s paused: %s", subscription_id, reason)
+        with self.database.session() as session:
+            delivery = session.get_one(Delivery, delivery_id)
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = reason
+            session.get_one(Subscription, subscription_id).paused_reason = reason
+            # Its stories never reached the channel: release them for the first digest after the pause ends.
+            session.execute(delete(DeliveredStory).where(DeliveredStory.delivery_id == delivery_id))
+        return SendResult(delivery_id, DeliveryStatus.FAILED, reason)
+
+    async def _respect_channel_interval(self, subscription_id: int) -> None:
+        last = self._last_post.get(subscription_id)
+        if last is not None:
+            wait = (last + self.channel_interval - self.clock()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
