@@ -11,7 +11,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -89,6 +89,8 @@ class Feed(Base):
     country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2 of the publisher
     language: Mapped[str | None] = mapped_column(String(8))
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Configured by the operator, so fetched without the SSRF guard; feeds that users add never are.
+    allow_private: Mapped[bool] = mapped_column(default=False, server_default=false())
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
     backlog_loaded: Mapped[bool] = mapped_column(default=False)  # first fetch stores items without marking them new
