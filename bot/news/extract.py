@@ -1,0 +1,106 @@
+"""Article pages: main text through trafilatura, rel=canonical, and telling a blocked page from an article.
+
+A page is "blocked" when we did not get the article: an access-denied status (401, 402, 403, 451), a bot
+challenge (Cloudflare, DataDome, PerimeterX, Imperva ...), or a paywall (schema.org `isAccessibleForFree: false`, or
+a subscription prompt where the text should be). The reason is kept, so logs never call a bot challenge a paywall.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import trafilatura
+
+from bot.news.normalize import canonical_url
+from bot.news.parse import decode_body
+
+log = logging.getLogger(__name__)
+
+BLOCKING_STATUSES = frozenset({401, 402, 403, 451})
+# Lower-case markers of interstitial pages that stand between a bot and the article.
+CHALLENGE_MARKERS = (
+    "<title>just a moment...</title>",
+    "cf-browser-verification",
+    "cf_chl_",
+    "/cdn-cgi/challenge-platform/",
+    "attention required! | cloudflare",
+    "captcha-delivery.com",  # DataDome
+    "px-captcha",  # PerimeterX / HUMAN
+    "_incapsula_resource",  # Imperva
+    "please enable js and disable any ad blocker",
+    "verify you are human",
+    "are you a robot",
+)
+PAYWALL_MARKERS = re.compile(r"subscribe to (continue|read)|to continue reading|already a subscriber|paywall", re.I)
+NOT_FREE = re.compile(r"[\"']?isAccessibleForFree[\"']?\s*[:=]\s*[\"']?false", re.I)
+# Extracted text shorter than this is treated as no article at all (cookie banners, teasers, error stubs).
+MIN_ARTICLE_CHARS = 300
+SCAN_BYTES = 200_000  # markers are looked for in the head of the page only
+
+
+class BlockReason(enum.StrEnum):
+    """Why a page did not give us the article."""
+
+    ACCESS_DENIED = "access denied"
+    BOT_CHALLENGE = "bot challenge"
+    PAYWALL = "paywall"
+
+
+@dataclass(frozen=True)
+class PageExtract:
+    """What an article page gave: its main text (empty when blocked or when nothing usable was found)."""
+
+    text: str
+    canonical_url: str | None  # from <link rel="canonical">, made canonical in turn
+    blocked: BlockReason | None = None
+
+
+def blocked_by_status(status: int) -> BlockReason | None:
+    """The block reason an HTTP error status means, or None for other failures (404, 5xx, ...)."""
+    return BlockReason.ACCESS_DENIED if status in BLOCKING_STATUSES else None
+
+
+class _CanonicalFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link" or self.href is not None:
+            return
+        values = {name: value or "" for name, value in attrs}
+        if "canonical" in values.get("rel", "").lower().split() and values.get("href"):
+            self.href = values["href"]
+
+
+def _page_canonical(page: str, url: str) -> str | None:
+    finder = _CanonicalFinder()
+    finder.feed(page[:SCAN_BYTES])
+    return canonical_url(finder.href, base=url) if finder.href else None
+
+
+def extract_page(body: bytes, *, url: str, http_charset: str | None = None) -> PageExtract:
+    """Extract the main text of an article page, and say whether the page is a block rather than the article.
+
+    Args:
+        body: the page, undecoded.
+        url: the page's final URL (relative canonical links resolve against it).
+        http_charset: the charset the server declared, if any.
+    """
+    page = decode_body(body, http_charset)
+    head = page[:SCAN_BYTES].lower()
+    if any(marker in head for marker in CHALLENGE_MARKERS):
+        return PageExtract("", None, BlockReason.BOT_CHALLENGE)
+    canonical = _page_canonical(page, url)
+    if NOT_FREE.search(page[:SCAN_BYTES]):
+        return PageExtract("", canonical, BlockReason.PAYWALL)
+    text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False, favor_precision=True)
+    text = (text or "").strip()
+    if len(text) < MIN_ARTICLE_CHARS:
+        blocked = BlockReason.PAYWALL if PAYWALL_MARKERS.search(head) else None
+        return PageExtract("", canonical, blocked)
+    return PageExtract(text, canonical)

@@ -1,0 +1,64 @@
+"""Article pages: main text, rel=canonical, and blocked pages told apart from articles."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.news.extract import BlockReason, blocked_by_status, extract_page
+from tests.news.feeds import ARTICLE_TEXT, article_page
+
+CLOUDFLARE = (
+    "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+    "<div id='challenge'><script src='/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1'></script>"
+    "Checking your browser before accessing the site.</div></body></html>"
+)
+PAYWALL_JSON_LD = '<script type="application/ld+json">{"@type": "NewsArticle", "isAccessibleForFree": false}</script>'
+SUBSCRIBE = (
+    "<html><head><title>Talks</title></head><body><article><h1>Talks</h1><p>Foreign ministers met.</p>"
+    "<div class='paywall'>Subscribe to continue reading. Already a subscriber? Log in.</div></article></body></html>"
+)
+
+
+def test_article_text_is_extracted_without_boilerplate():
+    """The article's paragraphs come out; navigation and footer do not."""
+    page = extract_page(article_page("Ceasefire talks").encode(), url="https://news.example/a")
+    assert page.blocked is None
+    assert "humanitarian corridors" in page.text
+    assert "Privacy policy" not in page.text
+    assert len(page.text) >= 0.8 * len(ARTICLE_TEXT)
+
+
+def test_rel_canonical_is_honoured_and_normalised():
+    """rel=canonical is resolved against the page and cleaned like any URL."""
+    html = article_page("Talks", canonical="/world/talks?utm_campaign=x")
+    page = extract_page(html.encode(), url="https://news.example/amp/talks")
+    assert page.canonical_url == "https://news.example/world/talks"
+
+
+def test_bot_challenge_is_blocked_not_paywall():
+    """A Cloudflare interstitial is a bot challenge, which is not a paywall."""
+    page = extract_page(CLOUDFLARE.encode(), url="https://news.example/a")
+    assert (page.blocked, page.text) == (BlockReason.BOT_CHALLENGE, "")
+
+
+def test_schema_org_paywall_is_blocked():
+    """isAccessibleForFree: false marks a paywall even when some text is visible."""
+    page = extract_page(article_page("Talks", extra_head=PAYWALL_JSON_LD).encode(), url="https://news.example/a")
+    assert page.blocked is BlockReason.PAYWALL
+
+
+def test_subscription_prompt_instead_of_text_is_blocked():
+    """A short page whose body is a subscription prompt is a paywall."""
+    assert extract_page(SUBSCRIBE.encode(), url="https://news.example/a").blocked is BlockReason.PAYWALL
+
+
+def test_page_without_article_is_neither_text_nor_blocked():
+    """A page with no article text gives no text and no block: the teaser stays, labelled a teaser."""
+    page = extract_page(b"<html><body><nav>Home</nav></body></html>", url="https://news.example/a")
+    assert (page.text, page.blocked) == ("", None)
+
+
+@pytest.mark.parametrize(("status", "blocked"), [(401, True), (402, True), (403, True), (451, True), (404, False)])
+def test_blocking_statuses(status: int, blocked: bool):
+    """Access-denied statuses mean blocked; a 404 is just a failure."""
+    assert (blocked_by_status(status) is BlockReason.ACCESS_DENIED) is blocked

