@@ -57,9 +57,10 @@ class FeedServer:
 
         async def handler(request: web.Request) -> web.StreamResponse:
             validators = {"ETag": etag, "Last-Modified": last_modified}
-            if (
-                request.headers.get("If-None-Match") == etag
-                or request.headers.get("If-Modified-Since") == last_modified
+            # As RFC 9110 says: If-None-Match, when sent, decides; If-Modified-Since only counts without it.
+            if_none_match = request.headers.get("If-None-Match")
+            if if_none_match == etag or (
+                if_none_match is None and request.headers.get("If-Modified-Since") == last_modified
             ):
                 return web.Response(status=304, headers=validators)
             response = web.Response(body=body, headers={**validators, **headers})
