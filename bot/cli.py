@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from bot.config import Settings, load_settings
 from bot.errors import BotError
@@ -51,6 +53,115 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.news.feeds import sync_sources
+    from bot.news.sources import configured_sources
+
+    database = open_database(settings)
+    try:
+        sync_sources(database, configured_sources(settings.feeds))
+        return asyncio.run(_ingest_once(settings, database) if args.once else _ingest_forever(settings, database))
+    finally:
+        database.dispose()
+
+
+async def _ingest_once(settings: Settings, database: Database) -> int:
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    from bot.news.feeds import list_feeds
+    from bot.news.http import HttpClient, HttpPolicy
+    from bot.news.ingest import IngestOptions, run_ingest_pass
+
+    total = len(list_feeds(database))
+    async with HttpClient(HttpPolicy.from_settings(settings)) as http:
+        # The bar goes to stderr (and hides itself when stderr is not a terminal); the table goes to stdout.
+        with tqdm(total=total, desc="Feeds", unit="feed", file=sys.stderr, disable=None) as bar:
+            report = await run_ingest_pass(
+                database, http, IngestOptions.from_settings(settings), on_feed_done=lambda _result: bar.update()
+            )
+    sys.stdout.write(report.as_table() + "\n")
+    polled = len(report.results) - len(report.failed)
+    return 1 if report.failed and polled == 0 else 0
+
+
+async def _ingest_forever(settings: Settings, database: Database) -> int:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.news.http import HttpClient, HttpPolicy
+    from bot.scheduler import register_feed_jobs
+
+    async with HttpClient(HttpPolicy.from_settings(settings)) as http:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        jobs = register_feed_jobs(scheduler, settings, database=database, http=http)
+        scheduler.start()
+        log.info("polling %d feeds every %d minutes; stop with Ctrl-C", len(jobs), settings.feed_poll_minutes)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            scheduler.shutdown(wait=False)
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+
+def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.news.feeds import list_feeds, sync_sources
+    from bot.news.sources import configured_sources
+
+    database = open_database(settings)
+    try:
+        sync_sources(database, configured_sources(settings.feeds))
+        feeds = list_feeds(database, include_removed=getattr(args, "all", False))
+    finally:
+        database.dispose()
+    lines = [f"{'STATUS':<9} {'NAME':<32} {'LAST SUCCESS':<16} {'FAILS':>5}  {'NEXT TRY':<16} URL"]
+    for feed in feeds:
+        retry = feed.retry_after if feed.consecutive_failures else None
+        lines.append(
+            f"{feed.status:<9} {feed.name[:32]:<32} {_when(feed.last_success_at):<16} "
+            f"{feed.consecutive_failures:>5}  {_when(retry):<16} {feed.url}"
+        )
+        if feed.last_error and feed.consecutive_failures:
+            lines.append(f"{'':<9} └ {feed.last_error}")
+    failing = sum(1 for feed in feeds if feed.status == "failing")
+    lines.append(f"{len(feeds)} feeds, {failing} failing (times in UTC)")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _feeds_add(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.news.feeds import add_feed
+
+    database = open_database(settings)
+    try:
+        feed = add_feed(
+            database,
+            args.url,
+            name=args.name,
+            country=args.country,
+            language=args.language,
+            allow_private=args.allow_private,
+        )
+    finally:
+        database.dispose()
+    sys.stdout.write(f"Added {feed.name} <{feed.url}>; its current items will be stored as backlog.\n")
+    return 0
+
+
+def _feeds_remove(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.news.feeds import remove_feed
+
+    database = open_database(settings)
+    try:
+        feed = remove_feed(database, args.url)
+    finally:
+        database.dispose()
+    sys.stdout.write(f"Removed {feed.name} <{feed.url}>; its articles are kept.\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand and its help."""
     parser = argparse.ArgumentParser(
@@ -83,7 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
         _not_available("The offline demo"),
         "Offline demo: serve bundled sample news on a loopback server, run the whole pipeline, print a digest.",
     )
-    ingest = add("ingest", _not_available("Ingestion"), "Fetch the configured feeds and store new articles.")
+    ingest = add(
+        "ingest", _ingest, "Fetch the configured feeds and store new articles (every FEED_POLL_MINUTES until stopped)."
+    )
     ingest.add_argument("--once", action="store_true", help="run one pass over all feeds, print a report and exit")
     brief = add("brief", _not_available("Briefing"), "Print the top stories on a topic, country or region.")
     brief.add_argument("topic", nargs="?", default="", help="a topic, country or region (default: everything)")
@@ -92,7 +205,23 @@ def build_parser() -> argparse.ArgumentParser:
     summarize = add("summarize", _not_available("Summarising a link"), "Fetch an article and print its summary.")
     summarize.add_argument("url", help="an http(s) URL of a news article")
     add("digest", _not_available("Digests"), "Print the digest the console channel would get now.")
-    add("feeds", _not_available("Feed management"), "List the feeds with their health.")
+    feeds = add("feeds", _feeds_list, "List, add or remove feeds; the list shows each feed's health.")
+    feeds_actions = feeds.add_subparsers(dest="feeds_action", metavar="ACTION")
+    feeds_list = feeds_actions.add_parser("list", help="list the feeds with their health (the default)")
+    feeds_list.add_argument("--all", action="store_true", help="include removed feeds")
+    feeds_list.set_defaults(handler=_feeds_list)
+    feeds_add = feeds_actions.add_parser("add", help="add a feed; its current items are stored as backlog, not news")
+    feeds_add.add_argument("url", help="the feed's http(s) URL")
+    feeds_add.add_argument("--name", help="outlet name shown in digests (default: the host)")
+    feeds_add.add_argument("--country", help="publisher's country, ISO 3166-1 alpha-2 (GB, JP, ...)")
+    feeds_add.add_argument("--language", help="feed language, ISO 639-1 (en, de, ...)")
+    feeds_add.add_argument(
+        "--allow-private", action="store_true", help="allow a host on a private network (an intranet feed)"
+    )
+    feeds_add.set_defaults(handler=_feeds_add)
+    feeds_remove = feeds_actions.add_parser("remove", help="stop polling a feed (its articles stay)")
+    feeds_remove.add_argument("url", help="the feed's URL, as listed")
+    feeds_remove.set_defaults(handler=_feeds_remove)
 
     db = add("db", _db, "Manage the database schema (migrations also run on every start).")
     db.add_argument("action", choices=["upgrade", "downgrade", "current"], help="what to do")

@@ -239,7 +239,8 @@ async def run_ingest_pass(
 
     results = await asyncio.gather(*(one(feed) for feed in feeds))
     report = IngestReport(tuple(results), started, utcnow())
-    log.info(
+    log.log(
+        logging.INFO if len(results) > 1 else logging.DEBUG,  # a one-feed pass (a scheduler job) logged per feed
         "ingest pass: %d feeds, %d new, %d backlog, %d duplicate, %d failed",
         len(results),
         report.total("new"),

@@ -1,0 +1,63 @@
+"""`python -m bot ingest --once` and `python -m bot feeds`, run as users run them, against a loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.news.feeds import Item, rss
+from tests.news.server import FeedServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def run_bot(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run the CLI in a subprocess without blocking the loop, so the test server keeps answering."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, stdout.decode(), stderr.decode()
+
+
+async def test_ingest_once_prints_the_report_and_feeds_shows_health(server: FeedServer, tmp_path: Path):
+    """One pass stores the backlog and prints the table; `feeds` then shows which feed is ok and which failing."""
+    good = server.serve_bytes("/good.rss", rss([Item("Talks", server.url("/talks"), guid="1", published=None)]))
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "FEEDS": f"{good},{server.url('/gone.rss')}",
+        "HTTP_POLITENESS_DELAY_SECONDS": "0",
+        "HTTP_MAX_RETRIES": "0",
+        "LOG_LEVEL": "ERROR",
+    }
+    code, stdout, _ = await run_bot("ingest", "--once", env=env)
+    assert code == 0
+    lines = [" ".join(line.split()) for line in stdout.splitlines()]
+    assert "ok 1" in lines and "failed 1" in lines and "backlog (first fetch) 1" in lines
+    assert "HTTP 404 Not Found (1 in a row; next try after" in stdout
+
+    code, stdout, _ = await run_bot("feeds", env=env)
+    assert code == 0
+    assert any(line.startswith("ok") and good in line for line in stdout.splitlines())
+    assert "└ HTTP 404 Not Found" in stdout
+
+    code, stdout, _ = await run_bot("feeds", "add", "https://news.example/rss", "--name", "Example", env=env)
+    assert (code, stdout) == (
+        0,
+        "Added Example <https://news.example/rss>; its current items will be stored as backlog.\n",
+    )
+    code, _, stderr = await run_bot("feeds", "add", "http://192.168.1.1/rss", env=env)
+    assert code == 1
+    assert "private network" in stderr
+    code, stdout, _ = await run_bot("feeds", "remove", good, env=env)
+    assert code == 0
+    code, stdout, _ = await run_bot("feeds", "list", "--all", env=env)
+    assert any(line.startswith("removed") and good in line for line in stdout.splitlines())
