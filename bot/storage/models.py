@@ -11,7 +11,19 @@ import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, MetaData, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -112,6 +124,17 @@ class Story(Base):
     summary: Mapped[list[Any]] = mapped_column(default=list)  # sentences with the article each came from
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Kept up to date by bot/intelligence as articles join: what clustering, briefs and ranking read.
+    centroid: Mapped[bytes | None] = mapped_column(LargeBinary)  # mean article vector (float32)
+    article_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    outlets: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    publisher_countries: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # ISO codes
+    countries: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # covered, most first
+    regions: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # region and bloc ids
+    topics: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # topic ids
+    entities: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # names and figures
+    first_published_at: Mapped[datetime | None]
+    last_published_at: Mapped[datetime | None] = mapped_column(index=True)
 
     articles: Mapped[list[Article]] = relationship(back_populates="story")
 
@@ -136,6 +159,35 @@ class Article(Base):
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
     story: Mapped[Story | None] = relationship(back_populates="articles")
+
+
+class ArticleAnalysis(Base):
+    """What processing derived from an article: tags, encoder vectors and the sentence index for questions."""
+
+    __tablename__ = "article_analyses"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    encoder: Mapped[str] = mapped_column(String(100))  # which model made the vectors
+    countries: Mapped[list[Any]] = mapped_column(default=list)  # ISO codes, most mentioned first
+    salient_countries: Mapped[list[Any]] = mapped_column(default=list)
+    regions: Mapped[list[Any]] = mapped_column(default=list)
+    topics: Mapped[list[Any]] = mapped_column(default=list)
+    entities: Mapped[list[Any]] = mapped_column(default=list)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # the article vector (float32)
+    sentence_spans: Mapped[list[Any]] = mapped_column(default=list)  # [start, end] of each indexed sentence
+    sentence_vectors: Mapped[bytes] = mapped_column(LargeBinary)  # one float16 row per span
+    term_count: Mapped[int] = mapped_column(default=0)  # words in the indexed text (BM25 document length)
+
+
+class ArticleTerm(Base):
+    """One row of the word index: how often a term occurs in an article (for BM25 over the archive)."""
+
+    __tablename__ = "article_terms"
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True)
+    count: Mapped[int]
 
 
 class Subscription(Base):
