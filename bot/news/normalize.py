@@ -5,9 +5,9 @@ Everything here is a pure function, so the dedup rules can be read (and tested) 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -134,10 +134,18 @@ def to_utc(parsed: time.struct_time | None, now: datetime) -> datetime:
     return now if when > now + FUTURE_TOLERANCE else when
 
 
-@functools.cache
+_identifier_lock = threading.Lock()
+_identifier: LanguageIdentifier | None = None
+
+
 def _language_identifier() -> LanguageIdentifier:
-    # Loaded once, on first use (about half a second); normalised probabilities give a usable confidence.
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # Loaded once, on first use: about half a second and 100 MB. The lock keeps worker threads that ask at the
+    # same moment from each loading a copy. Normalised probabilities give a usable confidence.
+    global _identifier
+    with _identifier_lock:
+        if _identifier is None:
+            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _identifier
 
 
 def primary_language(tag: str | None) -> str | None:
