@@ -305,7 +305,9 @@ async def _ingest_feed(state: _Pass, feed: _FeedState) -> FeedResult:
         accept=FEED_ACCEPT,
     )
     if response.not_modified:
-        _record_success(state, feed, [], etag=response.etag, last_modified=response.last_modified)
+        # A 304 may repeat only some validators; the ones it leaves out still hold.
+        etag, last_modified = response.etag or feed.etag, response.last_modified or feed.last_modified
+        _record_success(state, feed, [], etag=etag, last_modified=last_modified)
         return FeedResult(feed.url, feed.name, FeedOutcome.NOT_MODIFIED)
     parsed = await asyncio.to_thread(
         parse_feed, response.content, url=response.url, http_charset=response.charset, max_items=state.options.max_items
@@ -505,8 +507,7 @@ def _store(
         )
         stored += 1
     row = session.get_one(Feed, feed.id)
-    if etag or last_modified:
-        row.etag, row.last_modified = etag, last_modified
+    row.etag, row.last_modified = etag, last_modified
     row.backlog_loaded = True
     row.last_fetched_at = row.last_success_at = state.now
     row.consecutive_failures = 0

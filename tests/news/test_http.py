@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import itertools
 import time
 
@@ -238,3 +239,16 @@ async def test_ssrf_guard_checks_every_redirect_hop():
         with pytest.raises(BlockedURLError, match=r"internal\.example"):
             await client.get("http://news.example/story")
     assert requested == ["http://news.example/story"]
+
+
+async def test_compression_bomb_is_cut_at_the_cap(server: FeedServer, http: HttpClient):
+    """A small gzip body that inflates to 50 MB is cut by the cap on decompressed bytes."""
+    bomb = gzip.compress(b"\0" * 50_000_000)
+
+    async def handler(_request: web.Request) -> web.StreamResponse:
+        return web.Response(body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"})
+
+    server.routes["/bomb"] = handler
+    assert len(bomb) < 100_000
+    with pytest.raises(ResponseTooLargeError):
+        await http.get(server.url("/bomb"), allow_private=True)

@@ -336,3 +336,21 @@ async def test_feed_urls_limit_the_pass(database: Database, server: FeedServer, 
     report = await run_ingest_pass(database, http, OPTIONS, feed_urls=[one], now=NOW)
     assert [result.url for result in report.results] == [one]
     assert server.count("/two") == 0
+
+
+async def test_wrong_or_missing_charset_is_decoded_not_failed(database: Database, server: FeedServer, http):
+    """A Latin-1 feed without a declaration, and one whose header claims UTF-8, are stored with the right text."""
+    missing = server.serve_file("uolNoticias.rss", content_type="text/xml")
+    wrong_body = rss(
+        [Item("Négociations à Genève", server.url("/geneve"), guid="1", published=None)], encoding="latin-1"
+    )
+    wrong = server.serve_bytes(
+        "/wrong", wrong_body.replace(b'"latin-1"', b'"utf-8"'), "application/rss+xml; charset=utf-8"
+    )
+    configure(database, missing, wrong)
+    report = await ingest(database, http, now=datetime(2018, 9, 25, tzinfo=UTC))
+    assert all(result.outcome is FeedOutcome.OK for result in report.results)
+    titles = {a.title for a in articles(database)}
+    assert "Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno" in titles
+    assert "Négociations à Genève" in titles
+    assert {a.language for a in articles(database) if a.title.startswith("Ibope")} == {"pt"}
