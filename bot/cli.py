@@ -66,7 +66,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _ingest_once(settings: Settings, database: Database) -> int:
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     from bot.news.feeds import list_feeds
     from bot.news.http import HttpClient, HttpPolicy
