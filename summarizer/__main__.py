@@ -1,0 +1,7 @@
+"""``python -m summarizer``: see summarizer.cli."""
+
+import sys
+
+from summarizer.cli import main
+
+sys.exit(main())
