@@ -162,6 +162,24 @@ def _feeds_remove(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.intelligence.commands import ask_command
+
+    return ask_command(settings, args)
+
+
+def _brief(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.intelligence.commands import brief_command
+
+    return brief_command(settings, args)
+
+
+def _process(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.intelligence.commands import process_command
+
+    return process_command(settings, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand and its help."""
     parser = argparse.ArgumentParser(
@@ -198,10 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest", _ingest, "Fetch the configured feeds and store new articles (every FEED_POLL_MINUTES until stopped)."
     )
     ingest.add_argument("--once", action="store_true", help="run one pass over all feeds, print a report and exit")
-    brief = add("brief", _not_available("Briefing"), "Print the top stories on a topic, country or region.")
+    brief = add("brief", _brief, "Print the top stories on a topic, country or region.")
     brief.add_argument("topic", nargs="?", default="", help="a topic, country or region (default: everything)")
-    ask = add("ask", _not_available("Questions"), "Answer a question from stored articles, with citations.")
+    brief.add_argument("--limit", type=int, default=5, help="how many stories (default 5)")
+    ask = add("ask", _ask, "Answer a question from stored articles, with citations.")
     ask.add_argument("question", help="the question, in quotes")
+    process = add("process", _process, "Tag, embed, index and cluster the stored articles not processed yet.")
+    process.add_argument("--limit", type=int, default=None, help="process at most this many articles")
     summarize = add("summarize", _not_available("Summarising a link"), "Fetch an article and print its summary.")
     summarize.add_argument("url", help="an http(s) URL of a news article")
     add("digest", _not_available("Digests"), "Print the digest the console channel would get now.")

@@ -100,26 +100,32 @@ class Bm25Stats:
         return math.log(1.0 + (self.documents - df + 0.5) / (df + 0.5))
 
 
-def bm25_scores(query: Sequence[str], documents: Sequence[Mapping[str, int]], stats: Bm25Stats) -> np.ndarray:
+def bm25_scores(
+    query: Sequence[str],
+    documents: Sequence[Mapping[str, int]],
+    stats: Bm25Stats,
+    lengths: Sequence[int] | None = None,
+) -> np.ndarray:
     """BM25 of each document (given as term counts) for the query terms.
 
     Args:
         query: query terms from :func:`tokenize` (repeats count once).
-        documents: term counts per document.
+        documents: term counts per document (only the query's terms are needed when ``lengths`` is given).
         stats: collection statistics (the documents scored may be a subset of the collection).
+        lengths: each document's length in terms; by default the sum of its counts.
 
     Returns:
         A float array with one score per document.
     """
     scores = np.zeros(len(documents), dtype=np.float64)
     mean_length = max(stats.mean_length, 1.0)
+    sizes = list(lengths) if lengths is not None else [sum(counts.values()) for counts in documents]
     for term in set(query):
         idf = stats.idf(term)
         for index, counts in enumerate(documents):
             tf = counts.get(term, 0)
             if tf:
-                length = sum(counts.values())
-                norm = tf + BM25_K1 * (1.0 - BM25_B + BM25_B * length / mean_length)
+                norm = tf + BM25_K1 * (1.0 - BM25_B + BM25_B * sizes[index] / mean_length)
                 scores[index] += idf * tf * (BM25_K1 + 1.0) / norm
     return scores
 

@@ -1,0 +1,31 @@
+"""News intelligence over the stored articles: stories, tags, ranking, briefs and grounded answers.
+
+`process_new_articles` does the model work once per article (tags, vectors, word and sentence index, story
+assignment); `ask`, `brief` and `select_digest_stories` only read what it stored. The pure NLP lives in
+`summarizer.tagging`, `summarizer.stories`, `summarizer.retrieval` and `summarizer.ranking`.
+"""
+
+from bot.intelligence.briefing import brief, resolve_filters, select_digest_stories, story_briefs
+from bot.intelligence.encoder import encoder_for
+from bot.intelligence.processing import ProcessReport, process_new_articles
+from bot.intelligence.render import render_answer, render_brief
+from bot.intelligence.results import NOTHING_FOUND, Answer, Brief, CitedSentence, StoryBrief
+from bot.intelligence.search import ask
+
+__all__ = [
+    "NOTHING_FOUND",
+    "Answer",
+    "Brief",
+    "CitedSentence",
+    "ProcessReport",
+    "StoryBrief",
+    "ask",
+    "brief",
+    "encoder_for",
+    "process_new_articles",
+    "render_answer",
+    "render_brief",
+    "resolve_filters",
+    "select_digest_stories",
+    "story_briefs",
+]

@@ -1,0 +1,84 @@
+"""The `python -m bot ask`, `brief` and `process` commands (registered in bot/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.intelligence.briefing import brief
+from bot.intelligence.encoder import encoder_for
+from bot.intelligence.processing import process_new_articles
+from bot.intelligence.render import render_answer, render_brief
+from bot.intelligence.search import ask
+from bot.storage import Database
+from bot.storage.models import Article, ArticleAnalysis
+
+log = logging.getLogger(__name__)
+
+
+def _open(settings: Settings) -> Database:
+    from bot.cli import open_database  # the CLI module imports this one; import at call time
+
+    return open_database(settings)
+
+
+def unprocessed_count(database: Database) -> int:
+    """How many stored articles have not been processed (tagged, embedded, clustered) yet."""
+    with database.session() as session:
+        query = (
+            select(func.count())
+            .select_from(Article)
+            .outerjoin(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
+            .where(ArticleAnalysis.article_id.is_(None))
+        )
+        return int(session.scalar(query) or 0)
+
+
+def _warn_unprocessed(database: Database) -> None:
+    pending = unprocessed_count(database)
+    if pending:
+        sys.stderr.write(
+            f"Note: {pending} stored article(s) are not processed yet; run `python -m bot process` to include them.\n"
+        )
+
+
+def ask_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`ask QUESTION`: answer from the stored articles with citations, or say there is nothing on it."""
+    database = _open(settings)
+    try:
+        _warn_unprocessed(database)
+        answer = ask(database, encoder_for(settings), args.question)
+        sys.stdout.write(render_answer(answer))
+    finally:
+        database.dispose()
+    return 0
+
+
+def brief_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`brief [TOPIC]`: the top stories for a topic, country or region, with summaries and sources."""
+    database = _open(settings)
+    try:
+        _warn_unprocessed(database)
+        sys.stdout.write(render_brief(brief(database, args.topic, limit=args.limit)))
+    finally:
+        database.dispose()
+    return 0
+
+
+def process_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`process`: tag, embed, index and cluster the stored articles that are not processed yet."""
+    database = _open(settings)
+    try:
+        report = process_new_articles(database, encoder_for(settings), limit=args.limit)
+    finally:
+        database.dispose()
+    sys.stdout.write(
+        f"Processed {report.articles} article(s) in {report.seconds:.1f} s: "
+        f"{report.stories_created} new stor{'ies' if report.stories_created != 1 else 'y'}, "
+        f"{report.stories_updated} updated.\n"
+    )
+    return 0

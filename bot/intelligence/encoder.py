@@ -1,0 +1,23 @@
+"""The sentence encoder the bot uses for news intelligence: one per process, built from the settings."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bot.config import Settings
+from summarizer.encoder import Encoder, bf16_supported
+
+
+def encoder_for(settings: Settings) -> Encoder:
+    """The process's encoder for these settings (created once, loaded lazily on first use).
+
+    bf16 is used only when enabled and the CPU runs it natively; vectors stored with one precision and queried
+    with the other agree to a cosine of 0.9999, so switching precision needs no re-processing.
+    """
+    wants_bf16 = settings.encoder_bf16 and settings.summarizer_device == "cpu"
+    return _encoder(settings.encoder_threads or None, wants_bf16, settings.summarizer_device)
+
+
+@cache
+def _encoder(threads: int | None, wants_bf16: bool, device: str) -> Encoder:
+    return Encoder(threads=threads, bf16=wants_bf16 and bf16_supported(), device=device)

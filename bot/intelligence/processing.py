@@ -1,0 +1,290 @@
+"""Process stored articles: tag them, embed them, index their words and sentences, and group them into stories.
+
+Everything costly is done here, once per article, so that questions and briefs only read what is stored:
+`ArticleAnalysis` (tags, the article vector, sentence offsets and vectors), `ArticleTerm` (the word index) and
+the story profile columns of `Story` (centroid, outlets, countries, tags, title and summary).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from bot.storage import Database
+from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, Feed, Story, utcnow
+from summarizer.encoder import TextEncoder
+from summarizer.results import StoryDocument
+from summarizer.retrieval import term_counts
+from summarizer.sentences import split_sentences
+from summarizer.stories import (
+    MAX_STORY_SPAN,
+    STORY_WINDOW,
+    ArticleSignature,
+    StoryClusterer,
+    StoryState,
+    article_vector,
+    representative,
+)
+from summarizer.story import summarize_story
+from summarizer.tagging import Tagger
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100  # articles per transaction: a crash loses at most one batch of work
+MAX_INDEXED_SENTENCES = 80  # sentences per article kept for questions (and embedded); longer texts are cut
+SUMMARY_SENTENCES = 3
+MAX_SUMMARY_ARTICLES = 8  # a story summary reads the articles closest to the centroid, at most this many
+STORY_TOPIC_SHARE = 0.25  # a story has a topic when at least this share of its articles has it
+VECTOR_DTYPE = np.float32
+SENTENCE_DTYPE = np.float16  # sentence vectors are many; half precision halves the storage, cosine error ~1e-3
+
+
+@dataclass(frozen=True)
+class ProcessReport:
+    """What a processing run did."""
+
+    articles: int
+    stories_created: int
+    stories_updated: int
+    seconds: float
+
+
+def to_blob(array: np.ndarray, dtype: type[np.generic]) -> bytes:
+    """Store an array as raw bytes of ``dtype``."""
+    return np.ascontiguousarray(array, dtype=dtype).tobytes()
+
+
+def from_blob(blob: bytes | None, dtype: type[np.generic], dim: int | None = None) -> np.ndarray:
+    """Read an array stored by :func:`to_blob` as float32 (rows of ``dim`` when given)."""
+    array = np.frombuffer(blob or b"", dtype=dtype).astype(np.float32)
+    return array.reshape(-1, dim) if dim else array
+
+
+def process_new_articles(
+    database: Database,
+    encoder: TextEncoder,
+    *,
+    tagger: Tagger | None = None,
+    batch_size: int = BATCH_SIZE,
+    limit: int | None = None,
+) -> ProcessReport:
+    """Tag, embed, index and cluster every stored article that has not been processed yet.
+
+    Articles are taken oldest first, in batches of ``batch_size``, each batch in its own transaction; stories
+    touched by a batch get their title, summary, outlets, countries and tags recomputed. Safe to call again at
+    any time (the scheduler runs it after each ingestion pass); only unprocessed articles are read.
+
+    Args:
+        database: the database.
+        encoder: the sentence encoder (the same model must be used for questions).
+        tagger: the tagger; by default one over ``encoder`` with the bundled aliases.
+        batch_size: articles per transaction.
+        limit: stop after this many articles (None: all).
+
+    Returns:
+        How many articles were processed and how many stories were created and updated.
+    """
+    started = time.perf_counter()
+    tagger = tagger or Tagger(encoder)
+    processed = created = 0
+    updated: set[int] = set()
+    while limit is None or processed < limit:
+        size = batch_size if limit is None else min(batch_size, limit - processed)
+        with database.session() as session:
+            articles = _unprocessed(session, size)
+            if not articles:
+                break
+            signatures = [_analyse(session, article, encoder, tagger) for article in articles]
+            new_stories, touched = _cluster(session, articles, signatures)
+            _refresh_stories(session, touched, encoder)
+        processed += len(articles)
+        created += new_stories
+        updated |= touched
+        log.info("processed %d articles (%d new stories, %d touched)", len(articles), new_stories, len(touched))
+    return ProcessReport(processed, created, len(updated), time.perf_counter() - started)
+
+
+def _unprocessed(session: Session, limit: int) -> list[Article]:
+    query = (
+        select(Article)
+        .outerjoin(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
+        .where(ArticleAnalysis.article_id.is_(None))
+        .order_by(Article.published_at, Article.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: Tagger) -> ArticleSignature:
+    """Store the article's analysis and word index; return what clustering needs."""
+    sentences = split_sentences(article.text)[:MAX_INDEXED_SENTENCES]
+    # an article always has a vector: a headline-less, empty item is represented by its outlet and address
+    title = article.title.strip() or (f"{article.outlet} {article.canonical_url}" if not sentences else "")
+    texts = ([title] if title else []) + [sentence.text for sentence in sentences]
+    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+    sentence_vectors = vectors[1:] if title else vectors
+    vector = article_vector(vectors[0] if title else None, sentence_vectors)
+    tags = tagger.tag(article.text, title, vectors)
+    counts = term_counts(f"{title}\n{article.text}")
+    session.add(
+        ArticleAnalysis(
+            article_id=article.id,
+            processed_at=utcnow(),
+            encoder=getattr(encoder, "name", type(encoder).__name__)[:100],
+            countries=list(tags.countries),
+            salient_countries=list(tags.salient_countries),
+            regions=list(tags.regions),
+            topics=list(tags.topics),
+            entities=list(tags.entities),
+            vector=to_blob(vector, VECTOR_DTYPE),
+            sentence_spans=[[sentence.start, sentence.end] for sentence in sentences],
+            sentence_vectors=to_blob(sentence_vectors, SENTENCE_DTYPE),
+            term_count=sum(counts.values()),
+        )
+    )
+    if counts:
+        session.execute(
+            insert(ArticleTerm),
+            [{"term": term, "article_id": article.id, "count": count} for term, count in counts.items()],
+        )
+    return ArticleSignature(vector, article.published_at, frozenset(tags.entities), frozenset(tags.salient_countries))
+
+
+def _open_stories(session: Session, earliest: datetime, latest: datetime) -> list[StoryState]:
+    """The stored stories that articles published between ``earliest`` and ``latest`` could still join."""
+    query = select(Story).where(
+        Story.centroid.is_not(None),
+        Story.last_published_at >= earliest - STORY_WINDOW,
+        Story.first_published_at <= latest + STORY_WINDOW,
+        Story.first_published_at >= earliest - STORY_WINDOW - MAX_STORY_SPAN,
+    )
+    states = []
+    for story in session.scalars(query):
+        assert story.first_published_at is not None and story.last_published_at is not None
+        states.append(
+            StoryState(
+                story_id=story.id,
+                mean=from_blob(story.centroid, VECTOR_DTYPE),
+                size=story.article_count,
+                first_published=story.first_published_at,
+                last_published=story.last_published_at,
+                entities=dict.fromkeys(story.entities, 1),
+                countries=set(story.countries),
+            )
+        )
+    return states
+
+
+def _cluster(
+    session: Session, articles: Sequence[Article], signatures: Sequence[ArticleSignature]
+) -> tuple[int, set[int]]:
+    """Assign each article to a story (new or open); returns the number created and the ids of touched stories."""
+    clusterer = StoryClusterer(
+        _open_stories(session, min(s.published_at for s in signatures), max(s.published_at for s in signatures))
+    )
+    created = 0
+    touched: set[int] = set()
+    for article, signature in sorted(zip(articles, signatures, strict=True), key=lambda pair: pair[1].published_at):
+        assignment = clusterer.assign(signature)
+        state = assignment.story
+        if state.story_id is None:
+            story = Story(title=article.title[:500], first_seen_at=utcnow())
+            session.add(story)
+            session.flush()
+            state.story_id = story.id
+            created += 1
+        article.story_id = state.story_id
+        touched.add(state.story_id)
+    for state in clusterer.stories:
+        if state.story_id in touched:
+            story = session.get_one(Story, state.story_id)
+            story.centroid = to_blob(state.mean, VECTOR_DTYPE)
+            story.article_count = state.size
+            story.first_published_at = state.first_published
+            story.last_published_at = state.last_published
+    session.flush()
+    return created, touched
+
+
+def _refresh_stories(session: Session, story_ids: Iterable[int], encoder: TextEncoder) -> None:
+    """Recompute the title, summary, outlets, countries and tags of each story from its articles."""
+    for story_id in story_ids:
+        story = session.get_one(Story, story_id)
+        rows = session.execute(
+            select(Article, ArticleAnalysis, Feed.country)
+            .join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
+            .outerjoin(Feed, Feed.id == Article.feed_id)
+            .where(Article.story_id == story_id)
+            .order_by(Article.published_at, Article.id)
+        ).all()
+        if not rows:
+            continue
+        articles = [row[0] for row in rows]
+        analyses = [row[1] for row in rows]
+        centroid = from_blob(story.centroid, VECTOR_DTYPE)
+        vectors = np.stack([from_blob(analysis.vector, VECTOR_DTYPE) for analysis in analyses])
+        story.title = articles[representative(vectors, centroid)].title[:500]
+        story.outlets = sorted({article.outlet for article in articles})
+        story.publisher_countries = sorted({country for _, _, country in rows if country})
+        story.countries = _story_countries(analyses)
+        story.regions = _ranked_union(analysis.regions for analysis in analyses)
+        story.topics = _story_topics(analyses)
+        story.entities = _ranked_union(analysis.entities for analysis in analyses)[:200]
+        story.summary = _summary(articles, vectors, centroid, encoder)
+        story.updated_at = utcnow()
+
+
+def _story_countries(analyses: Sequence[ArticleAnalysis]) -> list[str]:
+    """Countries salient in any article, ordered by how many articles make them salient, then mention them."""
+    salient: Counter[str] = Counter()
+    mentioned: Counter[str] = Counter()
+    for analysis in analyses:
+        salient.update(analysis.salient_countries)
+        mentioned.update(analysis.countries)
+    return sorted(salient, key=lambda code: (-salient[code], -mentioned[code], code))
+
+
+def _story_topics(analyses: Sequence[ArticleAnalysis]) -> list[str]:
+    """Topics carried by at least ``STORY_TOPIC_SHARE`` of the articles, most common first."""
+    counts: Counter[str] = Counter()
+    for analysis in analyses:
+        counts.update(analysis.topics)
+    needed = max(1, math.ceil(STORY_TOPIC_SHARE * len(analyses)))
+    return [topic for topic, count in counts.most_common() if count >= needed]
+
+
+def _ranked_union(lists: Iterable[Sequence[str]]) -> list[str]:
+    """Every item of the lists, the most frequent first (ties in order of first appearance)."""
+    counts: Counter[str] = Counter()
+    for items in lists:
+        counts.update(dict.fromkeys(items, 1))
+    return [item for item, _ in counts.most_common()]
+
+
+def _summary(
+    articles: Sequence[Article], vectors: np.ndarray, centroid: np.ndarray, encoder: TextEncoder
+) -> list[dict[str, object]]:
+    """The multi-article summary: sentences with the article each came from and the articles that agree."""
+    closest = np.argsort(-(vectors @ centroid))[:MAX_SUMMARY_ARTICLES]
+    chosen = [articles[int(index)] for index in sorted(closest)]
+    documents = [StoryDocument(text=a.text, doc_id=str(a.id), title=a.title) for a in chosen]
+    summary = summarize_story(documents, encoder, max_sentences=SUMMARY_SENTENCES)
+    return [
+        {
+            "text": sentence.text,
+            "article_id": chosen[sentence.doc_index].id,
+            "start": sentence.start,
+            "end": sentence.end,
+            "also_in": [chosen[index].id for index in sentence.also_in],
+        }
+        for sentence in summary.sentences
+    ]

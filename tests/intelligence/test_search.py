@@ -1,0 +1,80 @@
+"""Questions: answers are sentences from stored articles with citations, or a plain "nothing on that"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.errors import UserInputError
+from bot.intelligence import NOTHING_FOUND, ask, render_answer
+from tests.intelligence.conftest import NOW
+from tests.intelligence.shared import article, eval_set, fixture_articles, shared_encoder
+
+
+def _ask(archive, question: str, **options):
+    return ask(archive.database, shared_encoder(), question, now=NOW, **options)
+
+
+def test_answer_quotes_a_stored_sentence_and_cites_its_article(archive):
+    """The answer is a sentence of the article, word for word, with title, outlet, link and date."""
+    answer = _ask(archive, "How many tankers did the EU blacklist?")
+    assert answer.found and 1 <= len(answer.sentences) <= 4
+    best = answer.sentences[0]
+    source = next(item for item in (article(k) for k in archive.ids) if archive.ids[item.key] == best.article_id)
+    assert best.text in source.text and "117" in best.text
+    assert (best.title, best.outlet, best.url, best.published_at) == (
+        source.title,
+        source.outlet,
+        source.url,
+        source.published,
+    )
+    newest_fetch = max(item.published for item in fixture_articles()) + timedelta(minutes=5)
+    assert answer.as_of == newest_fetch
+
+
+def test_unrelated_question_gets_nothing_instead_of_a_guess(archive):
+    """Nothing relevant in the archive: no sentences, a plain message, still stamped with the time."""
+    answer = _ask(archive, "Who won the football World Cup final?")
+    assert not answer.found and answer.sentences == ()
+    assert answer.message == NOTHING_FOUND
+    assert "As of" in render_answer(answer)
+
+
+def test_window_limits_the_search_to_recent_articles(archive):
+    """The 2022 seed article is outside the default 30-day window, and found when the window is lifted."""
+    question = "What did Kishida say about the islands near Taiwan?"
+    assert not any(s.article_id == archive.ids["seed-biden-kishida"] for s in _ask(archive, question).sentences)
+    whole = _ask(archive, question, window=None)
+    assert whole.found and whole.sentences[0].article_id == archive.ids["seed-biden-kishida"]
+
+
+def test_empty_question_is_refused(archive):
+    """An empty question is a user error with an example."""
+    with pytest.raises(UserInputError, match="Ask a question"):
+        _ask(archive, "   ")
+
+
+def test_empty_archive_answers_nothing(sqlite_database):
+    """With no processed article, every question gets the plain answer."""
+    answer = ask(sqlite_database, shared_encoder(), "Where did the Quad meet?", now=NOW)
+    assert not answer.found and answer.searched == 0
+
+
+def test_labelled_questions_reach_the_measured_recall(archive):
+    """Recall@1/@3 over the labelled questions, and refusals for the unanswerable ones, stay at the measured level."""
+    hits_at_1 = hits_at_3 = answerable = refused = unanswerable = 0
+    for entry in eval_set()["questions"]:
+        answer = _ask(archive, entry["question"], window=None)
+        if not entry.get("answerable", True):
+            unanswerable += 1
+            refused += not answer.found
+            continue
+        answerable += 1
+        gold = {(archive.ids[key], phrase) for key, phrase in entry["answers"]}
+        correct = [any(a == s.article_id and p in s.text for a, p in gold) for s in answer.sentences]
+        hits_at_1 += bool(correct[:1] and correct[0])
+        hits_at_3 += any(correct[:3])
+    assert refused == unanswerable
+    assert hits_at_1 / answerable >= 0.75
+    assert hits_at_3 / answerable >= 0.9
