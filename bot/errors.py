@@ -18,3 +18,7 @@ class ConfigError(BotError):
 
 class UserInputError(BotError):
     """A command's input is invalid; the message says what is allowed."""
+
+
+class PermissionDeniedError(BotError):
+    """The user may not do this in this channel; the message says who can."""

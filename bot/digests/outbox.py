@@ -79,7 +79,10 @@ class Outbox:
         self._last_post: dict[int, datetime] = {}
 
     def record(self, subscription_id: int, occurrence_key: str, digest: Digest) -> int | None:
-        """Store a pending delivery and claim its stories; return its id, or None if this occurrence exists."""
+        """Store a pending delivery and claim its stories; return its id, or None if this occurrence exists.
+
+        A digest with no items is recorded as skipped: the occurrence is served, and nothing is posted.
+        """
         story_ids = [item.story_id for item in digest.items]
         try:
             with self.database.session() as session:
@@ -88,6 +91,7 @@ class Outbox:
                     occurrence_key=occurrence_key,
                     story_ids=story_ids,
                     payload=digest.to_json(),
+                    status=DeliveryStatus.PENDING if story_ids else DeliveryStatus.SKIPPED,
                     created_at=self.clock(),
                 )
                 session.add(delivery)

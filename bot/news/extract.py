@@ -57,6 +57,7 @@ class PageExtract:
     text: str
     canonical_url: str | None  # from <link rel="canonical">, made canonical in turn
     blocked: BlockReason | None = None
+    title: str | None = None  # the page's headline, when its metadata gives one
 
 
 def blocked_by_status(status: int) -> BlockReason | None:
@@ -98,9 +99,12 @@ def extract_page(body: bytes, *, url: str, http_charset: str | None = None) -> P
     canonical = _page_canonical(page, url)
     if NOT_FREE.search(page[:SCAN_BYTES]):
         return PageExtract("", canonical, BlockReason.PAYWALL)
-    text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False, favor_precision=True)
-    text = (text or "").strip()
+    document = trafilatura.bare_extraction(
+        page, url=url, include_comments=False, include_tables=False, favor_precision=True, with_metadata=True
+    )
+    text = str(getattr(document, "text", None) or "").strip()
+    title = str(getattr(document, "title", None) or "").strip() or None
     if len(text) < MIN_ARTICLE_CHARS:
         blocked = BlockReason.PAYWALL if PAYWALL_MARKERS.search(head) else None
-        return PageExtract("", canonical, blocked)
-    return PageExtract(text, canonical)
+        return PageExtract("", canonical, blocked, title)
+    return PageExtract(text, canonical, title=title)

@@ -88,6 +88,7 @@ class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    SKIPPED = "skipped"  # the occurrence had nothing new: recorded so it is not composed again, nothing posted
 
 
 class Feed(Base):

@@ -87,12 +87,10 @@ async def test_crash_between_record_and_send_resumes_with_exactly_one_post(datab
     script = textwrap.dedent(
         f"""
         import os
-        from datetime import UTC, datetime
-        from bot.digests.model import Digest
         from bot.digests.outbox import Outbox
         from bot.storage import Database
-        digest = Digest(heading="Morning briefing", generated_at=datetime.now(UTC), items=())
-        Outbox(Database({database_url!r}), {{}}).record({subscription_id}, "2026-05-01T08:00Z", digest)
+        from tests.digests.test_outbox import _digest
+        Outbox(Database({database_url!r}), {{}}).record({subscription_id}, "2026-05-01T08:00Z", _digest([1, 2]))
         os._exit(1)  # the crash: nothing after recording runs
         """
     )
@@ -153,6 +151,18 @@ async def test_delivery_for_platform_not_in_this_process_waits(database, subscri
     assert await outbox.resume() == []
     [delivery] = _deliveries(database)
     assert delivery.status is DeliveryStatus.PENDING
+
+
+async def test_digest_with_nothing_new_is_recorded_as_skipped_and_never_posted(database, subscription_id):
+    """An occurrence with nothing new is served (recorded as skipped) and posts nothing."""
+    publisher = RecordingPublisher()
+    outbox = Outbox(database, {"slack": publisher}, clock=lambda: NOW)
+    assert outbox.record(subscription_id, "k1", _digest([])) is not None
+    assert await outbox.resume() == []
+    assert outbox.record(subscription_id, "k1", _digest([1])) is None
+    assert publisher.posts == []
+    [delivery] = _deliveries(database)
+    assert delivery.status is DeliveryStatus.SKIPPED
 
 
 def test_digest_round_trips_through_json():

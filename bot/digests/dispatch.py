@@ -1,0 +1,139 @@
+"""Composing a channel's digest and serving each scheduled occurrence at most once.
+
+The scheduler wakes `Dispatcher.serve_occurrence(subscription_id)` at each due time. It names the occurrence
+(`Schedule.latest_occurrence`), composes the digest from stories the channel has not had, records it in the
+outbox under that occurrence and sends it. Waking twice for one occurrence (a coalesced run after a restart, a
+second process) finds the occurrence recorded and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.digests.model import ChannelRef, Digest, Style
+from bot.digests.outbox import Outbox, SendResult
+from bot.digests.schedule import Schedule
+from bot.digests.subscriptions import subscription_info
+from bot.intelligence.briefing import select_digest_stories
+from bot.storage import Database, DeliveredStory, Delivery, Subscription, utcnow
+
+log = logging.getLogger(__name__)
+
+# Stories whose latest coverage is older than this are not news any more for a scheduled digest.
+DIGEST_WINDOW = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class _Target:
+    subscription_id: int
+    channel: ChannelRef
+    schedule: Schedule
+    created_at: datetime
+    filters: dict[str, object]
+    description: str
+    max_items: int
+    style: Style
+    paused: bool
+
+
+def _heading(when: datetime, schedule: Schedule, description: str) -> str:
+    local = when.astimezone(schedule.timezone)
+    about = "" if description == "everything" else f" · {description}"
+    return f"Geopolitics briefing · {local:%a %d %b %H:%M} {schedule.timezone_name}{about}"
+
+
+class Dispatcher:
+    """Composes digests for subscriptions and hands them to the outbox."""
+
+    def __init__(self, database: Database, outbox: Outbox, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.database = database
+        self.outbox = outbox
+        self.clock = clock
+
+    def _target(self, subscription_id: int) -> _Target | None:
+        with self.database.session() as session:
+            subscription = session.get(Subscription, subscription_id)
+            if subscription is None:
+                return None
+            info = subscription_info(subscription, self.clock())
+            return _Target(
+                subscription_id=subscription.id,
+                channel=info.channel,
+                schedule=Schedule.parse(subscription.schedule, subscription.timezone),
+                created_at=subscription.created_at,
+                filters=dict(info.filters),
+                description=info.describe_filters(),
+                max_items=subscription.max_items,
+                style="detailed" if subscription.style == "detailed" else "short",
+                paused=subscription.paused_reason is not None,
+            )
+
+    def _delivered(self, subscription_id: int) -> dict[int, datetime]:
+        query = (
+            select(DeliveredStory.story_id, Delivery.created_at)
+            .join(Delivery, Delivery.id == DeliveredStory.delivery_id)
+            .where(DeliveredStory.subscription_id == subscription_id)
+        )
+        with self.database.session() as session:
+            return {story_id: created_at for story_id, created_at in session.execute(query)}
+
+    def compose(self, subscription_id: int, now: datetime | None = None) -> Digest:
+        """The digest the subscription's channel should get now: matching stories it has never been sent."""
+        target = self._target(subscription_id)
+        if target is None:
+            raise LookupError(f"subscription {subscription_id} does not exist")
+        return self._compose(target, now or self.clock())
+
+    def _compose(self, target: _Target, now: datetime) -> Digest:
+        delivered = self._delivered(target.subscription_id)
+        stories = select_digest_stories(
+            self.database,
+            now=now,
+            window=DIGEST_WINDOW,
+            limit=target.max_items,
+            filters=target.filters,
+            delivered=delivered,
+        )
+        items = tuple(story.to_digest_item() for story in stories if story.story_id not in delivered)
+        return Digest(
+            heading=_heading(now, target.schedule, target.description),
+            generated_at=now,
+            items=items,
+            style=target.style,
+            empty_message="Nothing new since the last digest.",
+        )
+
+    async def serve_occurrence(self, subscription_id: int) -> SendResult | None:
+        """Serve the subscription's latest due occurrence once: compose, record, send. None when nothing to do."""
+        now = self.clock()
+        target = self._target(subscription_id)
+        if target is None or target.paused:
+            log.info("subscription %s: missing or paused, occurrence skipped", subscription_id)
+            return None
+        occurrence = target.schedule.latest_occurrence(now)
+        if occurrence < target.created_at:
+            return None  # subscribed after this occurrence: the first digest is the next one
+        key = occurrence.strftime("%Y-%m-%dT%H:%MZ")
+        digest = self._compose(target, now)
+        delivery_id = self.outbox.record(subscription_id, key, digest)
+        if delivery_id is None or not digest.items:
+            log.info("subscription %s occurrence %s: nothing to post", subscription_id, key)
+            return None
+        return await self.outbox.send(delivery_id)
+
+    async def post_now(self, subscription_id: int) -> SendResult | None:
+        """Post the channel's digest now (`/news digest`), through the outbox; None when nothing is new."""
+        now = self.clock()
+        target = self._target(subscription_id)
+        if target is None:
+            return None
+        digest = self._compose(target, now)
+        if not digest.items:
+            return None
+        delivery_id = self.outbox.record(subscription_id, f"now-{now:%Y-%m-%dT%H:%M:%S.%fZ}", digest)
+        return None if delivery_id is None else await self.outbox.send(delivery_id)

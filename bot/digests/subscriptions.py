@@ -1,0 +1,254 @@
+"""Subscriptions: a channel's schedule, filters, size and style, validated with helpful errors.
+
+Only people allowed to manage a channel may change its subscription; the platform adapter decides who that is
+(Discord: Manage Channels or a configured role; Slack: workspace admins or a configured list) and says so in the
+`Actor` it passes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.digests.model import ChannelRef, Style
+from bot.digests.schedule import Schedule
+from bot.errors import PermissionDeniedError, UserInputError
+from bot.storage import Database, Feed, Subscription, utcnow
+from summarizer.tagging import Gazetteer, load_gazetteer
+
+MAX_ITEMS_LIMIT = 10
+MAX_FILTER_VALUES = 20
+MAX_KEYWORD_CHARS = 50
+SUGGESTIONS = 3
+STYLES: tuple[Style, ...] = ("short", "detailed")
+
+FilterKind = Literal["country", "region", "topic"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who runs a command, and whether the platform lets them manage the channel."""
+
+    user_id: str
+    can_manage: bool
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class SubscriptionRequest:
+    """What a user asks for; names as typed (countries, regions and topics are resolved and checked)."""
+
+    schedule: str = "08:00"
+    timezone: str | None = None
+    countries: Sequence[str] = ()
+    regions: Sequence[str] = ()
+    topics: Sequence[str] = ()
+    keywords: Sequence[str] = ()
+    sources: Sequence[str] = ()
+    max_items: int = 5
+    style: str = "short"
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    """A channel's subscription as platforms show it (`/news settings`)."""
+
+    id: int
+    channel: ChannelRef
+    schedule: str
+    timezone: str
+    filters: dict[str, list[str]]
+    filter_names: dict[str, list[str]] = field(default_factory=dict)
+    max_items: int = 5
+    style: str = "short"
+    paused_reason: str | None = None
+    next_digest_at: datetime | None = None
+
+    def describe_filters(self) -> str:
+        """The filters in words, or "everything"."""
+        parts = [f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names]
+        return "; ".join(parts) or "everything"
+
+
+def split_list(text: str | None) -> list[str]:
+    """Split a comma-separated option ("Japan, South Korea") into its trimmed, non-empty parts."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _resolve(kind: FilterKind, names: Sequence[str], gazetteer: Gazetteer) -> tuple[list[str], list[str]]:
+    """Ids and display names for typed names of one kind; an unknown name raises with close suggestions."""
+    ids: list[str] = []
+    shown: list[str] = []
+    for name in names:
+        ref = gazetteer.resolve(name)
+        if ref is None or ref.kind != kind:
+            raise UserInputError(_unknown(kind, name, gazetteer))
+        if ref.id not in ids:
+            ids.append(ref.id)
+            shown.append(ref.name)
+    return ids, shown
+
+
+def _unknown(kind: FilterKind, name: str, gazetteer: Gazetteer) -> str:
+    choices = known_names(kind, gazetteer)
+    close = difflib.get_close_matches(name, choices, n=SUGGESTIONS, cutoff=0.5)
+    if not close:
+        folded = {choice.lower(): choice for choice in choices}
+        close = [folded[c] for c in difflib.get_close_matches(name.lower(), folded, n=SUGGESTIONS, cutoff=0.5)]
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    if kind == "topic":
+        hint += f" Topics: {', '.join(choices)}."
+    return f'Unknown {kind} "{name}".{hint}'
+
+
+def known_names(kind: FilterKind, gazetteer: Gazetteer | None = None) -> list[str]:
+    """Display names users can pick for a filter kind (for errors and autocomplete)."""
+    gazetteer = gazetteer or load_gazetteer()
+    if kind == "country":
+        return sorted(gazetteer.countries.values())
+    if kind == "region":
+        return sorted(region.name for region in gazetteer.regions.values())
+    return [topic.label for topic in gazetteer.topics.values()]
+
+
+def _known_sources(database: Database, names: Sequence[str]) -> list[str]:
+    with database.session() as session:
+        outlets = sorted(set(session.scalars(select(Feed.name))))
+    folded = {outlet.lower(): outlet for outlet in outlets}
+    result = []
+    for name in names:
+        outlet = folded.get(name.lower())
+        if outlet is None:
+            close = difflib.get_close_matches(name.lower(), folded, n=SUGGESTIONS, cutoff=0.5)
+            hint = f" Did you mean {', '.join(folded[c] for c in close)}?" if close else ""
+            raise UserInputError(f'Unknown source "{name}".{hint} `/news sources` lists them.')
+        result.append(outlet)
+    return result
+
+
+def _check_sizes(request: SubscriptionRequest) -> None:
+    groups = (request.countries, request.regions, request.topics, request.keywords, request.sources)
+    if any(len(group) > MAX_FILTER_VALUES for group in groups):
+        raise UserInputError(f"At most {MAX_FILTER_VALUES} values per filter.")
+    if any(len(word) > MAX_KEYWORD_CHARS for word in request.keywords):
+        raise UserInputError(f"Keywords are limited to {MAX_KEYWORD_CHARS} characters each.")
+    if not 1 <= request.max_items <= MAX_ITEMS_LIMIT:
+        raise UserInputError(f"The number of items must be between 1 and {MAX_ITEMS_LIMIT}.")
+    if request.style not in STYLES:
+        raise UserInputError(f'Unknown style "{request.style}". Use "short" (bullets) or "detailed".')
+
+
+def require_manager(actor: Actor) -> None:
+    """Refuse politely when the actor may not manage the channel."""
+    if not actor.can_manage:
+        raise PermissionDeniedError(
+            "Only people who can manage this channel can change its news subscription. Ask a channel admin."
+        )
+
+
+def subscribe(
+    database: Database,
+    channel: ChannelRef,
+    request: SubscriptionRequest,
+    actor: Actor,
+    *,
+    default_timezone: str = "UTC",
+    now: datetime | None = None,
+) -> SubscriptionInfo:
+    """Create or replace the channel's subscription after checking permission and every value.
+
+    Raises:
+        PermissionDeniedError: the actor may not manage the channel.
+        UserInputError: a value is invalid; nothing is changed.
+    """
+    require_manager(actor)
+    _check_sizes(request)
+    timezone = request.timezone or default_timezone
+    schedule = Schedule.parse(request.schedule, timezone)
+    gazetteer = load_gazetteer()
+    countries = _resolve("country", request.countries, gazetteer)
+    regions = _resolve("region", request.regions, gazetteer)
+    topics = _resolve("topic", request.topics, gazetteer)
+    sources = _known_sources(database, request.sources)
+    keywords = sorted({word.strip().lower() for word in request.keywords if word.strip()})
+    filters = {
+        "countries": countries[0],
+        "regions": regions[0],
+        "topics": topics[0],
+        "keywords": keywords,
+        "sources": sources,
+    }
+    names = {
+        "countries": countries[1],
+        "regions": regions[1],
+        "topics": topics[1],
+        "keywords": keywords,
+        "sources": sources,
+    }
+    with database.session() as session:
+        subscription = _find(session, channel) or Subscription(
+            platform=channel.platform, workspace_id=channel.workspace_id, channel_id=channel.channel_id
+        )
+        subscription.schedule = str(schedule)
+        subscription.timezone = schedule.timezone_name
+        subscription.filters = {**filters, "names": names}
+        subscription.max_items = request.max_items
+        subscription.style = request.style
+        subscription.paused_reason = None
+        subscription.created_by = actor.user_id
+        subscription.created_at = now or utcnow()
+        session.add(subscription)
+        session.flush()
+        return subscription_info(subscription, now)
+
+
+def unsubscribe(database: Database, channel: ChannelRef, actor: Actor) -> bool:
+    """Remove the channel's subscription (and its outbox history); False when there was none."""
+    require_manager(actor)
+    with database.session() as session:
+        subscription = _find(session, channel)
+        if subscription is None:
+            return False
+        session.delete(subscription)
+        return True
+
+
+def get_subscription(database: Database, channel: ChannelRef, now: datetime | None = None) -> SubscriptionInfo | None:
+    """The channel's subscription, or None."""
+    with database.session() as session:
+        subscription = _find(session, channel)
+        return None if subscription is None else subscription_info(subscription, now)
+
+
+def _find(session: Session, channel: ChannelRef) -> Subscription | None:
+    return session.scalars(
+        select(Subscription).where(
+            Subscription.platform == channel.platform,
+            Subscription.workspace_id == channel.workspace_id,
+            Subscription.channel_id == channel.channel_id,
+        )
+    ).one_or_none()
+
+
+def subscription_info(subscription: Subscription, now: datetime | None = None) -> SubscriptionInfo:
+    """How a stored subscription is shown to users, with its next due time."""
+    schedule = Schedule.parse(subscription.schedule, subscription.timezone)
+    filters = {key: list(value) for key, value in subscription.filters.items() if key != "names"}
+    return SubscriptionInfo(
+        id=subscription.id,
+        channel=ChannelRef(subscription.platform, subscription.workspace_id, subscription.channel_id),
+        schedule=subscription.schedule,
+        timezone=subscription.timezone,
+        filters=filters,
+        filter_names=dict(subscription.filters.get("names", {})),
+        max_items=subscription.max_items,
+        style=subscription.style,
+        paused_reason=subscription.paused_reason,
+        next_digest_at=None if subscription.paused_reason else schedule.next_occurrence(now or utcnow()),
+    )

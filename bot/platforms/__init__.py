@@ -1,0 +1,1 @@
+"""Platform adapters: Discord, Slack and the console render digests and answer commands."""

@@ -1,0 +1,58 @@
+"""The console platform: the same digests and answers as Discord and Slack, as plain terminal text."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from typing import TextIO
+
+from bot.digests.model import ChannelRef, Digest, DigestItem
+
+WIDTH = 100
+CONSOLE_CHANNEL = ChannelRef("console", "local", "terminal")
+
+
+def _when(item: DigestItem) -> str:
+    return item.updated_at.strftime("%d %b %H:%M UTC")
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent))
+
+
+def render_item(item: DigestItem, number: int, detailed: bool) -> str:
+    """One story: title, meta line, summary lines with their source numbers, then the numbered sources."""
+    tags = " · ".join([*item.countries[:4], *item.topics[:2]])
+    meta = f"{item.outlet_count} outlet{'s' if item.outlet_count != 1 else ''} · {item.label} · {_when(item)}"
+    lines = [_wrap(item.title, f"{number}. "), f"   {meta}" + (f" · {tags}" if tags else "")]
+    summary = item.summary if detailed else item.summary[:2]
+    lines += [_wrap(f"{line.text} [{line.source + 1}]", "   - ") for line in summary]
+    sources = item.sources if detailed else item.sources[:3]
+    for index, source in enumerate(sources, start=1):
+        lines.append(f"   [{index}] {source.outlet}: {source.url} ({source.label})")
+    return "\n".join(lines)
+
+
+def render_digest(digest: Digest) -> str:
+    """A digest as terminal text."""
+    header = f"{digest.heading} — {digest.generated_at.strftime('%d %b %Y %H:%M UTC')}"
+    if not digest.items:
+        return f"{header}\n\n{digest.empty_message}\n"
+    detailed = digest.style == "detailed"
+    body = "\n\n".join(render_item(item, n, detailed) for n, item in enumerate(digest.items, start=1))
+    return f"{header}\n{'=' * min(len(header), WIDTH)}\n\n{body}\n"
+
+
+class ConsolePublisher:
+    """Publishes digests to a text stream (standard output by default)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.posted = 0
+
+    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+        """Write the digest; the message id is a running count."""
+        self.stream.write(render_digest(digest) + "\n")
+        self.stream.flush()
+        self.posted += 1
+        return f"console-{self.posted}"
