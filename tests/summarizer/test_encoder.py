@@ -1,0 +1,99 @@
+"""The sentence encoder: shape, normalisation, cache, precision and injected models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from summarizer.encoder import Encoder, TextEncoder
+from summarizer.errors import ModelLoadError
+
+SENTENCES = [
+    "Sanctions were imposed on the regime.",
+    "The government faced new economic penalties.",
+    "The football match ended in a draw.",
+]
+
+
+def test_vectors_are_unit_float32_rows_and_similarity_makes_sense(encoder):
+    """(n, 384) float32 unit vectors; paraphrases are closer than unrelated sentences."""
+    vectors = encoder.encode(SENTENCES)
+    assert vectors.shape == (3, 384)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    sims = vectors @ vectors.T
+    assert sims[0, 1] > 0.45 > 0.2 > sims[0, 2]
+    assert isinstance(encoder, TextEncoder)
+
+
+def test_no_sentence_is_embedded_twice(encoder):
+    """Repeats inside a call and across calls come from the cache, with identical vectors."""
+    fresh = [f"Unique cache test sentence number {i}." for i in range(3)]
+    before = encoder.cache_info()
+    first = encoder.encode([fresh[0], fresh[1], fresh[0], fresh[2]])
+    middle = encoder.cache_info()
+    assert middle.misses - before.misses == 3
+    again = encoder.encode(list(reversed(fresh)))
+    after = encoder.cache_info()
+    assert after.misses == middle.misses
+    assert after.hits - middle.hits == 3
+    assert np.array_equal(first[0], first[2])
+    assert np.array_equal(again[2], first[0])
+
+
+def test_cache_is_bounded_lru(encoder):
+    """A small cache keeps only the most recently used sentences (sharing the loaded model)."""
+    small = Encoder(cache_size=2, tokenizer=encoder._tokenizer, model=encoder._model)
+    small.encode(["Alpha one is here.", "Beta two is here.", "Gamma three is here."])
+    assert small.cache_info().size == 2
+    small.encode(["Gamma three is here."])
+    assert small.cache_info().hits == 1
+    small.encode(["Alpha one is here."])
+    assert small.cache_info().misses == 4
+
+
+def test_empty_input_gives_an_empty_matrix(encoder):
+    """Zero sentences give a (0, 384) array."""
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_bf16_matches_fp32_closely(encoder):
+    """bf16 changes the vectors by a cosine of about 1e-4 (a separate model copy, same weights)."""
+    bf16 = Encoder(bf16=True, threads=2)
+    a = encoder.encode(SENTENCES)
+    b = bf16.encode(SENTENCES)
+    assert bf16.loaded and bf16.name.endswith("bf16")
+    assert np.min(np.sum(a * b, axis=1)) > 0.999
+
+
+def test_injected_tiny_model_runs_through_the_same_code(tmp_path, encoder):
+    """A tiny random BERT, saved and loaded by path, goes through the same tokenise/pool/normalise code."""
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig(
+        vocab_size=encoder._tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    BertModel(config).save_pretrained(tmp_path)
+    encoder._tokenizer.save_pretrained(tmp_path)
+    tiny = Encoder(tmp_path, max_tokens=32)
+    vectors = tiny.encode(SENTENCES)
+    assert vectors.shape == (3, 16)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_missing_model_directory_is_a_model_load_error(tmp_path):
+    """A path without a model raises ModelLoadError and never tries to download."""
+    with pytest.raises(ModelLoadError):
+        Encoder(tmp_path / "nowhere").encode(["x"])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"batch_size": 0}, "batch_size"), ({"cache_size": -1}, "cache_size")])
+def test_bad_settings_are_rejected(kwargs, message):
+    """Nonsense settings fail early."""
+    with pytest.raises(ValueError, match=message):
+        Encoder(**kwargs)
