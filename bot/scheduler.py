@@ -1,4 +1,5 @@
-"""APScheduler jobs: one polling job per feed, kept in step with the feed list.
+"""APScheduler jobs: polling each feed, processing new articles, serving each subscription's digests, and
+resuming the outbox. Jobs live in a SQLAlchemy job store on the bot's own database, so they survive restarts.
 
 APScheduler stores jobs by reference and may pickle them (stack-probe §7), so jobs are module-level functions
 whose only argument is a feed URL. What they need at run time (database, HTTP client, options) cannot be pickled;
@@ -12,16 +13,24 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
+from typing import TYPE_CHECKING
 
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import select
 
 from bot.config import Settings
+from bot.digests.schedule import Schedule
 from bot.news.feeds import list_feeds, sync_sources
 from bot.news.http import HttpClient
 from bot.news.ingest import IngestOptions, run_ingest_pass
 from bot.news.sources import configured_sources
-from bot.storage import Database, utcnow
+from bot.storage import Database, Subscription, utcnow
+
+if TYPE_CHECKING:
+    from bot.service import NewsService
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +39,12 @@ SYNC_JOB_ID = "feeds:sync"
 SYNC_SECONDS = 60  # feeds added or removed at run time get or lose their job within this time
 MAX_JITTER_SECONDS = 300
 START_SPREAD_SECONDS = 60  # first polls after start-up are spread over this, not fired all at once
+DIGEST_JOB_PREFIX = "digest:"
+DIGEST_SYNC_JOB_ID = "digests:sync"
+OUTBOX_JOB_ID = "outbox:resume"
+PROCESS_JOB_ID = "articles:process"
+OUTBOX_SECONDS = 30  # pending deliveries (after a crash or a platform error) are retried this often
+PROCESS_SECONDS = 60  # newly ingested articles join stories within this time
 
 
 @dataclass(frozen=True)
@@ -119,3 +134,97 @@ async def sync_feed_jobs() -> None:
         log.error("feed job sync ran before register_feed_jobs; skipped")
         return
     _sync_jobs(_runtime, replace=False)
+
+
+def build_scheduler(database: Database) -> AsyncIOScheduler:
+    """A scheduler whose jobs persist in the bot's database (table ``apscheduler_jobs``), in UTC."""
+    return AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=database.engine)}, timezone=UTC)
+
+
+@dataclass(frozen=True)
+class _DigestRuntime:
+    scheduler: BaseScheduler
+    service: NewsService
+
+
+_digests: _DigestRuntime | None = None
+
+
+def register_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[str]:
+    """Add one job per active subscription, plus the jobs that keep them in step, resume the outbox and process
+    new articles. Digest jobs coalesce missed runs and have no misfire limit: after downtime the latest due
+    occurrence is served once (its outbox key makes a second run a no-op), and nothing due is skipped.
+
+    Returns:
+        The ids of the digest jobs, one per active subscription.
+    """
+    global _digests
+    _digests = _DigestRuntime(scheduler, service)
+    every = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+    scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_SECONDS, id=DIGEST_SYNC_JOB_ID, **every)
+    scheduler.add_job(resume_outbox, "interval", seconds=OUTBOX_SECONDS, id=OUTBOX_JOB_ID, **every)
+    scheduler.add_job(process_articles, "interval", seconds=PROCESS_SECONDS, id=PROCESS_JOB_ID, **every)
+    return _sync_digest_jobs(scheduler, service.database)
+
+
+def _sync_digest_jobs(scheduler: BaseScheduler, database: Database) -> list[str]:
+    """Give each active subscription a job on its current schedule; drop jobs of removed or paused ones."""
+    with database.session() as session:
+        rows = session.execute(
+            select(Subscription.id, Subscription.schedule, Subscription.timezone).where(
+                Subscription.paused_reason.is_(None)
+            )
+        ).all()
+    existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(DIGEST_JOB_PREFIX)}
+    wanted = []
+    for subscription_id, text, timezone in rows:
+        job_id = f"{DIGEST_JOB_PREFIX}{subscription_id}"
+        wanted.append(job_id)
+        name = f"digest {text} ({timezone})"  # a changed schedule changes the name, and the job is replaced
+        job = existing.get(job_id)
+        if job is not None and job.name == name:
+            continue
+        scheduler.add_job(
+            serve_digest,
+            Schedule.parse(text, timezone).trigger(),
+            args=[subscription_id],
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        log.info("subscription %s: digests %s", subscription_id, name.removeprefix("digest "))
+    for job_id in set(existing) - set(wanted):
+        scheduler.remove_job(job_id)
+        log.info("subscription %s: no digest job any more", job_id.removeprefix(DIGEST_JOB_PREFIX))
+    return wanted
+
+
+async def serve_digest(subscription_id: int) -> None:
+    """Job: serve the subscription's due occurrence (compose, record in the outbox, send)."""
+    if _digests is None:
+        log.error("digest job for subscription %s ran before register_digest_jobs; skipped", subscription_id)
+        return
+    await _digests.service.dispatcher.serve_occurrence(subscription_id)
+
+
+async def sync_digest_jobs() -> None:
+    """Job: follow subscriptions created, changed, paused or removed through any process."""
+    if _digests is not None:
+        _sync_digest_jobs(_digests.scheduler, _digests.service.database)
+
+
+async def resume_outbox() -> None:
+    """Job: send deliveries left pending by a crash or a platform error, once their backoff has passed."""
+    if _digests is not None:
+        await _digests.service.outbox.resume()
+
+
+async def process_articles() -> None:
+    """Job: tag, embed and cluster articles stored since the last run."""
+    if _digests is not None:
+        report = await _digests.service.process_new_articles()
+        if report.articles:
+            log.info("processed %d new articles into stories", report.articles)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,27 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
     db.upgrade()
     yield db
     db.dispose()
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A processed SQLite archive of the test articles (tests/intelligence/data/articles.toml), ids by key."""
+
+    database: Database
+    url: str
+    ids: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    """Every test article stored and processed (tags, vectors, index, stories) once per session, read-only."""
+    from bot.intelligence import process_new_articles
+    from tests.intelligence.shared import fixture_articles, shared_encoder, store_articles
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('archive') / 'archive.sqlite3'}"
+    database = Database(url)
+    database.upgrade()
+    ids = store_articles(database, fixture_articles())
+    process_new_articles(database, shared_encoder())
+    yield Archive(database, url, ids)
+    database.dispose()

@@ -1,0 +1,231 @@
+"""The one service layer that every platform calls: Discord, Slack and the console behave the same through it.
+
+Platforms parse a command, call a method here, render what it returns and send it. Every method is async:
+model work and database queries run in worker threads (model work one at a time), so the event loop keeps
+serving the gateway, Socket Mode and HTTP requests while a summary is computed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from bot.config import Settings
+from bot.digests.dispatch import Dispatcher
+from bot.digests.model import TEXT_KIND_LABELS, ChannelRef, Digest
+from bot.digests.outbox import Outbox, Publisher, SendResult
+from bot.digests.subscriptions import (
+    Actor,
+    FilterKind,
+    SubscriptionInfo,
+    SubscriptionRequest,
+    get_subscription,
+    known_names,
+    require_manager,
+    subscribe,
+    unsubscribe,
+)
+from bot.errors import UserInputError
+from bot.intelligence.briefing import brief
+from bot.intelligence.encoder import encoder_for
+from bot.intelligence.processing import ProcessReport, process_new_articles
+from bot.intelligence.results import Answer
+from bot.intelligence.search import ask
+from bot.news.extract import extract_page
+from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
+from bot.news.http import FetchError, HttpClient
+from bot.storage import Database, TextKind, utcnow
+
+if TYPE_CHECKING:
+    from summarizer.extractive import ExtractiveSummarizer
+    from summarizer.seq2seq import Seq2SeqSummarizer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+LINK_SUMMARY_SENTENCES = 3
+MAX_URL_CHARS = 2048
+AUTOCOMPLETE_CHOICES = 25  # Discord shows at most 25 choices; Slack's external selects take 100
+
+
+@dataclass(frozen=True)
+class LinkSummary:
+    """The summary of one web page that a user gave (`/news summarize`)."""
+
+    url: str
+    title: str
+    site: str
+    sentences: tuple[str, ...]
+    text_kind: TextKind
+    method: str
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the summary was based on, in words."""
+        return TEXT_KIND_LABELS[self.text_kind]
+
+
+@dataclass(frozen=True)
+class DigestNow:
+    """What `/news digest` did: posted the channel's digest through the outbox, or a digest to show in reply."""
+
+    posted: SendResult | None = None
+    digest: Digest | None = None
+    message: str = ""
+
+
+class NewsService:
+    """Briefs, answers, link summaries, subscriptions, sources and digests for every platform."""
+
+    def __init__(
+        self, settings: Settings, database: Database, http: HttpClient, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.http = http
+        self.clock = clock
+        self.outbox = Outbox(database, {}, clock=clock)
+        self.dispatcher = Dispatcher(database, self.outbox, clock=clock)
+        self._model_slot = asyncio.Semaphore(1)  # the encoder uses every core: one model call at a time
+
+    def add_publisher(self, platform: str, publisher: Publisher) -> None:
+        """Let this process deliver digests to `platform`."""
+        self.outbox.publishers = {**self.outbox.publishers, platform: publisher}
+
+    @cached_property
+    def summarizer(self) -> ExtractiveSummarizer | Seq2SeqSummarizer:
+        """The summariser for links: extractive by default, seq2seq when SUMMARIZER_MODEL names one."""
+        encoder = encoder_for(self.settings)
+        if self.settings.summarizer_model:
+            from summarizer.seq2seq import Seq2SeqSummarizer
+
+            return Seq2SeqSummarizer(
+                self.settings.summarizer_model, device=self.settings.summarizer_device, guard_encoder=encoder
+            )
+        from summarizer.extractive import ExtractiveSummarizer
+
+        return ExtractiveSummarizer(encoder)
+
+    async def _model(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+        async with self._model_slot:
+            return await asyncio.to_thread(partial(function, *args, **kwargs))
+
+    async def _db(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+        return await asyncio.to_thread(partial(function, *args, **kwargs))
+
+    # -- reading the news --------------------------------------------------------------------------------------
+    async def brief(self, query: str = "", *, limit: int = 5) -> Digest:
+        """The top stories on a topic, country or region ("" for everything), as a digest to render."""
+        result = await self._db(brief, self.database, query, now=self.clock(), limit=limit)
+        about = "top stories" if result.description == "all stories" else result.description
+        return Digest(
+            heading=f"Brief: {about}",
+            generated_at=result.as_of,
+            items=tuple(story.to_digest_item() for story in result.stories),
+            style="detailed",
+            empty_message=result.message or "No stories in the archive yet.",
+            extra={"as_of": result.as_of.isoformat()},
+        )
+
+    async def ask(self, question: str) -> Answer:
+        """Answer from stored articles with citations, or say plainly that the archive has nothing on it."""
+        return await self._model(ask, self.database, encoder_for(self.settings), question, now=self.clock())
+
+    async def summarize_url(self, url: str) -> LinkSummary:
+        """Fetch a page that a user gave (never a private address) and summarise it, saying what it was based on."""
+        url = url.strip().strip("<>")
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > MAX_URL_CHARS:
+            raise UserInputError("Give a full http:// or https:// link to a news article.")
+        try:
+            response = await self.http.get(url, accept="text/html, application/xhtml+xml;q=0.9")
+        except FetchError as error:
+            raise UserInputError(f"I could not fetch that page: {error}") from None
+        page = await self._db(extract_page, response.content, url=response.url, http_charset=response.charset)
+        site = urlsplit(response.url).hostname or parts.hostname
+        title = page.title or site
+        if page.blocked is not None:
+            note = f"The page did not give me the article ({page.blocked.value}), so there is nothing to summarise."
+            return LinkSummary(response.url, title, site, (), TextKind.BLOCKED, "none", note)
+        if not page.text:
+            raise UserInputError("I found no article text on that page.")
+        summary = await self._model(
+            self.summarizer.summarize, page.text, title=page.title, max_sentences=LINK_SUMMARY_SENTENCES
+        )
+        kind = TextKind.TEASER if summary.from_teaser else TextKind.FULL_TEXT
+        note = "The page holds only a short text; this is most of it." if summary.from_teaser else ""
+        sentences = tuple(sentence.text for sentence in summary.sentences)
+        return LinkSummary(response.url, title, site, sentences, kind, summary.method, note)
+
+    async def process_new_articles(self) -> ProcessReport:
+        """Tag, embed and cluster newly stored articles into stories."""
+        return await self._model(process_new_articles, self.database, encoder_for(self.settings))
+
+    # -- subscriptions -----------------------------------------------------------------------------------------
+    async def subscribe(self, channel: ChannelRef, request: SubscriptionRequest, actor: Actor) -> SubscriptionInfo:
+        """Create or replace the channel's subscription (managers only)."""
+        return await self._db(
+            subscribe,
+            self.database,
+            channel,
+            request,
+            actor,
+            default_timezone=self.settings.default_timezone,
+            now=self.clock(),
+        )
+
+    async def unsubscribe(self, channel: ChannelRef, actor: Actor) -> bool:
+        """Remove the channel's subscription (managers only); False when it had none."""
+        return await self._db(unsubscribe, self.database, channel, actor)
+
+    async def subscription(self, channel: ChannelRef) -> SubscriptionInfo | None:
+        """The channel's subscription with its next due time and any pause reason."""
+        return await self._db(get_subscription, self.database, channel, self.clock())
+
+    async def digest_now(self, channel: ChannelRef) -> DigestNow:
+        """Post the channel's digest now through the outbox, or, without a subscription, a digest to show."""
+        info = await self.subscription(channel)
+        if info is None:
+            digest = await self.brief()
+            return DigestNow(digest=digest, message="This channel has no subscription; here are the top stories.")
+        if info.paused_reason:
+            return DigestNow(message=f"Digests to this channel are paused: {info.paused_reason}")
+        if channel.platform not in self.outbox.publishers:
+            return DigestNow(message="This process cannot post to that platform.")
+        result = await self.dispatcher.post_now(info.id)
+        if result is None:
+            return DigestNow(message="Nothing new for this channel since its last digest.")
+        return DigestNow(posted=result)
+
+    # -- sources -----------------------------------------------------------------------------------------------
+    async def sources(self) -> list[FeedHealth]:
+        """The feeds with their health."""
+        return await self._db(list_feeds, self.database)
+
+    async def add_source(self, url: str, actor: Actor) -> FeedHealth:
+        """Add a feed that a user gave (managers only; it stays behind the private-address guard)."""
+        require_manager(actor)
+        return await self._db(add_feed, self.database, url)
+
+    async def remove_source(self, url: str, actor: Actor) -> FeedHealth:
+        """Stop polling a feed (managers only); its articles stay."""
+        require_manager(actor)
+        return await self._db(remove_feed, self.database, url)
+
+    # -- autocomplete ------------------------------------------------------------------------------------------
+    def suggest(self, kind: FilterKind | Literal["any"], typed: str) -> list[str]:
+        """Names that start with (then contain) what the user typed, for autocomplete."""
+        kinds: tuple[FilterKind, ...] = ("topic", "region", "country") if kind == "any" else (kind,)
+        names = [name for each in kinds for name in known_names(each)]
+        folded = typed.strip().lower()
+        starts = [name for name in names if name.lower().startswith(folded)]
+        contains = [name for name in names if folded in name.lower() and name not in starts]
+        return (starts + contains)[:AUTOCOMPLETE_CHOICES]
