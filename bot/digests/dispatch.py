@@ -24,8 +24,9 @@ from bot.storage import Database, DeliveredStory, Delivery, Subscription, utcnow
 
 log = logging.getLogger(__name__)
 
-# Stories whose latest coverage is older than this are not news any more for a scheduled digest.
-DIGEST_WINDOW = timedelta(days=2)
+# Stories whose latest coverage is older than this are not news any more for a scheduled digest; within it, the
+# ranking favours recent coverage and stories already sent to the channel are left out.
+DIGEST_WINDOW = timedelta(days=3)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,164 @@
+"""Digest dispatch over a processed archive: filters, never repeating a story, at most once per occurrence,
+nothing posted when nothing is new, and jobs that survive a scheduler restart."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.digests.model import ChannelRef, Digest
+from bot.digests.subscriptions import Actor, SubscriptionRequest, subscribe
+from bot.news.http import HttpClient, HttpPolicy
+from bot.scheduler import DIGEST_JOB_PREFIX, build_scheduler, register_digest_jobs, serve_digest
+from bot.service import NewsService
+from bot.storage import Database, Delivery, DeliveryStatus
+from tests.conftest import Archive
+
+CHANNEL = ChannelRef("slack", "T1", "C1")
+ADMIN = Actor("U1", can_manage=True)
+# The archive's newest article is from 25 November 2026; a Berlin 08:00 digest the next morning.
+MORNING = datetime(2026, 11, 26, 7, 0, 30, tzinfo=UTC)
+
+
+class RecordingPublisher:
+    """The platform edge: records what would be posted."""
+
+    def __init__(self) -> None:
+        self.posts: list[Digest] = []
+
+    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+        self.posts.append(digest)
+        return f"m{len(self.posts)}"
+
+
+@pytest.fixture
+def writable_archive(archive: Archive, tmp_path: Path) -> Iterator[Database]:
+    """A private copy of the processed archive that tests may write subscriptions and deliveries to."""
+    source = make_url(archive.url).database
+    assert source is not None
+    copy = tmp_path / "archive-copy.sqlite3"
+    shutil.copyfile(source, copy)
+    database = Database(f"sqlite:///{copy}")
+    yield database
+    database.dispose()
+
+
+class Clock:
+    """An injected clock that tests move forward."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(MORNING)
+
+
+@pytest.fixture
+async def service(writable_archive: Database, clock: Clock) -> NewsService:
+    settings = Settings(_env_file=None)
+    news = NewsService(settings, writable_archive, HttpClient(HttpPolicy.from_settings(settings)), clock=clock)
+    news.add_publisher("slack", RecordingPublisher())
+    return news
+
+
+def _posts(service: NewsService) -> list[Digest]:
+    publisher = service.outbox.publishers["slack"]
+    assert isinstance(publisher, RecordingPublisher)
+    return publisher.posts
+
+
+def _subscribe(service: NewsService, **request: Any) -> int:
+    created = MORNING - timedelta(days=1)
+    return subscribe(service.database, CHANNEL, SubscriptionRequest(**request), ADMIN, now=created).id
+
+
+async def test_occurrence_posts_matching_stories_once(service: NewsService):
+    """The due occurrence posts the channel's filtered stories; a second wake-up for it posts nothing."""
+    subscription_id = _subscribe(service, schedule="08:00", timezone="Europe/Berlin", countries=["Taiwan"])
+    first = await service.dispatcher.serve_occurrence(subscription_id)
+    assert first is not None and first.status is DeliveryStatus.SENT
+    assert await service.dispatcher.serve_occurrence(subscription_id) is None
+    [digest] = _posts(service)
+    assert digest.items, "the archive has recent Taiwan stories"
+    assert all("Taiwan" in item.countries for item in digest.items)
+    assert digest.heading.startswith("Geopolitics briefing · Thu 26 Nov 08:00 Europe/Berlin")
+    with service.database.session() as session:
+        assert session.scalars(select(Delivery.occurrence_key)).all() == ["2026-11-26T07:00Z"]
+
+
+async def test_next_occurrence_never_repeats_a_story_and_posts_nothing_when_nothing_is_new(
+    service: NewsService, clock: Clock
+):
+    """Stories delivered once never come back; an occurrence with nothing new is recorded and posts nothing."""
+    subscription_id = _subscribe(service, schedule="every 1h", max_items=10)
+    await service.dispatcher.serve_occurrence(subscription_id)
+    delivered = {item.story_id for digest in _posts(service) for item in digest.items}
+    clock.now = MORNING + timedelta(hours=1)
+    second = await service.dispatcher.serve_occurrence(subscription_id)
+    later = {item.story_id for digest in _posts(service)[1:] for item in digest.items}
+    assert not delivered & later
+    for _ in range(5):  # drain the archive hour by hour until nothing is left
+        clock.now += timedelta(hours=1)
+        second = await service.dispatcher.serve_occurrence(subscription_id)
+    assert second is None
+    all_items = [item.story_id for digest in _posts(service) for item in digest.items]
+    assert len(all_items) == len(set(all_items))
+    with service.database.session() as session:
+        statuses = session.scalars(select(Delivery.status).order_by(Delivery.id)).all()
+    assert statuses[-1] is DeliveryStatus.SKIPPED
+
+
+async def test_subscription_created_after_the_occurrence_waits_for_the_next(service: NewsService):
+    """A channel subscribed at 07:30 does not get the 07:00 digest late."""
+    info = subscribe(service.database, CHANNEL, SubscriptionRequest(schedule="07:00"), ADMIN, now=MORNING)
+    assert await service.dispatcher.serve_occurrence(info.id) is None
+    assert _posts(service) == []
+
+
+async def test_digest_jobs_persist_across_a_scheduler_restart(service: NewsService):
+    """Digest jobs live in the database: a new scheduler finds them, and re-registering replaces, not duplicates."""
+    subscription_id = _subscribe(service, schedule="08:00", timezone="Europe/Berlin")
+    first = build_scheduler(service.database)
+    first.start(paused=True)
+    register_digest_jobs(first, service)
+    first.shutdown(wait=False)
+
+    restarted = build_scheduler(service.database)
+    restarted.start(paused=True)
+    try:
+        job = restarted.get_job(f"{DIGEST_JOB_PREFIX}{subscription_id}")
+        assert job is not None
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
+        assert job.next_run_time.astimezone(UTC).hour == 7  # 08:00 Berlin in winter
+        register_digest_jobs(restarted, service)
+        digest_jobs = [j for j in restarted.get_jobs() if j.id.startswith(DIGEST_JOB_PREFIX)]
+        assert len(digest_jobs) == 1
+    finally:
+        restarted.shutdown(wait=False)
+
+
+async def test_job_function_serves_through_the_registered_service(service: NewsService):
+    """The stored job calls `serve_digest(id)`, which serves the occurrence once however often it runs."""
+    subscription_id = _subscribe(service, schedule="08:00", timezone="Europe/Berlin")
+    scheduler = build_scheduler(service.database)
+    scheduler.start(paused=True)
+    try:
+        register_digest_jobs(scheduler, service)
+        await serve_digest(subscription_id)
+        await serve_digest(subscription_id)  # a coalesced or duplicated wake-up
+    finally:
+        scheduler.shutdown(wait=False)
+    assert len(_posts(service)) == 1
