@@ -23,6 +23,7 @@ __all__ = [
     "hybrid_score",
     "rank_passages",
     "select_answer",
+    "similarities",
     "term_counts",
     "tokenize",
 ]
@@ -130,6 +131,17 @@ def bm25_scores(
     return scores
 
 
+def similarities(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Dot product of each row of ``matrix`` with ``vector``, computed without BLAS threads.
+
+    ``matrix @ vector`` hands large products to OpenBLAS, whose worker threads then keep spinning for a while;
+    on a 2-core machine they starve the encoder's threads, and the next question's embedding took 0.5 s instead
+    of 25 ms (measured). ``einsum`` runs on the calling thread and is fast enough here (10,000 x 384 in ~3 ms).
+    """
+    product = np.einsum("ij,j->i", np.asarray(matrix, dtype=np.float32), np.asarray(vector, dtype=np.float32))
+    return np.asarray(product, dtype=np.float32)
+
+
 def hybrid_score(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
     """Cosine similarity plus the squashed BM25 bonus (see the module constants)."""
     return dense + LEXICAL_WEIGHT * lexical / (lexical + LEXICAL_HALF)
@@ -173,7 +185,7 @@ def rank_passages(
             frequency.update(item.keys())
         stats = Bm25Stats(len(passages), sum(sum(c.values()) for c in counts) / len(passages), frequency)
     lexical = bm25_scores(query_terms, counts, stats)
-    dense = np.asarray(vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    dense = similarities(vectors, query_vector)
     scores = hybrid_score(dense.astype(np.float64), lexical)
     order = np.argsort(-scores, kind="stable")
     return [ScoredPassage(int(i), float(scores[i]), float(dense[i]), float(lexical[i])) for i in order]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.intelligence.briefing import brief
-from bot.intelligence.encoder import encoder_for
+from bot.intelligence.encoder import encoder_for, question_encoder_for
 from bot.intelligence.processing import process_new_articles
 from bot.intelligence.render import render_answer, render_brief
 from bot.intelligence.search import ask
@@ -51,7 +51,7 @@ def ask_command(settings: Settings, args: argparse.Namespace) -> int:
     database = _open(settings)
     try:
         _warn_unprocessed(database)
-        answer = ask(database, encoder_for(settings), args.question)
+        answer = ask(database, question_encoder_for(settings), args.question)
         sys.stdout.write(render_answer(answer))
     finally:
         database.dispose()

@@ -14,6 +14,7 @@ import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -26,7 +27,15 @@ from bot.intelligence.results import NOTHING_FOUND, Answer, CitedSentence
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, utcnow
 from summarizer.encoder import TextEncoder
-from summarizer.retrieval import Bm25Stats, bm25_scores, rank_passages, select_answer, tokenize
+from summarizer.retrieval import (
+    Bm25Stats,
+    ScoredPassage,
+    bm25_scores,
+    rank_passages,
+    select_answer,
+    similarities,
+    tokenize,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +90,78 @@ def archive_as_of(session: Session, now: datetime) -> datetime:
     return latest or now
 
 
+def _clean_question(question: str) -> str:
+    question = " ".join(question.split())
+    if not question:
+        raise UserInputError('Ask a question, for example: ask "What did the EU decide on sanctions?"')
+    if len(question) > MAX_QUESTION_CHARS:
+        raise UserInputError(f"Questions are limited to {MAX_QUESTION_CHARS} characters.")
+    return question
+
+
+@dataclass
+class _Ranking:
+    """Candidate sentences of one question, scored; ``ranked`` indexes ``texts``, ``vectors`` and ``owners``."""
+
+    as_of: datetime
+    searched: int
+    texts: list[str] = field(default_factory=list)
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    owners: list[int] = field(default_factory=list)
+    ranked: list[ScoredPassage] = field(default_factory=list)
+
+
+def _rank(
+    session: Session,
+    database: Database,
+    encoder: TextEncoder,
+    question: str,
+    now: datetime,
+    window: timedelta | None,
+) -> _Ranking:
+    """Stage 1 (candidate articles by words and by meaning), then stage 2 (their sentences, hybrid-scored)."""
+    since = now - window if window is not None else None
+    terms = tokenize(question)
+    query_vector = np.asarray(encoder.encode([question])[0], dtype=np.float32)
+    as_of = archive_as_of(session, now)
+    window_ids = _window_article_ids(session, since, now)
+    if not window_ids:
+        return _Ranking(as_of, 0)
+    frequency = _document_frequency(session, terms, since, now)
+    candidates = _lexical_candidates(session, terms, frequency, len(window_ids), since, now)
+    dense = similarities(_cache_for(database).matrix(session, window_ids), query_vector)
+    candidates.update(window_ids[int(index)] for index in np.argsort(-dense)[:DENSE_CANDIDATES])
+    texts, vectors, owners = _candidate_sentences(session, sorted(candidates), len(query_vector))
+    if not texts:
+        return _Ranking(as_of, len(window_ids))
+    mean_length = float(np.mean([len(tokenize(text)) for text in texts]))
+    ranked = rank_passages(terms, query_vector, texts, vectors, Bm25Stats(len(window_ids), mean_length, frequency))
+    return _Ranking(as_of, len(window_ids), texts, vectors, owners, ranked)
+
+
+def search_sentences(
+    database: Database,
+    encoder: TextEncoder,
+    question: str,
+    *,
+    now: datetime | None = None,
+    window: timedelta | None = ASK_WINDOW,
+    limit: int = 10,
+) -> list[CitedSentence]:
+    """The ``limit`` best-scoring archive sentences for a question, relevant or not (for evaluation and search).
+
+    Raises:
+        UserInputError: the question is empty or too long.
+    """
+    question = _clean_question(question)
+    with database.session() as session:
+        ranking = _rank(session, database, encoder, question, now or utcnow(), window)
+        return [
+            _cite(session.get_one(Article, ranking.owners[item.index]), ranking.texts[item.index], item.score)
+            for item in ranking.ranked[:limit]
+        ]
+
+
 def ask(
     database: Database,
     encoder: TextEncoder,
@@ -106,43 +187,21 @@ def ask(
     Raises:
         UserInputError: the question is empty or too long.
     """
-    question = " ".join(question.split())
-    if not question:
-        raise UserInputError('Ask a question, for example: ask "What did the EU decide on sanctions?"')
-    if len(question) > MAX_QUESTION_CHARS:
-        raise UserInputError(f"Questions are limited to {MAX_QUESTION_CHARS} characters.")
-    now = now or utcnow()
-    since = now - window if window is not None else None
-    terms = tokenize(question)
-    query_vector = np.asarray(encoder.encode([question])[0], dtype=np.float32)
+    question = _clean_question(question)
     with database.session() as session:
-        as_of = archive_as_of(session, now)
-        window_ids = _window_article_ids(session, since, now)
-        if not window_ids:
-            return Answer(question, (), as_of, False, NOTHING_FOUND, 0)
-        frequency = _document_frequency(session, terms, since, now)
-        candidates = _lexical_candidates(session, terms, frequency, len(window_ids), since, now)
-        vectors = _cache_for(database).matrix(session, window_ids)
-        dense = vectors @ query_vector
-        for index in np.argsort(-dense)[:DENSE_CANDIDATES]:
-            candidates.add(window_ids[int(index)])
-        sentences, sentence_vectors, owners = _candidate_sentences(session, sorted(candidates), len(query_vector))
-        if not sentences:
-            return Answer(question, (), as_of, False, NOTHING_FOUND, len(window_ids))
-        mean_length = float(np.mean([len(tokenize(text)) for text in sentences]))
-        stats = Bm25Stats(len(window_ids), mean_length, frequency)
-        ranked = rank_passages(terms, query_vector, sentences, sentence_vectors, stats)
-        chosen = select_answer(ranked, sentence_vectors, max_sentences=max(1, min(max_sentences, 4)))
+        ranking = _rank(session, database, encoder, question, now or utcnow(), window)
+        chosen = select_answer(ranking.ranked, ranking.vectors, max_sentences=max(1, min(max_sentences, 4)))
         if not chosen:
-            log.debug("no relevant sentence for a question (best score %.3f)", ranked[0].score)
-            return Answer(question, (), as_of, False, NOTHING_FOUND, len(window_ids))
+            best = ranking.ranked[0].score if ranking.ranked else None
+            log.debug("no relevant sentence for a question (best score %s)", best)
+            return Answer(question, (), ranking.as_of, False, NOTHING_FOUND, ranking.searched)
         cited = tuple(
-            _cite(session.get_one(Article, owners[passage.index]), sentences[passage.index], passage.score)
-            for passage in chosen
+            _cite(session.get_one(Article, ranking.owners[item.index]), ranking.texts[item.index], item.score)
+            for item in chosen
         )
     count = len(cited)
     message = f"From {count} sentence{'s' if count != 1 else ''} in the archive:"
-    return Answer(question, cited, as_of, True, message, len(window_ids))
+    return Answer(question, cited, ranking.as_of, True, message, ranking.searched)
 
 
 def _window_article_ids(session: Session, since: datetime | None, now: datetime) -> list[int]:

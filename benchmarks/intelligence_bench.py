@@ -1,0 +1,200 @@
+"""Latency of `ask` and `brief` over an archive of 10,000 processed articles (target: p95 under 1 s on 2 cores).
+
+usage: python -m benchmarks.intelligence_bench [--articles 10000] [--queries 50] [--db PATH] [--threads 2]
+
+How the archive is built (honestly synthetic): the 45 test articles (tests/intelligence/data/articles.toml) are
+split into sentences, and each sentence and title is rewritten into ``--variants`` versions by rotating the
+country names it contains through a list of 30 countries and shifting its figures. The resulting pool (about
+6,500 distinct texts) is embedded once with the real MiniLM; those vectors sit in the encoder's cache, so when
+the articles are then processed by the production code (`process_new_articles`: splitting, tagging, word index,
+sentence vectors, clustering, story summaries) every vector is the model's real output for that exact text, but
+it is computed once per distinct sentence instead of once per occurrence. Each synthetic article takes the
+sentences of one test article in one variant (dropping some, adding one to three from another outlet's article
+about the same event), is dated within 48 hours of its event instance, and the instances spread over 30 days.
+So the archive has ~420 events covered by ~24 articles each from 40 outlets in 20 countries: more repetition
+than real news (wire copy is repetitive too), the same volume of rows, index entries and vectors.
+
+Timed: 50 questions (the labelled ones, then country-rotated versions of them) and 50 briefs (topics, countries,
+regions, pairs and everything), each timed end to end in this process (question embedding included). The first
+question also fills the in-process cache of article vectors; it is reported separately ("cold").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from bot.intelligence import ask, brief, process_new_articles
+from bot.storage import Article, Database, Feed, TextKind
+from summarizer.encoder import Encoder, bf16_supported
+from summarizer.sentences import split_sentences
+from tests.intelligence.shared import eval_set, fixture_articles
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+SPAN_DAYS = 30
+EVENT_SPREAD_HOURS = 48
+COUNTRIES = [
+    "North Korea", "South Korea", "Japan", "China", "Taiwan", "Russia", "Ukraine", "Iran", "Israel", "Sudan",
+    "Mali", "Poland", "India", "Pakistan", "Brazil", "Mexico", "Nigeria", "Egypt", "Turkey", "Germany", "France",
+    "Britain", "Indonesia", "Philippines", "Vietnam", "Saudi Arabia", "Ethiopia", "Venezuela", "Kenya", "Australia",
+]  # fmt: skip
+OUTLET_COUNTRIES = ["US", "GB", "FR", "DE", "JP", "KR", "IN", "AU", "QA", "SG", "BR", "ZA", "EG", "KE", "TW", "PL",
+                    "UA", "TR", "CA", "MX"]  # fmt: skip
+BRIEF_QUERIES = [
+    "", "nuclear", "Japan", "Middle East", "sanctions Russia", "Sahel", "energy", "NATO", "elections", "China",
+    "security", "the Kremlin", "Indo-Pacific", "climate", "human rights", "cyber", "Sudan", "diplomacy",
+    "conflict", "EU", "Taiwan", "trade", "Africa", "Europe", "nuclear Iran",
+]  # fmt: skip
+_COUNTRY = re.compile(r"\b(" + "|".join(sorted(map(re.escape, COUNTRIES), key=len, reverse=True)) + r")\b")
+_FIGURE = re.compile(r"\b\d+\b")
+
+
+def variant(text: str, k: int) -> str:
+    """Version ``k`` of a text: its country names rotated by ``k`` places, its figures shifted by ``3 k``."""
+    if k == 0:
+        return text
+    text = _COUNTRY.sub(lambda m: COUNTRIES[(COUNTRIES.index(m.group(1)) + k) % len(COUNTRIES)], text)
+    return _FIGURE.sub(lambda m: str(int(m.group(0)) + 3 * k), text)
+
+
+def build_archive(database: Database, encoder: Encoder, articles: int, variants: int, seed: int) -> None:
+    """Store ``articles`` synthetic articles and process them with the production code."""
+    rng = random.Random(seed)
+    base = list(fixture_articles())
+    sentences = {item.key: [s.text for s in split_sentences(item.text)] for item in base}
+    by_event: dict[str, list[str]] = {}
+    for item in base:
+        by_event.setdefault(item.event, []).append(item.key)
+    pool = sorted({variant(t, k) for item in base for t in [item.title, *sentences[item.key]] for k in range(variants)})
+    started = time.perf_counter()
+    encoder.encode(pool)
+    sys.stdout.write(f"embedded a pool of {len(pool)} distinct texts in {time.perf_counter() - started:.1f} s\n")
+    instance_time = {
+        (event, k): NOW - timedelta(hours=rng.uniform(EVENT_SPREAD_HOURS, SPAN_DAYS * 24))
+        for event in by_event
+        for k in range(variants)
+    }
+    with database.session() as session:
+        feeds = [
+            Feed(url=f"https://outlet{i}.example/rss", name=f"Outlet {i}", country=OUTLET_COUNTRIES[i % 20])
+            for i in range(40)
+        ]
+        session.add_all(feeds)
+        session.flush()
+        rows = []
+        for number in range(articles):
+            item = rng.choice(base)
+            k = rng.randrange(variants)
+            body = [s for i, s in enumerate(sentences[item.key]) if i == 0 or rng.random() > 0.3]
+            others = [key for key in by_event[item.event] if key != item.key] or [item.key]
+            extra = sentences[rng.choice(others)]
+            body += rng.sample(extra, min(len(extra), rng.randint(1, 3)))
+            feed = rng.choice(feeds)
+            published = instance_time[(item.event, k)] + timedelta(hours=rng.uniform(0, EVENT_SPREAD_HOURS))
+            text = "\n\n".join(variant(s, k) for s in body)
+            rows.append(
+                {
+                    "canonical_url": f"https://outlet.example/{number}",
+                    "content_hash": f"{number:064d}",
+                    "title": variant(item.title, k),
+                    "outlet": feed.name,
+                    "feed_id": feed.id,
+                    "published_at": min(published, NOW),
+                    "fetched_at": min(published, NOW),
+                    "text": text,
+                    "language": "en",
+                    "text_kind": TextKind(item.kind),
+                    "is_backlog": False,
+                }
+            )
+        session.execute(insert(Article), rows)
+    started = time.perf_counter()
+    report = process_new_articles(database, encoder, batch_size=500)
+    sys.stdout.write(
+        f"processed {report.articles} articles into {report.stories_created} stories "
+        f"in {time.perf_counter() - started:.1f} s\n"
+    )
+
+
+def _percentiles(label: str, seconds: list[float]) -> None:
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    sys.stdout.write(
+        f"{label}: n={len(ordered)} p50={statistics.median(ordered) * 1000:.0f} ms "
+        f"p95={p95 * 1000:.0f} ms max={ordered[-1] * 1000:.0f} ms\n"
+    )
+
+
+def main() -> int:
+    """Build (or reuse) the archive, then time the questions and briefs."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--variants", type=int, default=20, help="versions of each test article")
+    parser.add_argument("--queries", type=int, default=50, help="questions and briefs, each")
+    parser.add_argument("--db", type=Path, help="keep the archive in this SQLite file (reused when it exists)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for processing (the target has 2 cores)")
+    parser.add_argument(
+        "--question-threads", type=int, default=1, help="torch threads while timing questions (see the docs)"
+    )
+    parser.add_argument("--seed", type=int, default=20261126)
+    args = parser.parse_args()
+    # as in production: bf16 (where the CPU has it) for processing, float32 for questions (steady on one sentence)
+    encoder = Encoder(threads=args.threads, bf16=bf16_supported(), cache_size=50_000)
+    encoder.load()
+    sys.stdout.write(f"processing encoder {encoder.name}, {args.threads} threads, {os.cpu_count()} CPUs visible\n")
+    folder = tempfile.TemporaryDirectory()
+    path = args.db or Path(folder.name) / "bench.sqlite3"
+    exists = path.exists()
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    if not exists:
+        build_archive(database, encoder, args.articles, args.variants, args.seed)
+    with database.session() as session:
+        stored = session.scalar(select(func.count()).select_from(Article))
+    sys.stdout.write(f"archive: {stored} articles in {path} ({path.stat().st_size / 1e6:.0f} MB)\n")
+
+    # torch's thread count is per process: from here on the questions' setting applies
+    questions_encoder = Encoder(threads=args.question_threads)
+    questions_encoder.load()
+    load = os.getloadavg()[0]
+    sys.stdout.write(f"question encoder {questions_encoder.name}, {args.question_threads} thread(s); load {load:.1f}\n")
+    rng = random.Random(args.seed)
+    labelled = [entry["question"] for entry in eval_set()["questions"]]
+    questions = (labelled + [variant(q, rng.randrange(1, 20)) for q in labelled * 3])[: args.queries]
+    timings, found = [], 0
+    started = time.perf_counter()
+    ask(database, questions_encoder, questions[0], now=NOW)
+    sys.stdout.write(
+        f"ask (cold: first question, fills the vector cache): {(time.perf_counter() - started) * 1000:.0f} ms\n"
+    )
+    for question in questions:
+        started = time.perf_counter()
+        answer = ask(database, questions_encoder, question, now=NOW)
+        timings.append(time.perf_counter() - started)
+        found += answer.found
+    _percentiles("ask", timings)
+    sys.stdout.write(f"  answered {found} of {len(questions)} (the rest: nothing relevant)\n")
+
+    timings = []
+    for index in range(args.queries):
+        started = time.perf_counter()
+        brief(database, BRIEF_QUERIES[index % len(BRIEF_QUERIES)], now=NOW)
+        timings.append(time.perf_counter() - started)
+    _percentiles("brief", timings)
+    database.dispose()
+    folder.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
