@@ -23,6 +23,7 @@ ABBREV_END = re.compile(
     r"(?:\b(?:[A-Za-z]\.){2,4}|(?:^|\s)[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Lt|Col|Maj|Capt|Sgt|Adm|Prof|Rev|St|No|Jr|Sr|"
     r"Inc|Co|Corp|Ltd|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|Mt|Ft|Ave|Blvd|approx|est)\.)[\"'”’)]*$"
 )
+LONG = 400  # characters: a "sentence" this long is almost always several glued together
 ABBREV_TOKEN = re.compile(
     r"(?:\b(?:[A-Za-z]\.){2,4}|\b(?:Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Lt|Col|St|No|Jan|Feb|Aug|Sept|Oct|Nov|Dec)\.)\s"
 )
@@ -56,6 +57,8 @@ def main() -> None:
     raw_pairs: list[tuple[str, str]] = []
     raw_missed: list[str] = []
     our_missed: list[str] = []
+    raw_lengths: list[int] = []
+    our_lengths: list[int] = []
     our_pairs: list[tuple[str, str]] = []
     leads = 0
     abbrev_tokens = 0
@@ -64,6 +67,8 @@ def main() -> None:
         text = r["article"]
         raw = [s.strip() for s in seg.segment(text) if s.strip()]
         ours = [s.text for s in split_sentences(text)]
+        raw_lengths += [len(s) for s in raw]
+        our_lengths += [len(s) for s in ours]
         raw_pairs += boundaries(raw)
         our_pairs += boundaries(ours)
         raw_missed += [m for s in raw for m in MISSED.findall(s)]
@@ -72,9 +77,17 @@ def main() -> None:
         marked += bool(DATELINE_MARK.search(text[:120]))
         leads += lead_in_length(text) > 0
     print(f"abbreviation tokens followed by a space in the text: {abbrev_tokens}")
-    for name, pairs, missed in (("pysbd", raw_pairs, raw_missed), ("split_sentences", our_pairs, our_missed)):
+    runs = (
+        ("pysbd", raw_pairs, raw_missed, raw_lengths),
+        ("split_sentences", our_pairs, our_missed, our_lengths),
+    )
+    for name, pairs, missed, lengths in runs:
         sus = suspicious(pairs)
-        print(f"{name:16} boundaries={len(pairs)} suspicious={len(sus)} possibly-missed={len(missed)}")
+        long = sum(n > LONG for n in lengths)
+        print(
+            f"{name:16} boundaries={len(pairs)} suspicious={len(sus)} possibly-missed={len(missed)} "
+            f"sentences>{LONG}chars={long} longest={max(lengths)}"
+        )
         if args.show:
             for left, right in sus:
                 print(f"    ...{left[-45:]!r} | {right[:40]!r}")

@@ -193,8 +193,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     names = _method_list(args.methods, default)
     rows = load_rows(args.data, limit=args.limit)
     options = _options(args)
-    shared: dict[bool, Any] = {}
-    built = [build_method(name, options, shared) for name in names]
+    # each method gets its own encoder: a shared cache would make the second one look fast
+    built = [build_method(name, options) for name in names]
     for method in built:
         method.load()
     report = evaluate(rows, {m.name: m.run for m in built}, progress=not args.no_progress)
