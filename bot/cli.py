@@ -26,14 +26,6 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
-def _not_available(feature: str) -> Handler:
-    def handler(_settings: Settings, _args: argparse.Namespace) -> int:
-        sys.stderr.write(f"{feature} is not available yet in this version.\n")
-        return 3
-
-    return handler
-
-
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from alembic import command
 
@@ -180,6 +172,38 @@ def _process(settings: Settings, args: argparse.Namespace) -> int:
     return process_command(settings, args)
 
 
+def _summarize(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.platforms.console_commands import summarize_command
+
+    return summarize_command(settings, args)
+
+
+def _digest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.platforms.console_commands import digest_command
+
+    return digest_command(settings, args)
+
+
+def _demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.demo.run import run_demo
+
+    return run_demo(settings)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if not (settings.discord_enabled or settings.slack_enabled):
+        sys.stderr.write("No DISCORD_TOKEN or SLACK_BOT_TOKEN is set: running the offline demo instead.\n\n")
+        return _demo(settings, args)
+    from bot.app import run_bot  # imports the platform libraries, which only a configured platform needs
+
+    database = open_database(settings)
+    try:
+        asyncio.run(run_bot(settings, database, args.role))
+    finally:
+        database.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand and its help."""
     parser = argparse.ArgumentParser(
@@ -196,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = add(
         "run",
-        _not_available("Running the platforms"),
+        _run,
         "Start the configured platforms (Discord, Slack), the scheduler and ingestion; "
         "with no platform token configured, run the offline demo instead.",
     )
@@ -209,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "demo",
-        _not_available("The offline demo"),
+        _demo,
         "Offline demo: serve bundled sample news on a loopback server, run the whole pipeline, print a digest.",
     )
     ingest = add(
@@ -223,9 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in quotes")
     process = add("process", _process, "Tag, embed, index and cluster the stored articles not processed yet.")
     process.add_argument("--limit", type=int, default=None, help="process at most this many articles")
-    summarize = add("summarize", _not_available("Summarising a link"), "Fetch an article and print its summary.")
+    summarize = add("summarize", _summarize, "Fetch an article and print its summary.")
     summarize.add_argument("url", help="an http(s) URL of a news article")
-    add("digest", _not_available("Digests"), "Print the digest the console channel would get now.")
+    digest = add("digest", _digest, "Print the digest the console channel would get now (stories not shown yet).")
+    digest.add_argument(
+        "--style",
+        choices=["short", "detailed"],
+        default="short",
+        help="short: two summary lines and three sources a story (default); detailed: all of them",
+    )
+    digest.add_argument("--limit", type=int, default=5, help="at most this many stories, 1 to 10 (default 5)")
     feeds = add("feeds", _feeds_list, "List, add or remove feeds; the list shows each feed's health.")
     feeds_actions = feeds.add_subparsers(dest="feeds_action", metavar="ACTION")
     feeds_list = feeds_actions.add_parser("list", help="list the feeds with their health (the default)")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.digests.model import ChannelRef, Digest, DigestItem
+
+if TYPE_CHECKING:
+    from bot.service import LinkSummary
 
 WIDTH = 100
 CONSOLE_CHANNEL = ChannelRef("console", "local", "terminal")
@@ -41,6 +44,18 @@ def render_digest(digest: Digest) -> str:
     detailed = digest.style == "detailed"
     body = "\n\n".join(render_item(item, n, detailed) for n, item in enumerate(digest.items, start=1))
     return f"{header}\n{'=' * min(len(header), WIDTH)}\n\n{body}\n"
+
+
+def render_link_summary(summary: LinkSummary) -> str:
+    """A link summary (`summarize URL`): title, site and what it was based on, the sentences, then the link."""
+    lines = [_wrap(summary.title, ""), f"{summary.site} · summary based on: {summary.label}", ""]
+    lines += [_wrap(sentence, "  - ") for sentence in summary.sentences]
+    if summary.note:
+        if summary.sentences:
+            lines.append("")
+        lines.append(_wrap(summary.note, ""))
+    lines += ["", summary.url]
+    return "\n".join(lines) + "\n"
 
 
 class ConsolePublisher:

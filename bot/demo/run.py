@@ -1,0 +1,210 @@
+"""`python -m bot demo` (and `make run` with no platform token): the whole pipeline on bundled sample news, offline.
+
+Everything the bot does for a team happens here for real, only against a news site on this computer and a
+database that is thrown away afterwards: the sample server starts; its feeds are added; a first poll stores what
+they carry as backlog; a second poll finds new items and fetches their pages; the articles are tagged, embedded
+and clustered into stories; the console channel's digest goes through the outbox to the console publisher; and
+two questions are answered with citations. Progress goes to standard error and results to standard output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.demo.bundle import Bundle, load_bundle
+from bot.demo.server import DemoNewsServer
+from bot.digests.model import TEXT_KIND_LABELS
+from bot.intelligence.encoder import encoder_for
+from bot.intelligence.render import render_answer
+from bot.news.feeds import add_feed
+from bot.news.http import HttpClient, HttpPolicy
+from bot.news.ingest import IngestOptions, IngestReport, run_ingest_pass
+from bot.platforms.console_commands import post_digest
+from bot.service import NewsService
+from bot.storage import Article, Database, DeliveryStatus, TextKind
+
+log = logging.getLogger(__name__)
+
+QUESTIONS = (
+    "What did Japan and the US say about the NPT?",
+    "How many foreign fighters have joined militant groups in Syria and Iraq?",
+)
+DIGEST_ITEMS = 6
+STEPS = 7
+# Loggers whose INFO lines repeat what the progress lines say (one per feed, page and batch) and would mix with
+# the digest on standard output; they are held at WARNING during the demo unless LOG_LEVEL=DEBUG.
+CHATTY_LOGGERS = ("bot", "summarizer")
+HINT = """
+To run the bot for your team, copy .env.example to .env and set DISCORD_TOKEN (Discord) or SLACK_BOT_TOKEN and
+SLACK_APP_TOKEN (Slack), then `make run` again: it connects instead of running this demo. README.md and docs/
+explain the setup; docs/demo.md explains this demo.
+"""
+
+
+def demo_policy(settings: Settings) -> HttpPolicy:
+    """The HTTP policy for the sample server: no politeness delay, since every feed and page is on one loopback host."""
+    return HttpPolicy(
+        user_agent=settings.http_user_agent,
+        timeout=settings.http_timeout_seconds,
+        deadline=3 * settings.http_timeout_seconds,
+        max_retries=1,
+        per_host_concurrency=16,
+        politeness_delay=0.0,
+    )
+
+
+class Progress:
+    """Numbered step lines on a stream: "[2/7] Polling … done: 7 backlog (0.3 s)"."""
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream = stream
+        self.total = total
+        self.number = 0
+        self.started = time.perf_counter()
+        self._step_started = self.started
+
+    def start(self, label: str) -> None:
+        """Announce the next step."""
+        self.number += 1
+        self._step_started = time.perf_counter()
+        self.stream.write(f"[{self.number}/{self.total}] {label} … ")
+        self.stream.flush()
+
+    def done(self, outcome: str = "done") -> None:
+        """Finish the current step's line with its outcome and duration."""
+        self.stream.write(f"{outcome} ({time.perf_counter() - self._step_started:.1f} s)\n")
+        self.stream.flush()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the first step."""
+        return time.perf_counter() - self.started
+
+
+@contextmanager
+def _quiet_logs(settings: Settings) -> Iterator[None]:
+    if settings.log_level == "DEBUG":
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in CHATTY_LOGGERS]
+    levels = [each.level for each in loggers]
+    for each in loggers:
+        each.setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        yield
+    finally:
+        for each, level in zip(loggers, levels, strict=True):
+            each.setLevel(level)
+
+
+def run_demo(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the demo in a fresh temporary SQLite database (DATABASE_URL is never touched); returns the exit code."""
+    out, err = out or sys.stdout, err or sys.stderr
+    with tempfile.TemporaryDirectory(prefix="geobrief-demo-") as folder, _quiet_logs(settings):
+        database = Database(f"sqlite:///{Path(folder) / 'demo.sqlite3'}")
+        try:
+            database.upgrade()
+            return asyncio.run(run_pipeline(settings, database, out=out, err=err))
+        finally:
+            database.dispose()
+
+
+async def run_pipeline(
+    settings: Settings, database: Database, *, out: TextIO, err: TextIO, bundle: Bundle | None = None
+) -> int:
+    """Serve the bundle, ingest it in two rounds, process it, post the console digest and answer the questions.
+
+    Args:
+        settings: the bot's settings (the encoder's; the database and feeds come from the demo).
+        database: an empty, migrated database that the demo may fill.
+        out: where the digest and the answers go.
+        err: where the progress lines go.
+        bundle: the sample news (default: the bundled one).
+
+    Returns:
+        0 when the digest has stories and both questions found an answer, else 1.
+    """
+    bundle = bundle or load_bundle()
+    progress = Progress(err, STEPS)
+    progress.start("Starting the sample news server on 127.0.0.1")
+    async with DemoNewsServer(bundle) as server, HttpClient(demo_policy(settings)) as http:
+        for outlet in bundle.outlets:
+            add_feed(
+                database,
+                server.feed_url(outlet),
+                name=outlet.name,
+                country=outlet.country,
+                language=outlet.language,
+                allow_private=True,  # an operator's feed on this computer, not a URL from a chat user
+            )
+        progress.done(f"{len(bundle.outlets)} feeds, {len(bundle.articles)} articles at {server.base_url}")
+
+        # The ingestion defaults, not the settings': the demo's dates are chosen for them.
+        options = IngestOptions()
+        progress.start("Round 1: first poll of the new feeds (what they carry is stored as backlog, no pages)")
+        first = await run_ingest_pass(database, http, options)
+        progress.done(_ingest_outcome(first, server.page_requests))
+
+        server.round = 2
+        pages_before = server.page_requests
+        progress.start("Round 2: the feeds a while later (new items, article pages fetched for full text)")
+        second = await run_ingest_pass(database, http, options)
+        progress.done(_ingest_outcome(second, server.page_requests - pages_before) + _kinds(database))
+
+        service = NewsService(settings, database, http)
+        progress.start("Loading the sentence encoder (all-MiniLM-L6-v2)")
+        await asyncio.to_thread(encoder_for(settings).load)
+        progress.done()
+
+        progress.start("Processing: tags, embeddings, sentence index, stories across outlets")
+        report = await service.process_new_articles()
+        progress.done(f"{report.articles} articles, {report.stories_created} stories")
+
+        progress.start("Posting the console channel's digest (subscription → outbox → console publisher)")
+        digest_text = io.StringIO()
+        result = await post_digest(service, digest_text, limit=DIGEST_ITEMS)
+        posted = result.posted is not None and result.posted.status is DeliveryStatus.SENT
+        progress.done("posted" if posted else result.message)
+        out.write("\n" + digest_text.getvalue())
+        out.flush()
+
+        progress.start(f"Answering {len(QUESTIONS)} example questions from the stored articles")
+        answers = [await service.ask(question) for question in QUESTIONS]
+        progress.done(f"{sum(answer.found for answer in answers)} answered")
+        for answer in answers:
+            out.write(f"\nQ: {answer.question}\n{render_answer(answer)}")
+        out.flush()
+
+    ok = posted and all(answer.found for answer in answers)
+    err.write(f"\nDemo {'finished' if ok else 'FAILED'} in {progress.elapsed:.1f} s.\n{HINT}")
+    return 0 if ok else 1
+
+
+def _ingest_outcome(report: IngestReport, pages: int) -> str:
+    failed = f", {len(report.failed)} feeds failed" if report.failed else ""
+    return (
+        f"{report.total('new')} new, {report.total('backlog')} backlog, {report.total('duplicate')} already stored, "
+        f"{pages} pages fetched{failed}"
+    )
+
+
+def _kinds(database: Database) -> str:
+    """The new articles by what their text is, e.g. "; 16 full text, 10 feed teaser only"."""
+    query = select(Article.text_kind, func.count()).where(Article.is_backlog.is_(False)).group_by(Article.text_kind)
+    with database.session() as session:
+        counts = Counter({kind: int(count) for kind, count in session.execute(query)})
+    parts = [f"{counts[kind]} {TEXT_KIND_LABELS[kind]}" for kind in TextKind if counts[kind]]
+    return f"; {', '.join(parts)}" if parts else ""

@@ -1,0 +1,86 @@
+"""The console platform's commands: `python -m bot summarize URL` and `python -m bot digest` (see bot/cli.py).
+
+Like the Discord and Slack adapters, each one parses its arguments, calls the service layer and renders what it
+returns (bot/platforms/console.py), so the terminal shows what a channel would get. Whoever runs the command line
+operates the bot, so the console channel's actor may manage its subscription.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.config import Settings
+from bot.digests.model import Style
+from bot.digests.subscriptions import Actor, SubscriptionRequest
+from bot.intelligence.commands import unprocessed_count
+from bot.news.http import HttpClient, HttpPolicy
+from bot.platforms.console import CONSOLE_CHANNEL, ConsolePublisher, render_link_summary
+from bot.service import DigestNow, NewsService
+
+CONSOLE_ACTOR = Actor("console", can_manage=True, name="terminal user")
+
+
+async def summarize(service: NewsService, url: str, out: TextIO) -> None:
+    """Fetch the page at `url` (never a private address), summarise it and write the summary.
+
+    Raises:
+        UserInputError: the URL is not a public http(s) page, could not be fetched, or has no article text.
+    """
+    out.write(render_link_summary(await service.summarize_url(url)))
+
+
+async def post_digest(service: NewsService, out: TextIO, *, style: Style = "short", limit: int = 5) -> DigestNow:
+    """Post the console channel's digest now: the top stories it has not shown yet, through the outbox.
+
+    The console channel's subscription is created (or its size and style updated) first, so what was shown is
+    remembered and the next digest has only stories not shown before. The digest is published to `out`.
+
+    Raises:
+        UserInputError: `limit` is out of range.
+    """
+    service.add_publisher(CONSOLE_CHANNEL.platform, ConsolePublisher(out))
+    await service.subscribe(CONSOLE_CHANNEL, SubscriptionRequest(max_items=limit, style=style), CONSOLE_ACTOR)
+    result = await service.digest_now(CONSOLE_CHANNEL)
+    if result.posted is None:
+        out.write(f"{result.message}\n")
+    return result
+
+
+def summarize_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`summarize URL`: print the page's title, site, what the summary is based on, and the summary."""
+    return _with_service(settings, lambda service: summarize(service, args.url, sys.stdout))
+
+
+def digest_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`digest [--style short|detailed] [--limit N]`: print the console channel's digest of stories not shown yet."""
+
+    async def post(service: NewsService) -> None:
+        pending = await asyncio.to_thread(unprocessed_count, service.database)
+        if pending:
+            sys.stderr.write(
+                f"Note: {pending} stored article(s) are not processed yet; run `python -m bot process` to include "
+                "them.\n"
+            )
+        await post_digest(service, sys.stdout, style=args.style, limit=args.limit)
+
+    return _with_service(settings, post)
+
+
+def _with_service(settings: Settings, action: Callable[[NewsService], Awaitable[None]]) -> int:
+    from bot.cli import open_database  # the CLI module imports this one; import at call time
+
+    database = open_database(settings)
+
+    async def run() -> None:
+        async with HttpClient(HttpPolicy.from_settings(settings)) as http:
+            await action(NewsService(settings, database, http))
+
+    try:
+        asyncio.run(run())
+    finally:
+        database.dispose()
+    return 0
