@@ -1,0 +1,331 @@
+"""Digests, answers, link summaries, settings and feed lists as Discord messages that respect Discord's limits.
+
+Pure: this module builds `discord.Embed`s and text and sends nothing. Every string that comes from outside the bot
+(article titles and sentences, outlet and feed names, page titles, what users typed) goes through `clean()` or
+`plain()`, which flatten whitespace, escape Markdown where Discord renders it and break mentions, so a headline can
+neither reformat a message nor ping anyone, whatever `allowed_mentions` says.
+
+Long output is split at story boundaries: one embed per story, embeds packed into messages of at most ten embeds and
+6000 embed characters. A story too long for its card loses its last summary lines and sources (with a "+N more"),
+never half a link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import discord
+
+from bot.digests.model import Digest, DigestItem, SourceLink
+from bot.digests.subscriptions import SubscriptionInfo
+from bot.intelligence.results import Answer, CitedSentence
+from bot.news.feeds import FeedHealth
+from bot.service import LinkSummary
+
+# Discord's limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELDS_PER_EMBED = 25
+FOOTER_LIMIT = 2048
+AUTHOR_LIMIT = 256
+EMBED_CHARS_PER_MESSAGE = 6000  # title, description, fields, footer and author of all the message's embeds together
+EMBEDS_PER_MESSAGE = 10
+
+# Our own budgets, well inside the limits: a story reads as a card, and five short cards fit in one message.
+# A story card is at most 256 + 1800 + 8 + 1024 + 300 characters, so one card alone always fits a message.
+STORY_SUMMARY_CHARS = 1800
+SENTENCE_CHARS = 500
+FOOTER_CHARS = 300
+HEADING_CHARS = 300
+LIST_DESCRIPTION_CHARS = 3000  # one embed of a feed list; two of them stay under 6000
+SHORT_SUMMARY_LINES = 2  # the "short" style, as on the console
+SHORT_SOURCES = 3
+MAX_URL_CHARS = 512  # longer links are shown as plain outlet names rather than eat the card's budget
+
+DIGEST_COLOUR = discord.Colour(0x2B6CB0)
+ANSWER_COLOUR = discord.Colour(0x2F855A)
+PAUSED_COLOUR = discord.Colour(0xDD6B20)
+
+FEED_ICONS = {"ok": "🟢", "new": "🆕", "erroring": "🟠", "failing": "🔴", "removed": "⚫"}
+
+_WHITESPACE = re.compile(r"\s+")
+# "@" before a name, "everyone"/"here", or an id: a zero-width space after it means it can never become a mention.
+_MENTION = re.compile(r"@(?=[\w!&])")
+# Markdown that only counts at the start of a line: headings, quotes, bullet and numbered lists, subtext.
+_LINE_START = re.compile(r"^([#>*+-])")
+_NUMBERED = re.compile(r"^(\d+)\.(?= )")
+_ZWSP = "\u200b"
+
+
+@dataclass(frozen=True)
+class DiscordMessage:
+    """One message to send: text and up to ten embeds, within Discord's limits."""
+
+    content: str = ""
+    embeds: tuple[discord.Embed, ...] = ()
+
+
+# -- text ------------------------------------------------------------------------------------------------------------
+def plain(text: str) -> str:
+    """Outside text for places Discord shows as is (footers, author names): one line, mentions broken."""
+    return _MENTION.sub("@" + _ZWSP, _WHITESPACE.sub(" ", text).strip())
+
+
+def clean(text: str) -> str:
+    """Outside text for places Discord renders Markdown: one line, Markdown escaped, mentions broken."""
+    flat = _WHITESPACE.sub(" ", text).strip()
+    escaped = discord.utils.escape_markdown(flat).replace("]", "\\]")
+    escaped = _NUMBERED.sub(r"\1\\.", _LINE_START.sub(r"\\\1", escaped))
+    return _MENTION.sub("@" + _ZWSP, escaped)
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis, at a word boundary when one is near the end."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    # A trailing backslash would escape the ellipsis, and a cut escape shows a stray backslash.
+    return cut.rstrip(" \\") + "…"
+
+
+def http_url(url: str) -> str | None:
+    """The URL if it is a plain http(s) link short enough to show, else None."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > MAX_URL_CHARS or _WHITESPACE.search(url):
+        return None
+    return url
+
+
+def link(label: str, url: str) -> str:
+    """A Markdown link around an already cleaned label, or the label alone when the URL is unusable."""
+    target = http_url(url)
+    if target is None:
+        return label
+    # Parentheses would end the link target early; their percent-encodings mean the same URL.
+    return f"[{label}]({target.replace('(', '%28').replace(')', '%29')})"
+
+
+def timestamp(moment: datetime, style: str = "f") -> str:
+    """A Discord timestamp, shown in each reader's own timezone and locale."""
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def join_within(lines: Iterable[str], limit: int, more: str = "+{} more") -> str:
+    """Lines joined by newlines, as many as fit in `limit` characters, then "+N more" for the rest."""
+    pending = list(lines)
+    kept: list[str] = []
+    used = 0
+    for index, line in enumerate(pending):
+        remaining = len(pending) - index - 1
+        reserve = len(more.format(remaining)) + 1 if remaining else 0
+        if used + len(line) + 1 + reserve > limit:
+            tail = more.format(len(pending) - index)
+            if kept and used + len(tail) + 1 <= limit:
+                kept.append(tail)
+            elif not kept:
+                kept.append(fit(line, limit))
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
+
+
+def pack(content: str, embeds: Sequence[discord.Embed]) -> list[DiscordMessage]:
+    """Embeds packed in order into as few messages as Discord allows; `content` heads each, numbered if several."""
+    batches: list[list[discord.Embed]] = []
+    size = 0
+    for embed in embeds:
+        if not batches or len(batches[-1]) == EMBEDS_PER_MESSAGE or size + len(embed) > EMBED_CHARS_PER_MESSAGE:
+            batches.append([])
+            size = 0
+        batches[-1].append(embed)
+        size += len(embed)
+    if not batches:
+        return [DiscordMessage(fit(content, CONTENT_LIMIT))]
+    total = len(batches)
+    return [
+        DiscordMessage(_numbered(content, number, total), tuple(batch)) for number, batch in enumerate(batches, start=1)
+    ]
+
+
+def _numbered(content: str, number: int, total: int) -> str:
+    return fit(f"{content} ({number}/{total})" if content and total > 1 else content, CONTENT_LIMIT)
+
+
+def notice(text: str) -> DiscordMessage:
+    """A short text reply (confirmations and errors); it may quote what a user typed, so mentions are broken."""
+    return DiscordMessage(fit(_MENTION.sub("@" + _ZWSP, text), CONTENT_LIMIT))
+
+
+# -- digests ---------------------------------------------------------------------------------------------------------
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _source_line(number: int, source: SourceLink) -> str:
+    return f"[{number}] {link(clean(source.outlet), source.url)} · {source.label}"
+
+
+def story_embed(item: DigestItem, number: int, *, detailed: bool) -> discord.Embed:
+    """One story as a card: linked title, cited summary lines, numbered sources, and a footer with its tags."""
+    summary = item.summary if detailed else item.summary[:SHORT_SUMMARY_LINES]
+    cited = [line.source for line in summary if 0 <= line.source < len(item.sources)]
+    if detailed:
+        shown = list(range(len(item.sources)))
+    else:  # the sources the shown lines cite come first, then the newest others
+        shown = list(dict.fromkeys([*cited, *range(len(item.sources))]))[: max(SHORT_SOURCES, len(set(cited)))]
+        shown.sort()
+    top_url = next((url for url in (http_url(source.url) for source in item.sources) if url), None)
+    lines = [
+        f"• {fit(clean(line.text), SENTENCE_CHARS)} [{line.source + 1}]"
+        for line in summary
+        if 0 <= line.source < len(item.sources)
+    ]
+    description = join_within(lines, STORY_SUMMARY_CHARS, more="…and {} more sentences") or f"*{item.label}*"
+    embed = discord.Embed(
+        title=fit(f"{number}. {clean(item.title)}", TITLE_LIMIT),
+        url=top_url,
+        description=description,
+        colour=DIGEST_COLOUR,
+        timestamp=item.updated_at,
+    )
+    if shown:
+        sources = join_within((_source_line(index + 1, item.sources[index]) for index in shown), FIELD_VALUE_LIMIT)
+        more = len(item.sources) - len(shown)
+        if more and len(sources) + 12 <= FIELD_VALUE_LIMIT:
+            sources += f"\n+{more} more"
+        embed.add_field(name="Sources", value=sources, inline=False)
+    tags = [*item.countries[:4], *item.regions[:1], *item.topics[:2]]
+    footer = " · ".join([_plural(item.outlet_count, "outlet"), f"based on {item.label}", *tags])
+    embed.set_footer(text=fit(plain(footer), FOOTER_CHARS))
+    return embed
+
+
+def render_digest(digest: Digest) -> list[DiscordMessage]:
+    """A digest as messages: the heading as text, then one card per story, split over messages when large."""
+    heading = f"**{fit(clean(digest.heading), HEADING_CHARS)}**"
+    if not digest.items:
+        return [DiscordMessage(fit(f"{heading}\n{clean(digest.empty_message)}", CONTENT_LIMIT))]
+    detailed = digest.style == "detailed"
+    embeds = [story_embed(item, number, detailed=detailed) for number, item in enumerate(digest.items, start=1)]
+    subtitle = f"-# {_plural(len(digest.items), 'story', 'stories')} · as of {timestamp(digest.generated_at)}"
+    return pack(f"{heading}\n{subtitle}", embeds)
+
+
+# -- answers and link summaries --------------------------------------------------------------------------------------
+def _cited_source_line(number: int, sentence: CitedSentence) -> str:
+    title = fit(clean(sentence.title), 120)
+    return (
+        f"[{number}] {link(clean(sentence.outlet), sentence.url)} · {title} · {sentence.label} · "
+        f"{timestamp(sentence.published_at, 'd')}"
+    )
+
+
+def render_answer(answer: Answer) -> list[DiscordMessage]:
+    """An answer as one card: the question, sentences quoted from articles with citations, and the articles."""
+    embed = discord.Embed(title=fit(clean(answer.question), TITLE_LIMIT), colour=ANSWER_COLOUR, timestamp=answer.as_of)
+    if not answer.found or not answer.sentences:
+        embed.description = fit(clean(answer.message), DESCRIPTION_LIMIT)
+        embed.set_footer(text=f"Searched {_plural(answer.searched, 'article')} · archive as of")
+        return [DiscordMessage(embeds=(embed,))]
+    numbers: dict[int, int] = {}
+    for sentence in answer.sentences:
+        numbers.setdefault(sentence.article_id, len(numbers) + 1)
+    lines = [f"• {fit(clean(s.text), SENTENCE_CHARS)} [{numbers[s.article_id]}]" for s in answer.sentences]
+    embed.description = join_within([clean(answer.message), *lines], DESCRIPTION_LIMIT)
+    firsts = {sentence.article_id: sentence for sentence in reversed(answer.sentences)}
+    sources = [_cited_source_line(number, firsts[article]) for article, number in numbers.items()]
+    embed.add_field(name="Sources", value=join_within(sources, FIELD_VALUE_LIMIT), inline=False)
+    embed.set_footer(text=f"Quoted word for word · searched {_plural(answer.searched, 'article')} · archive as of")
+    return [DiscordMessage(embeds=(embed,))]
+
+
+def render_link_summary(summary: LinkSummary) -> list[DiscordMessage]:
+    """A page summary as one card, saying what it was based on (full text, teaser, or blocked)."""
+    lines = [f"• {fit(clean(sentence), SENTENCE_CHARS)}" for sentence in summary.sentences]
+    if summary.note:
+        lines.append(f"*{clean(summary.note)}*")
+    embed = discord.Embed(
+        title=fit(clean(summary.title), TITLE_LIMIT),
+        url=http_url(summary.url),
+        description=join_within(lines, DESCRIPTION_LIMIT) or "*No summary.*",
+        colour=DIGEST_COLOUR,
+    )
+    method = f" · {summary.method} summary" if summary.method != "none" else ""
+    embed.set_footer(text=fit(plain(f"{summary.site} · based on {summary.label}{method}"), FOOTER_CHARS))
+    return [DiscordMessage(embeds=(embed,))]
+
+
+# -- settings and sources --------------------------------------------------------------------------------------------
+def render_subscription(info: SubscriptionInfo | None, *, heading: str = "") -> list[DiscordMessage]:
+    """A channel's subscription as a card (`/news settings`, and the reply to `/news subscribe`), pause reason first."""
+    if info is None:
+        return [
+            notice(
+                "This channel has no news digest. Someone with Manage Channels can start one with `/news subscribe`."
+            )
+        ]
+    embed = discord.Embed(title="News digest for this channel", colour=DIGEST_COLOUR)
+    if info.paused_reason:
+        embed.colour = PAUSED_COLOUR
+        embed.description = fit(
+            f"⏸️ **Paused:** {clean(info.paused_reason)}\nFix that, then run `/news subscribe` again to resume.",
+            DESCRIPTION_LIMIT,
+        )
+    embed.add_field(name="Schedule", value=fit(f"{clean(info.schedule)} ({clean(info.timezone)})", FIELD_VALUE_LIMIT))
+    if info.next_digest_at is not None:
+        moment = info.next_digest_at
+        embed.add_field(name="Next digest", value=f"{timestamp(moment, 'F')} ({timestamp(moment, 'R')})")
+    else:
+        embed.add_field(name="Next digest", value="paused" if info.paused_reason else "not scheduled")
+    embed.add_field(name="Stories", value=f"up to {info.max_items}, {clean(info.style)}")
+    embed.add_field(name="Filters", value=fit(clean(info.describe_filters()), FIELD_VALUE_LIMIT), inline=False)
+    return [DiscordMessage(fit(heading, CONTENT_LIMIT), (embed,))]
+
+
+def _feed_line(feed: FeedHealth) -> str:
+    line = f"{FEED_ICONS.get(feed.status, '⚪')} {link(clean(feed.name), feed.url)} · {feed.status}"
+    if feed.country:
+        line += f" · {clean(feed.country)}"
+    if feed.status in {"erroring", "failing"} and feed.last_error:
+        line += f" — {fit(clean(feed.last_error), 120)}"
+    elif feed.last_success_at is not None:
+        line += f" · updated {timestamp(feed.last_success_at, 'R')}"
+    return line
+
+
+def render_sources(feeds: Sequence[FeedHealth]) -> list[DiscordMessage]:
+    """The polled feeds with their health, in as many cards and messages as the list needs."""
+    active = [feed for feed in feeds if feed.enabled]
+    if not active:
+        return [notice("No news sources are configured.")]
+    chunks: list[list[str]] = [[]]
+    used = 0
+    for line in (fit(_feed_line(feed), LIST_DESCRIPTION_CHARS) for feed in active):
+        if chunks[-1] and used + len(line) + 1 > LIST_DESCRIPTION_CHARS:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(line)
+        used += len(line) + 1
+    failing = sum(feed.status in {"erroring", "failing"} for feed in active)
+    removed = len(feeds) - len(active)
+    footer = f"{_plural(len(active), 'source')} · {failing} with errors" + (f" · {removed} removed" if removed else "")
+    embeds = []
+    for number, chunk in enumerate(chunks, start=1):
+        embed = discord.Embed(description="\n".join(chunk), colour=DIGEST_COLOUR)
+        if number == 1:
+            embed.title = "News sources"
+        if number == len(chunks):
+            embed.set_footer(text=footer)
+        embeds.append(embed)
+    return pack("", embeds)

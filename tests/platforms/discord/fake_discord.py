@@ -1,0 +1,318 @@
+"""A fake Discord REST API on 127.0.0.1 that records every request, and gateway payloads for interactions.
+
+discord.py sends every REST call (login, command sync, interaction responses, follow-ups, channel posts) to
+`Route.BASE`; the `fake_discord` fixture points that at this server, so tests see the real JSON the library sends.
+Channel posts honour `enforce_nonce` as Discord does (a repeated nonce returns the first message), and a test can make
+a channel answer with errors (404 Unknown Channel, 403 Missing Permissions, 503, 429) to exercise the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+from aiohttp import web
+
+APP_ID = 900000000000000001
+GUILD_ID = 900000000000000002
+CHANNEL_ID = 900000000000000003
+OTHER_CHANNEL_ID = 900000000000000004
+ADMIN_ROLE_ID = 900000000000000005
+USER_ID = 900000000000000006
+OWNER_ID = 900000000000000007
+ADMIN_ROLE = "News Desk"
+MANAGE_CHANNELS = 1 << 4
+TIMESTAMP = "2026-11-26T12:00:00+00:00"
+
+BOT_USER = {"id": str(APP_ID), "username": "Geobrief", "discriminator": "0", "avatar": None, "bot": True}
+
+
+@dataclass
+class Request:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+
+    def message_payload(self) -> dict[str, Any] | None:
+        """The message this request carries (content and embeds), if any."""
+        if not isinstance(self.body, dict):
+            return None
+        if "/callback" in self.path:
+            data = self.body.get("data")
+            return data if self.body.get("type") in (4, 7) and isinstance(data, dict) else None
+        if self.method in {"POST", "PATCH"} and ("/messages" in self.path or self.path.startswith("/webhooks/")):
+            return self.body
+        return None
+
+
+@dataclass
+class Failure:
+    """An error a channel answers with, `times` times."""
+
+    status: int
+    code: int
+    message: str
+    times: int = 1
+    retry_after: float = 0.0
+
+
+@dataclass
+class FakeDiscord:
+    """The REST API, recorded."""
+
+    requests: list[Request] = field(default_factory=list)
+    failures: dict[int, list[Failure]] = field(default_factory=dict)
+    posted: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> messages created
+    base: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(910000000000000000))
+    _nonces: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        """Serve on a free port of 127.0.0.1."""
+        app = web.Application()
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base = f"http://{host}:{port}/api/v10"
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail(self, channel_id: int, failure: Failure) -> None:
+        """Make posts to `channel_id` fail this way (for `failure.times` posts)."""
+        self.failures.setdefault(channel_id, []).append(failure)
+
+    # -- views for tests ---------------------------------------------------------------------------------------------
+    def for_interaction(self, interaction_id: int) -> list[Request]:
+        """The interaction's requests in order: its callback, then its follow-ups and edits (by its token)."""
+        token = interaction_token(interaction_id)
+        return [r for r in self.requests if f"/interactions/{interaction_id}/" in r.path or f"/{token}" in r.path]
+
+    def channel_posts(self, channel_id: int = CHANNEL_ID) -> list[Request]:
+        """Every POST to the channel's messages, refused ones included."""
+        return [r for r in self.requests if r.method == "POST" and r.path == f"/channels/{channel_id}/messages"]
+
+    def message_payloads(self) -> list[dict[str, Any]]:
+        """Every message payload sent, of any kind."""
+        return [payload for request in self.requests if (payload := request.message_payload()) is not None]
+
+    # -- the API -----------------------------------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body: Any = await request.json() if request.can_read_body else None
+        path = "/" + request.match_info["tail"]
+        self.requests.append(Request(request.method, path, dict(request.query), body))
+        route = f"{request.method} {path}"
+        if route == "GET /users/@me":
+            return _json(BOT_USER)
+        if route == "GET /oauth2/applications/@me":
+            return _json(_application())
+        if match := re.fullmatch(r"PUT /applications/(\d+)(?:/guilds/(\d+))?/commands", route):
+            return _json([_registered(command, match.group(2)) for command in body])
+        if match := re.fullmatch(r"POST /interactions/(\d+)/[^/]+/callback", route):
+            return _json(_callback(match.group(1), body))
+        if re.fullmatch(r"POST /webhooks/\d+/[^/]+", route):
+            return _json(self._message(CHANNEL_ID, body, webhook=True))
+        if re.fullmatch(r"PATCH /webhooks/\d+/[^/]+/messages/@original", route):
+            return _json(self._message(CHANNEL_ID, body, webhook=True))
+        if re.fullmatch(r"DELETE /webhooks/\d+/[^/]+/messages/@original", route):
+            return web.Response(status=204)
+        if match := re.fullmatch(r"POST /channels/(\d+)/messages", route):
+            return await self._post(int(match.group(1)), body)
+        return _json({"code": 0, "message": f"fake Discord has no {route}"}, status=404)
+
+    async def _post(self, channel_id: int, body: dict[str, Any]) -> web.Response:
+        pending = self.failures.get(channel_id, [])
+        if pending:
+            failure = pending[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                pending.pop(0)
+            error: dict[str, Any] = {"code": failure.code, "message": failure.message}
+            headers = {}
+            if failure.status == 429:
+                error |= {"retry_after": failure.retry_after, "global": False}
+                headers = {"Via": "1.1 google", "Retry-After": str(failure.retry_after)}
+            return _json(error, status=failure.status, headers=headers)
+        nonce = body.get("nonce")
+        if body.get("enforce_nonce") and nonce and (channel_id, nonce) in self._nonces:
+            return _json(self._nonces[(channel_id, nonce)])  # Discord returns the first message
+        message = self._message(channel_id, body)
+        self.posted.setdefault(channel_id, []).append(message)
+        if body.get("enforce_nonce") and nonce:
+            self._nonces[(channel_id, nonce)] = message
+        return _json(message)
+
+    def _message(self, channel_id: int, body: dict[str, Any], *, webhook: bool = False) -> dict[str, Any]:
+        message = {
+            "id": str(next(self._ids)),
+            "channel_id": str(channel_id),
+            "type": 0,
+            "content": body.get("content") or "",
+            "author": BOT_USER,
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "pinned": False,
+            "flags": body.get("flags", 0),
+        }
+        if webhook:
+            message["webhook_id"] = str(APP_ID)
+        if body.get("nonce"):
+            message["nonce"] = body["nonce"]
+        return message
+
+
+def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json", as Discord sends it: discord.py parses nothing else as JSON.
+    body = json.dumps(data).encode()
+    return web.Response(body=body, status=status, headers={**(headers or {}), "Content-Type": "application/json"})
+
+
+def _application() -> dict[str, Any]:
+    owner = {"id": str(OWNER_ID), "username": "owner", "discriminator": "0", "avatar": None}
+    return {
+        "id": str(APP_ID),
+        "name": "Geobrief",
+        "description": "",
+        "icon": None,
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "owner": owner,
+        "verify_key": "0" * 64,
+        "flags": 0,
+    }
+
+
+def _registered(command: dict[str, Any], guild_id: str | None) -> dict[str, Any]:
+    registered = {**command, "id": str(APP_ID + 1000), "application_id": str(APP_ID), "version": "1"}
+    if guild_id:
+        registered["guild_id"] = guild_id
+    return registered
+
+
+def _callback(interaction_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    flags = (body.get("data") or {}).get("flags", 0)
+    return {
+        "interaction": {
+            "id": interaction_id,
+            "type": 2,
+            "response_message_loading": body.get("type") == 5,
+            "response_message_ephemeral": bool(flags & 64),
+        }
+    }
+
+
+# -- the gateway side: interactions ----------------------------------------------------------------------------------
+_interaction_ids = itertools.count(920000000000000000)
+
+
+def interaction_token(interaction_id: int) -> str:
+    """The token of a test interaction (its follow-ups are sent to /webhooks/<app>/<token>)."""
+    return f"token-{interaction_id}"
+
+
+def guild_payload() -> dict[str, Any]:
+    """GUILD_CREATE for the test server: a text channel and the admin role."""
+    everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0}
+    admin = {"id": str(ADMIN_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 1, "color": 0}
+    for role in (everyone, admin):
+        role |= {"hoist": False, "managed": False, "mentionable": False, "flags": 0}
+    channels = [
+        {"id": str(channel), "type": 0, "name": name, "position": index, "guild_id": str(GUILD_ID)}
+        for index, (channel, name) in enumerate([(CHANNEL_ID, "world-news"), (OTHER_CHANNEL_ID, "general")])
+    ]
+    return {
+        "id": str(GUILD_ID),
+        "name": "Test server",
+        "owner_id": str(OWNER_ID),
+        "roles": [everyone, admin],
+        "channels": channels,
+        "threads": [],
+        "members": [],
+        "member_count": 2,
+        "features": [],
+        "emojis": [],
+        "stickers": [],
+        "unavailable": False,
+    }
+
+
+def interaction_payload(
+    subcommand: str,
+    options: list[dict[str, Any]] | None = None,
+    *,
+    permissions: int = 0,
+    roles: tuple[int, ...] = (),
+    channel_id: int = CHANNEL_ID,
+    autocomplete: bool = False,
+) -> dict[str, Any]:
+    """INTERACTION_CREATE for `/news <subcommand>` by a member with these channel permissions and roles."""
+    interaction_id = next(_interaction_ids)
+    user = {"id": str(USER_ID), "username": "reader", "global_name": "Reader", "discriminator": "0", "avatar": None}
+    return {
+        "id": str(interaction_id),
+        "application_id": str(APP_ID),
+        "type": 4 if autocomplete else 2,
+        "token": interaction_token(interaction_id),
+        "version": 1,
+        "attachment_size_limit": 8388608,
+        "guild_id": str(GUILD_ID),
+        "guild_locale": "en-US",
+        "locale": "en-US",
+        "app_permissions": "0",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": str(GUILD_ID)},
+        "context": 0,
+        "channel": {"id": str(channel_id), "type": 0, "guild_id": str(GUILD_ID), "name": "world-news", "position": 0},
+        "channel_id": str(channel_id),
+        "member": {
+            "user": user,
+            "roles": [str(role) for role in roles],
+            "flags": 0,
+            "joined_at": TIMESTAMP,
+            "deaf": False,
+            "mute": False,
+            "permissions": str(permissions),
+        },
+        "data": {
+            "id": str(APP_ID + 1000),
+            "name": "news",
+            "type": 1,
+            "options": [{"name": subcommand, "type": 1, "options": options or []}],
+        },
+    }
+
+
+def option(name: str, value: str | int, *, focused: bool = False) -> dict[str, Any]:
+    """A command option as Discord sends it (string or integer)."""
+    result: dict[str, Any] = {"name": name, "type": 4 if isinstance(value, int) else 3, "value": value}
+    if focused:
+        result["focused"] = True
+    return result
+
+
+async def dispatch(client: discord.Client, payload: dict[str, Any]) -> int:
+    """Deliver the interaction as the gateway would and wait until the command tree has handled it."""
+    client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+    for task in [task for task in asyncio.all_tasks() if task.get_name() == "CommandTree-invoker"]:
+        await task
+    return int(payload["id"])
