@@ -48,9 +48,9 @@ STEPS = 7
 # the digest on standard output; they are held at WARNING during the demo unless LOG_LEVEL=DEBUG.
 CHATTY_LOGGERS = ("bot", "summarizer")
 HINT = """
-To run the bot for your team, copy .env.example to .env and set DISCORD_TOKEN (Discord) or SLACK_BOT_TOKEN and
-SLACK_APP_TOKEN (Slack), then `make run` again: it connects instead of running this demo. README.md and docs/
-explain the setup; docs/demo.md explains this demo.
+To run the bot for your team, copy .env.example to .env, set DISCORD_TOKEN (Discord) or SLACK_BOT_TOKEN (Slack,
+with SLACK_APP_TOKEN for Socket Mode or SLACK_SIGNING_SECRET for HTTP) and run `make run` again: it connects
+instead of running this demo. README.md and docs/ explain the setup; docs/demo.md explains this demo.
 """
 
 
@@ -116,7 +116,6 @@ def run_demo(settings: Settings, *, out: TextIO | None = None, err: TextIO | Non
     with tempfile.TemporaryDirectory(prefix="geobrief-demo-") as folder, _quiet_logs(settings):
         database = Database(f"sqlite:///{Path(folder) / 'demo.sqlite3'}")
         try:
-            database.upgrade()
             return asyncio.run(run_pipeline(settings, database, out=out, err=err))
         finally:
             database.dispose()
@@ -129,7 +128,7 @@ async def run_pipeline(
 
     Args:
         settings: the bot's settings (the encoder's; the database and feeds come from the demo).
-        database: an empty, migrated database that the demo may fill.
+        database: an empty database that the demo may fill (its schema is brought up to date first).
         out: where the digest and the answers go.
         err: where the progress lines go.
         bundle: the sample news (default: the bundled one).
@@ -139,7 +138,8 @@ async def run_pipeline(
     """
     bundle = bundle or load_bundle()
     progress = Progress(err, STEPS)
-    progress.start("Starting the sample news server on 127.0.0.1")
+    progress.start("Starting a temporary database and the sample news site")
+    await asyncio.to_thread(database.upgrade)
     async with DemoNewsServer(bundle) as server, HttpClient(demo_policy(settings)) as http:
         for outlet in bundle.outlets:
             add_feed(
@@ -154,26 +154,26 @@ async def run_pipeline(
 
         # The ingestion defaults, not the settings': the demo's dates are chosen for them.
         options = IngestOptions()
-        progress.start("Round 1: first poll of the new feeds (what they carry is stored as backlog, no pages)")
+        progress.start("Round 1: first poll, the feeds' current items become backlog")
         first = await run_ingest_pass(database, http, options)
-        progress.done(_ingest_outcome(first, server.page_requests))
+        progress.done(_ingest_outcome(first, server.page_requests, database))
 
         server.round = 2
         pages_before = server.page_requests
-        progress.start("Round 2: the feeds a while later (new items, article pages fetched for full text)")
+        progress.start("Round 2: next poll, new items get their pages fetched")
         second = await run_ingest_pass(database, http, options)
-        progress.done(_ingest_outcome(second, server.page_requests - pages_before) + _kinds(database))
+        progress.done(_ingest_outcome(second, server.page_requests - pages_before, database))
 
         service = NewsService(settings, database, http)
-        progress.start("Loading the sentence encoder (all-MiniLM-L6-v2)")
+        progress.start("Loading the sentence encoder (MiniLM)")
         await asyncio.to_thread(encoder_for(settings).load)
         progress.done()
 
-        progress.start("Processing: tags, embeddings, sentence index, stories across outlets")
+        progress.start("Processing: tags, embeddings, stories across outlets")
         report = await service.process_new_articles()
         progress.done(f"{report.articles} articles, {report.stories_created} stories")
 
-        progress.start("Posting the console channel's digest (subscription → outbox → console publisher)")
+        progress.start("Posting the console digest through the outbox")
         digest_text = io.StringIO()
         result = await post_digest(service, digest_text, limit=DIGEST_ITEMS)
         posted = result.posted is not None and result.posted.status is DeliveryStatus.SENT
@@ -181,7 +181,7 @@ async def run_pipeline(
         out.write("\n" + digest_text.getvalue())
         out.flush()
 
-        progress.start(f"Answering {len(QUESTIONS)} example questions from the stored articles")
+        progress.start(f"Answering {len(QUESTIONS)} example questions")
         answers = [await service.ask(question) for question in QUESTIONS]
         progress.done(f"{sum(answer.found for answer in answers)} answered")
         for answer in answers:
@@ -193,18 +193,24 @@ async def run_pipeline(
     return 0 if ok else 1
 
 
-def _ingest_outcome(report: IngestReport, pages: int) -> str:
-    failed = f", {len(report.failed)} feeds failed" if report.failed else ""
-    return (
-        f"{report.total('new')} new, {report.total('backlog')} backlog, {report.total('duplicate')} already stored, "
-        f"{pages} pages fetched{failed}"
-    )
+def _ingest_outcome(report: IngestReport, pages: int, database: Database) -> str:
+    """What a polling round did, e.g. "23 new (12 full text, 11 feed teaser only), 7 already stored, 23 pages"."""
+    parts = []
+    if report.total("new"):
+        parts.append(f"{report.total('new')} new ({_new_by_kind(database)})")
+    if report.total("backlog"):
+        parts.append(f"{report.total('backlog')} backlog")
+    if report.total("duplicate"):
+        parts.append(f"{report.total('duplicate')} already stored")
+    parts.append(f"{pages} pages requested")
+    if report.failed:
+        parts.append(f"{len(report.failed)} feeds failed")
+    return ", ".join(parts)
 
 
-def _kinds(database: Database) -> str:
-    """The new articles by what their text is, e.g. "; 16 full text, 10 feed teaser only"."""
+def _new_by_kind(database: Database) -> str:
+    """The stored news (not backlog) by what its text is, e.g. "12 full text, 11 feed teaser only"."""
     query = select(Article.text_kind, func.count()).where(Article.is_backlog.is_(False)).group_by(Article.text_kind)
     with database.session() as session:
         counts = Counter({kind: int(count) for kind, count in session.execute(query)})
-    parts = [f"{counts[kind]} {TEXT_KIND_LABELS[kind]}" for kind in TextKind if counts[kind]]
-    return f"; {', '.join(parts)}" if parts else ""
+    return ", ".join(f"{counts[kind]} {TEXT_KIND_LABELS[kind]}" for kind in TextKind if counts[kind])
