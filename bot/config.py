@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_api_url: HttpUrl = "https://slack.com/api/"
     port: Annotated[int, Field(gt=0, lt=65536)] = 3000
+    slack_subscription_managers: str = ""  # comma-separated user ids, besides workspace admins and owners
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,130 @@
+"""SlackPublisher: posts a digest with chat.postMessage, continuing a long one in the first message's thread.
+
+Rate limits are waited out by the Web API client's retry handlers (`build_client`). What still fails is sorted for
+the outbox: a channel the bot cannot post to raises `ChannelUnavailableError` with a reason people can act on (the
+subscription pauses and `/news settings` shows why); anything else raises `PublishError` (the delivery stays
+pending and is retried with backoff).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.digests.model import ChannelRef, Digest
+from bot.digests.outbox import ChannelUnavailableError, PublishError
+from bot.platforms.slack.render import Message, render_digest
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_RETRIES = 3  # each waits Slack's Retry-After; chat.postMessage allows about one post a second per channel
+SERVER_ERROR_RETRIES = 1  # then the outbox backs off for longer
+CONNECTION_RETRIES = 1  # the outbox retries later anyway
+TIMEOUT_SECONDS = 30
+
+SLACK_FAILURES = (SlackApiError, SlackClientError, ClientError, TimeoutError)
+
+_REINVITE = "invite the app to the channel (/invite @app), then run /news subscribe again"
+
+# Slack error codes that mean "this channel cannot take our posts until someone acts", with what to tell them.
+CHANNEL_ERRORS = {
+    "channel_not_found": "Slack cannot find this channel, or the app cannot see it; " + _REINVITE,
+    "not_in_channel": "the app is not a member of this channel (or was removed); " + _REINVITE,
+    "is_archived": "the channel is archived; unarchive it, then run /news subscribe again",
+    "channel_is_archived": "the channel is archived; unarchive it, then run /news subscribe again",
+    "account_inactive": "the app's bot user was deactivated or the app uninstalled; reinstall it",
+    "token_revoked": "the app was uninstalled from this workspace; reinstall it",
+    "team_access_not_granted": "the app has no access to this channel's workspace",
+    "restricted_action": "workspace settings do not allow the app to post in this channel",
+    "restricted_action_read_only_channel": "the channel is read-only for the app",
+    "restricted_action_thread_only_channel": "the channel only allows replies in threads",
+    "restricted_action_non_threadable_channel": "the channel does not allow threads, which long digests need",
+    "ekm_access_denied": "the workspace's encryption keys deny access to this channel",
+    "missing_scope": "the app lacks the chat:write scope; reinstall it from slack-manifest.yml",
+    "not_allowed_token_type": "the app's token cannot post here; check SLACK_BOT_TOKEN is a bot token (xoxb-)",
+}
+
+
+def build_client(token: str, base_url: str) -> AsyncWebClient:
+    """The Web API client: rate limits waited out (Retry-After), a 500/503 and dropped connections retried."""
+    if not base_url.endswith("/"):
+        base_url += "/"  # the client appends method names to it
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=TIMEOUT_SECONDS,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        ],
+    )
+
+
+class SlackPublisher:
+    """Delivers digests to Slack channels for the outbox."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+        """Post the digest (the rest of a long one in its thread) and return the first message's ts.
+
+        Slack has no idempotency key for chat.postMessage; `idempotency_key` goes into the logs so a repeat
+        after a crash can be traced.
+        """
+        first, *rest = render_digest(digest)
+        try:
+            ts = await self._post(channel, first)
+        except SLACK_FAILURES as error:
+            raise _publish_error(error) from error
+        except Exception as error:  # an odd reply (e.g. a text/plain 500) must not escape the outbox
+            log.exception("%s to %s failed unexpectedly", idempotency_key, channel)
+            raise PublishError(f"Slack did not take the digest: {type(error).__name__}") from error
+        log.info("%s posted to %s as %s (%d parts)", idempotency_key, channel, ts, 1 + len(rest))
+        for number, part in enumerate(rest, start=2):
+            try:
+                await self._post(channel, part, thread_ts=ts)
+            except Exception as error:
+                # The digest is already in the channel; raising would make the outbox post it twice.
+                log.warning("%s part %d in %s's thread failed: %s", idempotency_key, number, channel, _code(error))
+                break
+        return ts
+
+    async def _post(self, channel: ChannelRef, message: Message, thread_ts: str | None = None) -> str:
+        response = await self.client.chat_postMessage(
+            channel=channel.channel_id,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            **message.payload(),
+        )
+        return str(response["ts"])
+
+
+def _code(error: Exception) -> str:
+    """Slack's error code ("not_in_channel"), else the HTTP status or the kind of failure."""
+    if isinstance(error, SlackApiError):
+        data = error.response.data
+        code = data.get("error") if isinstance(data, dict) else None
+        return str(code or f"HTTP {error.response.status_code}")
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return type(error).__name__
+
+
+def _publish_error(error: Exception) -> PublishError:
+    """The outbox's view of a failed post: a paused channel with a reason, or a retry later."""
+    code = _code(error)
+    reason = CHANNEL_ERRORS.get(code)
+    if reason is not None:
+        return ChannelUnavailableError(f"{reason} (Slack said: {code})")
+    return PublishError(f"Slack did not take the digest: {code}")

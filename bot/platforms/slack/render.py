@@ -1,0 +1,368 @@
+"""Block Kit for Slack: digests, answers, link summaries, settings and sources, always within Slack's limits.
+
+Pure functions: data in, message payloads out. Every piece of text that comes from an article or a user is escaped
+for mrkdwn (``&``, ``<``, ``>``), which also disarms ``<!everyone>``, ``<!channel>``, ``<!here>`` and ``<@U…>`` that
+a feed might carry. Limits enforced here (https://api.slack.com/reference/block-kit/blocks):
+
+- 50 blocks per message; a longer digest is split, and the publisher posts the rest as thread replies;
+- 3000 characters per section text and per context element, 10 elements per context block;
+- 150 characters per header text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from bot.digests.model import Digest, DigestItem, SourceLink
+from bot.digests.subscriptions import SubscriptionInfo
+from bot.intelligence.results import Answer
+from bot.news.feeds import FeedHealth
+from bot.service import LinkSummary
+
+Block = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_CONTEXT_TEXT = 3000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_HEADER_TEXT = 150
+MAX_FALLBACK_TEXT = 500  # the notification text; Slack allows far more, but a notification is one line
+MAX_LINE = 1200  # one sentence or title; keeps any single line well inside a section
+MAX_LINK_URL = 1000  # longer URLs are shown without a link rather than crowding out the text
+SHORT_SUMMARY_LINES = 2
+SHORT_SOURCES = 3
+TIME_FORMAT = "%d %b %Y %H:%M UTC"
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One Slack message: blocks plus the plain fallback text Slack shows in notifications."""
+
+    text: str
+    blocks: tuple[Block, ...]
+
+    def payload(self) -> dict[str, Any]:
+        """Keyword arguments for chat.postMessage, respond() or ack()."""
+        return {"text": self.text, "blocks": list(self.blocks)}
+
+
+# -- text ------------------------------------------------------------------------------------------------------
+def escape(text: str) -> str:
+    """Escape text for mrkdwn: the three characters Slack treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten plain text to `limit` characters, marking the cut with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def escape_clipped(text: str, limit: int) -> str:
+    """Escape text for mrkdwn and shorten it so that the *escaped* form fits `limit` (never cutting an entity)."""
+    escaped = escape(" ".join(text.split()))
+    if len(escaped) <= limit:
+        return escaped
+    cut = limit
+    while cut > 0:
+        candidate = escape(clip(text, cut))
+        if len(candidate) <= limit:
+            return candidate
+        cut -= max(1, len(candidate) - limit)
+    return ELLIPSIS
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link to an http(s) URL, or just the escaped label when the URL cannot be linked safely."""
+    # A "|" in the label would read as a second separator; the look-alike "¦" keeps the text readable.
+    label = escape(" ".join(label.split()) or url).replace("|", "¦")
+    if urlsplit(url).scheme not in {"http", "https"}:
+        return label
+    # In <url|label> a "|" or ">" in the URL would end it early; escaping is what Slack documents for "&<>".
+    target = escape(url).replace("|", "%7C").replace(" ", "%20")
+    if len(target) > MAX_LINK_URL:
+        return label
+    return f"<{target}|{label}>"
+
+
+def _take_lines(lines: Sequence[str], limit: int, *, more: str = "") -> tuple[str, int]:
+    """Join escaped lines until the next would pass `limit`; return the text and how many lines it holds.
+
+    When lines are left out and `more` is given, it ends the text (room for it is kept).
+    """
+    kept: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        grown = size + len(line) + (1 if kept else 0)
+        reserve = len(more) + 1 if more and index < len(lines) - 1 else 0
+        if grown + reserve > limit:
+            break
+        kept.append(line)
+        size = grown
+    count = len(kept)
+    if count < len(lines) and more:
+        kept.append(more)
+    return "\n".join(kept), count
+
+
+def _fit_lines(lines: Sequence[str], limit: int, *, more: str = "") -> str:
+    """Join escaped lines until the next would pass `limit`; `more` marks that some were left out."""
+    return _take_lines(lines, limit, more=more)[0]
+
+
+def _join_within(parts: Sequence[str], limit: int, separator: str = " · ") -> str:
+    """Join escaped parts until the next would pass `limit`, then say how many were left out."""
+    text = ""
+    for index, part in enumerate(parts):
+        candidate = f"{text}{separator}{part}" if text else part
+        left = len(parts) - index - 1
+        tail = f"{separator}+{left} more" if left else ""
+        if len(candidate) + len(tail) > limit:
+            rest = f"+{len(parts) - index} more"
+            return f"{text}{separator}{rest}" if text else rest
+        text = candidate
+    return text
+
+
+# -- blocks ----------------------------------------------------------------------------------------------------
+def header(text: str) -> Block:
+    """A header block (plain text, so nothing in it is interpreted)."""
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, MAX_HEADER_TEXT) or "-", "emoji": True}}
+
+
+def section(mrkdwn: str) -> Block:
+    """A section block of mrkdwn text that the caller escaped; cut to the section limit as a last resort."""
+    if len(mrkdwn) > MAX_SECTION_TEXT:
+        mrkdwn = _fit_lines(mrkdwn.split("\n"), MAX_SECTION_TEXT, more=ELLIPSIS)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn or " "}}
+
+
+def context(*texts: str) -> Block:
+    """A context block: small grey labels (mrkdwn, already escaped)."""
+    elements = [{"type": "mrkdwn", "text": text[:MAX_CONTEXT_TEXT]} for text in texts if text][:MAX_CONTEXT_ELEMENTS]
+    return {"type": "context", "elements": elements or [{"type": "mrkdwn", "text": " "}]}
+
+
+def divider() -> Block:
+    """A horizontal rule between stories."""
+    return {"type": "divider"}
+
+
+def fields_section(pairs: Sequence[tuple[str, str]]) -> Block:
+    """A section of up to 10 label/value fields (values already escaped)."""
+    fields = [{"type": "mrkdwn", "text": clip_mrkdwn(f"*{label}*\n{value}", 2000)} for label, value in pairs[:10]]
+    return {"type": "section", "fields": fields}
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Cut escaped mrkdwn at a line boundary so that no link or entity is broken."""
+    return text if len(text) <= limit else _fit_lines(text.split("\n"), limit, more=ELLIPSIS)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime(TIME_FORMAT)
+
+
+def _plural(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+# -- digests ---------------------------------------------------------------------------------------------------
+def _source_ref(item: DigestItem, index: int) -> str:
+    source = item.sources[index]
+    return link(source.url, f"[{index + 1}]")
+
+
+def _source_entry(index: int, source: SourceLink) -> str:
+    return f"{link(source.url, f'[{index + 1}] {source.outlet}')} ({escape(source.label)})"
+
+
+def render_item(item: DigestItem, number: int, *, detailed: bool) -> list[Block]:
+    """One story: its title and summary lines citing their sources, then a context block of labels and sources."""
+    summary = item.summary if detailed else item.summary[:SHORT_SUMMARY_LINES]
+    lines = [f"*{number}. {escape_clipped(item.title, MAX_LINE)}*"]
+    lines += [f"• {escape_clipped(line.text, MAX_LINE)} {_source_ref(item, line.source)}" for line in summary]
+    tags = [*item.countries[:4], *item.regions[:2], *item.topics[:2]]
+    meta = [
+        _plural(item.outlet_count, "outlet"),
+        escape(item.label),
+        f"updated {_when(item.updated_at)}",
+        *(escape_clipped(tag, 100) for tag in tags),
+    ]
+    sources = item.sources if detailed else item.sources[:SHORT_SOURCES]
+    entries = [_source_entry(index, source) for index, source in enumerate(sources)]
+    if len(sources) < len(item.sources):
+        entries.append(f"+{len(item.sources) - len(sources)} more")
+    return [
+        section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS)),
+        context(_join_within(meta, MAX_CONTEXT_TEXT), _join_within(entries, MAX_CONTEXT_TEXT)),
+    ]
+
+
+def _fallback(title: str, lines: Iterable[str] = ()) -> str:
+    return escape_clipped(" — ".join([title, *lines]) if lines else title, MAX_FALLBACK_TEXT)
+
+
+def render_digest(digest: Digest, *, note: str = "") -> list[Message]:
+    """A digest as one or more messages: the first opens with the heading, the rest continue it (in a thread).
+
+    Stories are never split across messages; each message stays within 50 blocks. `note` (plain text) is shown
+    under the heading.
+    """
+    intro = [
+        header(digest.heading),
+        context(
+            f"{_when(digest.generated_at)} · {_plural(len(digest.items), 'story', 'stories')}"
+            " · summary lines quote the sources they cite, [n]"
+        ),
+    ]
+    if note:
+        intro.insert(1, section(escape_clipped(note, MAX_LINE)))
+    if not digest.items:
+        return [Message(_fallback(digest.heading), (*intro, section(escape_clipped(digest.empty_message, MAX_LINE))))]
+    detailed = digest.style == "detailed"
+    stories = [render_item(item, number, detailed=detailed) for number, item in enumerate(digest.items, start=1)]
+    chunks: list[list[Block]] = [list(intro)]
+    for blocks in stories:
+        current = chunks[-1]
+        unit = [divider(), *blocks] if current else blocks
+        room = MAX_BLOCKS - (1 if len(chunks) > 1 else 0)  # a continuation starts with a "continued" label
+        if len(current) + len(unit) > room:
+            chunks.append(list(blocks))
+        else:
+            current.extend(unit)
+    total = len(chunks)
+    titles = [item.title for item in digest.items[:3]]
+    messages = []
+    for index, blocks in enumerate(chunks, start=1):
+        if index == 1:
+            text = _fallback(digest.heading, titles)
+        else:
+            label = f"{escape_clipped(digest.heading, 200)} (continued, part {index} of {total})"
+            blocks.insert(0, context(label))
+            text = _fallback(f"{digest.heading} (continued, part {index} of {total})")
+        messages.append(Message(text, tuple(blocks)))
+    return messages
+
+
+# -- answers and link summaries ----------------------------------------------------------------------------------
+def render_answer(answer: Answer) -> Message:
+    """A cited answer: the question, the answer sentences with [n] links, the sources and an "as of" label."""
+    blocks: list[Block] = [section(f"*Question:* {escape_clipped(answer.question, MAX_LINE)}")]
+    as_of = f"As of {_when(answer.as_of)} · {_plural(answer.searched, 'article')} searched"
+    if not answer.found or not answer.sentences:
+        blocks.append(section(escape_clipped(answer.message or "I have nothing on that in the archive.", MAX_LINE)))
+        blocks.append(context(as_of))
+        return Message(_fallback(answer.message or "Nothing found"), tuple(blocks))
+    urls: list[str] = []
+    for sentence in answer.sentences:
+        if sentence.url not in urls:
+            urls.append(sentence.url)
+    lines = [escape_clipped(answer.message, MAX_LINE)] if answer.message else []
+    for sentence in answer.sentences:
+        number = urls.index(sentence.url) + 1
+        lines.append(f"• {escape_clipped(sentence.text, MAX_LINE)} {link(sentence.url, f'[{number}]')}")
+    blocks.append(section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS)))
+    first = {sentence.url: sentence for sentence in reversed(answer.sentences)}
+    entries = []
+    for number, url in enumerate(urls, start=1):
+        cited = first[url]
+        title = clip(f"[{number}] {cited.outlet}: {cited.title}", 200)
+        entries.append(f"{link(url, title)} ({escape(cited.label)}, {cited.published_at:%d %b %Y})")
+    blocks.append(context(_join_within(entries, MAX_CONTEXT_TEXT)))
+    blocks.append(context(f"{as_of} · answers quote stored articles word for word"))
+    return Message(_fallback(answer.sentences[0].text), tuple(blocks))
+
+
+def render_link_summary(summary: LinkSummary) -> Message:
+    """A summary of a page a user gave: title, sentences (or why there are none), and what it was based on."""
+    blocks: list[Block] = [header(summary.title)]
+    lines = [f"• {escape_clipped(sentence, MAX_LINE)}" for sentence in summary.sentences]
+    if summary.note:
+        lines.append(f"_{escape_clipped(summary.note, MAX_LINE)}_")
+    blocks.append(section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS) or "No summary."))
+    based_on = f"based on: {escape(summary.label)}"
+    method = f"method: {escape_clipped(summary.method, 100)}"
+    blocks.append(context(link(summary.url, summary.site), based_on, method))
+    first = summary.sentences[0] if summary.sentences else summary.note
+    return Message(_fallback(summary.title, [first] if first else []), tuple(blocks))
+
+
+# -- settings, sources, notes ------------------------------------------------------------------------------------
+def render_subscription(info: SubscriptionInfo | None, *, lead: str = "") -> Message:
+    """A channel's subscription as `/news settings` shows it, with the pause reason when paused.
+
+    `lead` is a mrkdwn line (already escaped) shown first, e.g. who changed it.
+    """
+    if info is None:
+        text = "This channel has no news subscription. `/news subscribe` sets one up (`/news help` shows how)."
+        return Message(text, (section(text),))
+    blocks: list[Block] = [section(lead or "*News digest for this channel*")]
+    if info.paused_reason:
+        blocks.append(section(f":double_vertical_bar: *Paused:* {escape_clipped(info.paused_reason, MAX_LINE)}"))
+    if info.next_digest_at is not None:
+        local = info.next_digest_at.astimezone(ZoneInfo(info.timezone))
+        next_digest = f"{local:%a %d %b %H:%M} ({escape(info.timezone)})"
+    else:
+        next_digest = "none while paused" if info.paused_reason else "none scheduled"
+    blocks.append(
+        fields_section(
+            [
+                ("Schedule", f"{escape(info.schedule)} ({escape(info.timezone)})"),
+                ("Next digest", next_digest),
+                ("Filters", escape_clipped(info.describe_filters(), 1500)),
+                ("Size and style", f"up to {_plural(info.max_items, 'story', 'stories')}, {escape(info.style)}"),
+            ]
+        )
+    )
+    blocks.append(context("Change it with `/news subscribe key=value …`; stop it with `/news unsubscribe`."))
+    state = "paused" if info.paused_reason else "active"
+    return Message(_fallback(f"News digest for this channel ({state}): {info.schedule} {info.timezone}"), tuple(blocks))
+
+
+def render_sources(feeds: Sequence[FeedHealth]) -> Message:
+    """The feeds and their health, one line each, in as many sections as needed (within the block limit)."""
+    active = [feed for feed in feeds if feed.enabled]
+    blocks: list[Block] = [header(f"News sources ({len(active)})")]
+    lines = []
+    for feed in sorted(active, key=lambda each: each.name.lower()):
+        where = f" ({escape(feed.country)})" if feed.country else ""
+        problem = f" — {escape_clipped(feed.last_error, 200)}" if feed.last_error and feed.status != "ok" else ""
+        lines.append(f"• *{escape_clipped(feed.name, 200)}*{where} · {feed.status} · {link(feed.url, 'feed')}{problem}")
+    remaining = lines
+    while remaining and len(blocks) < MAX_BLOCKS - 2:  # room for the two context blocks below
+        text, taken = _take_lines(remaining, MAX_SECTION_TEXT)
+        if taken == 0:  # cannot happen (every part of a line is clipped), but never loop forever
+            text, taken = clip_mrkdwn(remaining[0], MAX_SECTION_TEXT), 1
+        blocks.append(section(text))
+        remaining = remaining[taken:]
+    if remaining:
+        blocks.append(context(f"+{len(remaining)} more sources not shown"))
+    blocks.append(
+        context(
+            "Managers can add or remove feeds: `/news sources add &lt;url&gt;`, `/news sources remove &lt;url&gt;`."
+        )
+    )
+    return Message(_fallback(f"News sources ({len(active)})"), tuple(blocks))
+
+
+def render_note(text: str, *, detail: str = "") -> Message:
+    """A short message (a confirmation, a refusal, an error), with optional small print under it."""
+    blocks: list[Block] = [section(escape_clipped(text, MAX_SECTION_TEXT))]
+    if detail:
+        blocks.append(context(escape_clipped(detail, MAX_CONTEXT_TEXT)))
+    return Message(_fallback(text), tuple(blocks))
+
+
+def render_mrkdwn(text: str, *, fallback: str) -> Message:
+    """Our own mrkdwn text (help, usage), which may hold formatting; split into sections on blank lines."""
+    blocks = [section(part) for part in text.split("\n\n") if part.strip()][:MAX_BLOCKS]
+    return Message(_fallback(fallback), tuple(blocks))

@@ -1,0 +1,111 @@
+"""SlackPublisher against the fake Web API: threads for long digests, escaping, rate limits, error mapping."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.digests.model import ChannelRef, Digest, SummaryLine
+from bot.digests.outbox import ChannelUnavailableError, PublishError
+from bot.platforms.slack.publisher import SlackPublisher, build_client
+from tests.platforms.slack.test_render import EVIL, WHEN, make_item
+
+CHANNEL = ChannelRef("slack", "T1", "C42")
+
+
+@pytest.fixture
+def publisher(fake_slack) -> SlackPublisher:
+    return SlackPublisher(build_client("xoxb-test-token", f"{fake_slack.base}/api"))
+
+
+def small_digest() -> Digest:
+    return Digest(heading="Evening digest", generated_at=WHEN, items=(make_item(1), make_item(2)))
+
+
+async def test_long_digest_is_continued_in_a_thread(publisher, fake_slack):
+    """A digest too big for one message: the first part is posted, the rest are replies in its thread."""
+    long_text = "Officials met again & talked about <terms>. " * 40
+    items = tuple(make_item(n, text=long_text, sources=12, lines=6) for n in range(40))
+    digest = Digest(heading="Weekly digest", generated_at=WHEN, items=items, style="detailed")
+    ts = await publisher.publish(CHANNEL, digest, "delivery-1")
+    first, *rest = fake_slack.posts
+    assert ts == "1764158400.000001"
+    assert "thread_ts" not in first.payload and first.payload["channel"] == "C42"
+    assert len(rest) >= 2
+    assert {post.payload["thread_ts"] for post in rest} == {ts}
+    assert all(post.payload["unfurl_links"] is False for post in fake_slack.posts)
+    text = "\n".join(post.all_text for post in fake_slack.posts)
+    assert all(f"*{n}. Story {n - 1}*" in text for n in range(1, 41))  # every story, once, in order of parts
+    # Block Kit limits of every part are checked by the fake_slack fixture on teardown.
+
+
+async def test_article_text_cannot_ping_the_channel(publisher, fake_slack):
+    """<!everyone>, <@U…> and & in article text arrive escaped; nothing in the payload can notify anyone."""
+    item = replace(make_item(1, title=EVIL), summary=(SummaryLine(EVIL, 0),))
+    await publisher.publish(CHANNEL, Digest(heading=EVIL, generated_at=WHEN, items=(item,)), "delivery-2")
+    (post,) = fake_slack.posts
+    mrkdwn = post.all_text.replace(post.blocks[0]["text"]["text"], "")  # the header is plain_text, shown as typed
+    assert "&lt;!everyone&gt;" in mrkdwn and "&amp;" in mrkdwn and "&lt;@U0BADBAD&gt;" in mrkdwn
+    assert "<!everyone>" not in mrkdwn and "<!here>" not in mrkdwn and "<@U0BADBAD>" not in mrkdwn
+
+
+async def test_rate_limit_is_waited_out_and_posts_once(publisher, fake_slack):
+    """A 429 with Retry-After: 1 is retried after the wait; exactly one message reaches the channel."""
+    fake_slack.fail("chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "1"})
+    ts = await publisher.publish(CHANNEL, small_digest(), "delivery-3")
+    assert [call.status for call in fake_slack.api("chat.postMessage")] == [429, 200]
+    assert len(fake_slack.posts) == 1
+    assert ts == "1764158400.000001"
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        ("not_in_channel", "the app is not a member of this channel"),
+        ("channel_not_found", "Slack cannot find this channel"),
+        ("is_archived", "the channel is archived"),
+        ("account_inactive", "deactivated or the app uninstalled"),
+        ("restricted_action", "workspace settings do not allow the app to post"),
+    ],
+)
+async def test_gone_channels_raise_channel_unavailable(publisher, fake_slack, error, reason):
+    """Errors that need someone to act pause the subscription, with a reason people understand."""
+    fake_slack.fail("chat.postMessage", error=error)
+    with pytest.raises(ChannelUnavailableError) as caught:
+        await publisher.publish(CHANNEL, small_digest(), "delivery-4")
+    assert reason in str(caught.value) and f"Slack said: {error}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "expected"),
+    [(200, "internal_error", "internal_error"), (200, "invalid_blocks", "invalid_blocks")],
+)
+async def test_other_failures_raise_publish_error(publisher, fake_slack, status, error, expected):
+    """Anything else is a PublishError: the outbox keeps the delivery and retries later."""
+    fake_slack.fail("chat.postMessage", status=status, error=error)
+    with pytest.raises(PublishError) as caught:
+        await publisher.publish(CHANNEL, small_digest(), "delivery-5")
+    assert not isinstance(caught.value, ChannelUnavailableError)
+    assert expected in str(caught.value)
+
+
+async def test_unreachable_slack_is_a_publish_error(fake_slack):
+    """A connection refused (Slack unreachable) is transient, not a pause."""
+    await fake_slack.stop()
+    publisher = SlackPublisher(build_client("xoxb-test-token", f"{fake_slack.base}/api/"))
+    with pytest.raises(PublishError) as caught:
+        await publisher.publish(CHANNEL, small_digest(), "delivery-6")
+    assert not isinstance(caught.value, ChannelUnavailableError)
+
+
+async def test_failed_thread_reply_does_not_repost_the_digest(publisher, fake_slack):
+    """Once the first part is in the channel, a failed continuation is logged, not raised (no double post)."""
+    items = tuple(make_item(n, lines=6, sources=12) for n in range(40))
+    digest = Digest(heading="Weekly digest", generated_at=WHEN, items=items, style="detailed")
+    fake_slack.succeed("chat.postMessage")
+    fake_slack.fail("chat.postMessage", error="msg_too_long")
+    ts = await publisher.publish(CHANNEL, digest, "delivery-7")
+    first, failed = fake_slack.api("chat.postMessage")  # and no further parts after the failure
+    assert ts == "1764158400.000001"
+    assert "thread_ts" not in first.payload and failed.payload["thread_ts"] == ts
