@@ -123,9 +123,7 @@ class SlackPlatform:
         site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
-        server = site._server  # aiohttp keeps the bound sockets here; there is no public accessor
-        sockets = getattr(server, "sockets", None) or []
-        return int(sockets[0].getsockname()[1]) if sockets else port
+        return int(runner.addresses[0][1])  # (host, port, ...) of the bound socket
 
     async def close(self) -> None:
         """Stop serving: close the WebSocket or the HTTP server."""

@@ -11,7 +11,7 @@ a feed might carry. Limits enforced here (https://api.slack.com/reference/block-
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -207,7 +207,7 @@ def render_item(item: DigestItem, number: int, *, detailed: bool) -> list[Block]
     ]
 
 
-def _fallback(title: str, lines: Iterable[str] = ()) -> str:
+def _fallback(title: str, lines: Sequence[str] = ()) -> str:
     return escape_clipped(" — ".join([title, *lines]) if lines else title, MAX_FALLBACK_TEXT)
 
 
