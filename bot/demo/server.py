@@ -128,7 +128,8 @@ class DemoNewsServer:
             ET.SubElement(item, "link").text = url
             ET.SubElement(item, "guid", isPermaLink="true").text = url
             ET.SubElement(item, "pubDate").text = email.utils.format_datetime(self.published_at(article), usegmt=True)
-            ET.SubElement(item, "description").text = article.teaser
+            # HTML in the description, as real feeds send it, so that the teaser keeps its paragraphs.
+            ET.SubElement(item, "description").text = _paragraphs(article.teaser.splitlines())
         body: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
         return body
 
@@ -137,7 +138,6 @@ class DemoNewsServer:
         assert article.text is not None
         outlet = self._outlets[article.outlet]
         published = self.published_at(article)
-        paragraphs = "\n".join(f"<p>{html.escape(part.strip())}</p>" for part in article.text.split("\n\n"))
         return PAGE.format(
             language=outlet.language,
             title=html.escape(article.title),
@@ -146,7 +146,7 @@ class DemoNewsServer:
             url=self.article_url(article),
             published=published.isoformat(),
             published_text=published.strftime("%d %B %Y %H:%M UTC"),
-            paragraphs=paragraphs,
+            paragraphs=_paragraphs(article.text.split("\n\n"), "\n"),
         )
 
     async def _feed(self, request: web.Request) -> web.Response:
@@ -162,3 +162,7 @@ class DemoNewsServer:
         if article is None or article.text is None or not self.serves(article):
             raise web.HTTPNotFound()
         return web.Response(text=self.page_html(article), content_type="text/html", charset="utf-8")
+
+
+def _paragraphs(parts: list[str], separator: str = "") -> str:
+    return separator.join(f"<p>{html.escape(part.strip())}</p>" for part in parts if part.strip())
