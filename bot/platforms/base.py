@@ -11,7 +11,11 @@ class Platform(Protocol):
     """A running adapter: it answers commands through the service layer and publishes digests."""
 
     name: str  # the ChannelRef.platform it serves: "discord" or "slack"
-    publisher: Publisher
+
+    @property
+    def publisher(self) -> Publisher:
+        """Posts digests to this platform's channels."""
+        ...
 
     async def run(self) -> None:
         """Connect and serve commands until cancelled (return at once if this process only publishes)."""
