@@ -15,7 +15,17 @@ FORMAT = "[{asctime}] [{levelname:<7}] {name}: {message}"
 MASK = "********"
 
 # Libraries that are chatty at INFO.
-QUIET_LOGGERS = ("discord.http", "discord.gateway", "httpx", "httpcore", "apscheduler.executors", "urllib3", "alembic")
+QUIET_LOGGERS = (
+    "discord.http",
+    "discord.gateway",
+    "httpx",
+    "httpcore",
+    "apscheduler.executors",
+    "urllib3",
+    "alembic",
+    "slack_sdk",  # at DEBUG it logs request and response bodies, which hold article text
+    "slack_bolt",
+)
 
 
 class SecretMaskFilter(logging.Filter):
