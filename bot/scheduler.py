@@ -164,15 +164,16 @@ def register_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list
     scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_SECONDS, id=DIGEST_SYNC_JOB_ID, **every)
     scheduler.add_job(resume_outbox, "interval", seconds=OUTBOX_SECONDS, id=OUTBOX_JOB_ID, **every)
     scheduler.add_job(process_articles, "interval", seconds=PROCESS_SECONDS, id=PROCESS_JOB_ID, **every)
-    return _sync_digest_jobs(scheduler, service.database)
+    return _sync_digest_jobs(scheduler, service)
 
 
-def _sync_digest_jobs(scheduler: BaseScheduler, database: Database) -> list[str]:
-    """Give each active subscription a job on its current schedule; drop jobs of removed or paused ones."""
-    with database.session() as session:
+def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[str]:
+    """Give each active subscription of a platform this process publishes to a job on its current schedule;
+    drop jobs of removed or paused ones. (Console subscriptions are served by `python -m bot digest`.)"""
+    with service.database.session() as session:
         rows = session.execute(
             select(Subscription.id, Subscription.schedule, Subscription.timezone).where(
-                Subscription.paused_reason.is_(None)
+                Subscription.paused_reason.is_(None), Subscription.platform.in_(list(service.outbox.publishers))
             )
         ).all()
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(DIGEST_JOB_PREFIX)}
@@ -213,7 +214,7 @@ async def serve_digest(subscription_id: int) -> None:
 async def sync_digest_jobs() -> None:
     """Job: follow subscriptions created, changed, paused or removed through any process."""
     if _digests is not None:
-        _sync_digest_jobs(_digests.scheduler, _digests.service.database)
+        _sync_digest_jobs(_digests.scheduler, _digests.service)
 
 
 async def resume_outbox() -> None:

@@ -162,3 +162,16 @@ async def test_job_function_serves_through_the_registered_service(service: NewsS
     finally:
         scheduler.shutdown(wait=False)
     assert len(_posts(service)) == 1
+
+
+async def test_only_platforms_this_process_publishes_to_get_digest_jobs(service: NewsService):
+    """A console subscription (served by `python -m bot digest`) gets no job in a bot that cannot post to it."""
+    slack_id = _subscribe(service, schedule="08:00")
+    console = ChannelRef("console", "local", "terminal")
+    subscribe(service.database, console, SubscriptionRequest(schedule="09:00"), ADMIN, now=MORNING)
+    scheduler = build_scheduler(service.database)
+    scheduler.start(paused=True)
+    try:
+        assert register_digest_jobs(scheduler, service) == [f"{DIGEST_JOB_PREFIX}{slack_id}"]
+    finally:
+        scheduler.shutdown(wait=False)
