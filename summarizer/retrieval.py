@@ -171,7 +171,8 @@ def rank_passages(
         query_vector: the question's encoder vector (unit length).
         passages: candidate sentences.
         vectors: their encoder vectors, one unit-length row per passage.
-        stats: BM25 statistics of the collection; by default they are computed over the passages themselves.
+        stats: BM25 statistics of the collection; by default they are computed over the passages themselves. A
+            ``mean_length`` of 0 means: the mean length of these passages (with the collection's frequencies).
 
     Returns:
         Every passage with its hybrid, dense and lexical scores, highest hybrid score first.
@@ -179,11 +180,14 @@ def rank_passages(
     if not passages:
         return []
     counts = [term_counts(text) for text in passages]
+    mean_length = sum(sum(c.values()) for c in counts) / len(passages)
     if stats is None:
         frequency: Counter[str] = Counter()
         for item in counts:
             frequency.update(item.keys())
-        stats = Bm25Stats(len(passages), sum(sum(c.values()) for c in counts) / len(passages), frequency)
+        stats = Bm25Stats(len(passages), mean_length, frequency)
+    elif stats.mean_length <= 0:  # collection statistics of documents, lengths of these passages
+        stats = Bm25Stats(stats.documents, mean_length, stats.document_frequency)
     lexical = bm25_scores(query_terms, counts, stats)
     dense = similarities(vectors, query_vector)
     scores = hybrid_score(dense.astype(np.float64), lexical)

@@ -47,47 +47,67 @@ MAX_ANSWER_SENTENCES = 4
 _VECTOR_FETCH_CHUNK = 500  # article ids per IN (...) when filling the vector cache
 
 
-class _VectorCache:
-    """Article vectors by id, kept per database: they never change once stored, so they are read only once."""
+class _ArticleCache:
+    """Article vectors and word counts by id, kept per database and read once: they never change once stored.
+
+    The vectors live in one growing matrix, so a question selects its rows instead of stacking 10,000 arrays.
+    """
 
     def __init__(self) -> None:
-        self.vectors: dict[int, np.ndarray] = {}
+        self.row: dict[int, int] = {}
+        self.lengths: dict[int, int] = {}
+        self.matrix = np.zeros((0, 0), dtype=np.float32)
+        self.size = 0
         self.lock = threading.Lock()
 
-    def matrix(self, session: Session, ids: Sequence[int]) -> np.ndarray:
-        """The vectors of ``ids`` as rows (reading the missing ones from the database)."""
+    def load(self, session: Session, ids: Sequence[int]) -> None:
+        """Read the vectors and word counts of the ``ids`` not cached yet."""
+        missing = [article_id for article_id in ids if article_id not in self.row]
+        for start in range(0, len(missing), _VECTOR_FETCH_CHUNK):
+            chunk = missing[start : start + _VECTOR_FETCH_CHUNK]
+            query = select(ArticleAnalysis.article_id, ArticleAnalysis.vector, ArticleAnalysis.term_count).where(
+                ArticleAnalysis.article_id.in_(chunk)
+            )
+            for article_id, blob, length in session.execute(query):
+                vector = from_blob(blob, VECTOR_DTYPE)
+                if self.size == len(self.matrix):  # grow by doubling: appends stay cheap
+                    grown = np.zeros((max(1024, 2 * self.size), len(vector)), dtype=np.float32)
+                    if self.size:
+                        grown[: self.size] = self.matrix[: self.size]
+                    self.matrix = grown
+                self.matrix[self.size] = vector
+                self.row[article_id] = self.size
+                self.lengths[article_id] = length
+                self.size += 1
+
+    def vectors(self, session: Session, ids: Sequence[int]) -> np.ndarray:
+        """The vectors of ``ids`` as rows, in that order."""
         with self.lock:
-            missing = [article_id for article_id in ids if article_id not in self.vectors]
-            for start in range(0, len(missing), _VECTOR_FETCH_CHUNK):
-                chunk = missing[start : start + _VECTOR_FETCH_CHUNK]
-                query = select(ArticleAnalysis.article_id, ArticleAnalysis.vector).where(
-                    ArticleAnalysis.article_id.in_(chunk)
-                )
-                for article_id, blob in session.execute(query):
-                    self.vectors[article_id] = from_blob(blob, VECTOR_DTYPE)
-            if not ids:
-                return np.zeros((0, 0), dtype=np.float32)
-            return np.stack([self.vectors[article_id] for article_id in ids])
+            self.load(session, ids)
+            rows = np.fromiter((self.row[article_id] for article_id in ids), dtype=np.int64, count=len(ids))
+            return self.matrix[rows]
+
+    def length(self, article_id: int) -> int:
+        """The article's length in index terms (for BM25), once its vector has been read."""
+        return self.lengths.get(article_id, 0)
 
 
-_CACHES: weakref.WeakKeyDictionary[Database, _VectorCache] = weakref.WeakKeyDictionary()
+_CACHES: weakref.WeakKeyDictionary[Database, _ArticleCache] = weakref.WeakKeyDictionary()
 _CACHES_LOCK = threading.Lock()
 
 
-def _cache_for(database: Database) -> _VectorCache:
+def _cache_for(database: Database) -> _ArticleCache:
     with _CACHES_LOCK:
         cache = _CACHES.get(database)
         if cache is None:
-            cache = _CACHES[database] = _VectorCache()
+            cache = _CACHES[database] = _ArticleCache()
         return cache
 
 
 def archive_as_of(session: Session, now: datetime) -> datetime:
-    """When the archive was last brought up to date: the newest processed article's fetch time (else ``now``)."""
-    latest = session.scalar(
-        select(func.max(Article.fetched_at)).join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
-    )
-    return latest or now
+    """When the archive was last brought up to date: the latest article processing (``now`` when there is none)."""
+    latest = session.scalar(select(func.max(ArticleAnalysis.processed_at)))
+    return min(latest, now) if latest else now
 
 
 def _clean_question(question: str) -> str:
@@ -127,15 +147,16 @@ def _rank(
     window_ids = _window_article_ids(session, since, now)
     if not window_ids:
         return _Ranking(as_of, 0)
-    frequency = _document_frequency(session, terms, since, now)
-    candidates = _lexical_candidates(session, terms, frequency, len(window_ids), since, now)
-    dense = similarities(_cache_for(database).matrix(session, window_ids), query_vector)
-    candidates.update(window_ids[int(index)] for index in np.argsort(-dense)[:DENSE_CANDIDATES])
+    cache = _cache_for(database)
+    dense = similarities(cache.vectors(session, window_ids), query_vector)
+    candidates = {window_ids[int(index)] for index in np.argsort(-dense)[:DENSE_CANDIDATES]}
+    frequency, lexical = _lexical_candidates(session, terms, set(window_ids), cache)
+    candidates |= lexical
     texts, vectors, owners = _candidate_sentences(session, sorted(candidates), len(query_vector))
     if not texts:
         return _Ranking(as_of, len(window_ids))
-    mean_length = float(np.mean([len(tokenize(text)) for text in texts]))
-    ranked = rank_passages(terms, query_vector, texts, vectors, Bm25Stats(len(window_ids), mean_length, frequency))
+    stats = Bm25Stats(len(window_ids), 0.0, frequency)  # mean sentence length: taken from the candidates
+    ranked = rank_passages(terms, query_vector, texts, vectors, stats)
     return _Ranking(as_of, len(window_ids), texts, vectors, owners, ranked)
 
 
@@ -216,52 +237,26 @@ def _window_article_ids(session: Session, since: datetime | None, now: datetime)
     return list(session.scalars(query))
 
 
-def _document_frequency(
-    session: Session, terms: Sequence[str], since: datetime | None, now: datetime
-) -> dict[str, int]:
-    """In how many articles of the window each term occurs."""
-    if not terms:
-        return {}
-    query = (
-        select(ArticleTerm.term, func.count())
-        .join(Article, Article.id == ArticleTerm.article_id)
-        .where(ArticleTerm.term.in_(set(terms)), Article.published_at <= now)
-        .group_by(ArticleTerm.term)
-    )
-    if since is not None:
-        query = query.where(Article.published_at >= since)
-    return {term: int(count) for term, count in session.execute(query)}
-
-
 def _lexical_candidates(
-    session: Session,
-    terms: Sequence[str],
-    frequency: dict[str, int],
-    documents: int,
-    since: datetime | None,
-    now: datetime,
-) -> set[int]:
-    """The articles with the best BM25 for the question's terms."""
-    if not terms or not frequency:
-        return set()
-    query = (
-        select(ArticleTerm.article_id, ArticleTerm.term, ArticleTerm.count, ArticleAnalysis.term_count)
-        .join(Article, Article.id == ArticleTerm.article_id)
-        .join(ArticleAnalysis, ArticleAnalysis.article_id == ArticleTerm.article_id)
-        .where(ArticleTerm.term.in_(set(terms)), Article.published_at <= now)
-    )
-    if since is not None:
-        query = query.where(Article.published_at >= since)
+    session: Session, terms: Sequence[str], window: set[int], cache: _ArticleCache
+) -> tuple[dict[str, int], set[int]]:
+    """Document frequencies of the question's terms in the window, and the articles with the best BM25."""
+    if not terms:
+        return {}, set()
+    query = select(ArticleTerm.article_id, ArticleTerm.term, ArticleTerm.count).where(ArticleTerm.term.in_(set(terms)))
     counts: dict[int, dict[str, int]] = defaultdict(dict)
-    lengths: dict[int, int] = {}
-    for article_id, term, count, length in session.execute(query):
-        counts[article_id][term] = count
-        lengths[article_id] = length
-    mean_length = session.scalar(select(func.avg(ArticleAnalysis.term_count))) or 1.0
+    frequency: dict[str, int] = defaultdict(int)
+    for article_id, term, count in session.execute(query):
+        if article_id in window:
+            counts[article_id][term] = count
+            frequency[term] += 1
+    if not counts:
+        return dict(frequency), set()
     ids = list(counts)
-    stats = Bm25Stats(documents, float(mean_length), frequency)
-    scores = bm25_scores(terms, [counts[i] for i in ids], stats, lengths=[lengths[i] for i in ids])
-    return {ids[int(index)] for index in np.argsort(-scores)[:LEXICAL_CANDIDATES]}
+    lengths = [cache.length(article_id) for article_id in ids]
+    stats = Bm25Stats(len(window), float(np.mean([cache.length(i) for i in window])), frequency)
+    scores = bm25_scores(terms, [counts[i] for i in ids], stats, lengths=lengths)
+    return dict(frequency), {ids[int(index)] for index in np.argsort(-scores)[:LEXICAL_CANDIDATES]}
 
 
 def _candidate_sentences(
