@@ -71,6 +71,7 @@ class FakeDiscord:
     requests: list[Request] = field(default_factory=list)
     failures: dict[int, list[Failure]] = field(default_factory=dict)
     posted: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> messages created
+    refuse: dict[str, Failure] = field(default_factory=dict)  # "METHOD /path" pattern -> the error it answers
     base: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(910000000000000000))
     _nonces: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
@@ -116,6 +117,9 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         self.requests.append(Request(request.method, path, dict(request.query), body))
         route = f"{request.method} {path}"
+        for pattern, failure in self.refuse.items():
+            if re.fullmatch(pattern, route):
+                return _json({"code": failure.code, "message": failure.message}, status=failure.status)
         if route == "GET /users/@me":
             return _json(BOT_USER)
         if route == "GET /oauth2/applications/@me":
