@@ -30,8 +30,8 @@ from bot.digests.subscriptions import (
 from bot.errors import BotError, UserInputError
 from bot.platforms.discord.render import (
     DiscordMessage,
+    clean,
     notice,
-    plain,
     render_answer,
     render_digest,
     render_link_summary,
@@ -79,8 +79,9 @@ def channel_ref(interaction: discord.Interaction) -> ChannelRef:
 def actor_of(interaction: discord.Interaction, admin_role: str = "") -> Actor:
     """Who runs the command: a manager if they have Manage Channels here, or the configured admin role (name or id)."""
     user = interaction.user
-    # Discord resolves these for the member in this channel, overwrites and Administrator included.
-    can_manage = interaction.permissions.manage_channels
+    # Discord resolves these for the member in this channel, channel overwrites included.
+    permissions = interaction.permissions
+    can_manage = permissions.manage_channels or permissions.administrator
     wanted = admin_role.strip()
     if not can_manage and wanted and isinstance(user, discord.Member):
         can_manage = any(role.name == wanted or str(role.id) == wanted for role in user.roles)
@@ -257,7 +258,7 @@ class NewsCommands(app_commands.Group):
         )
         info = await self.service.subscribe(channel, request, actor)
         log.info("subscription %s set for %s by user %s", info.id, channel, actor.user_id)
-        heading = f"{plain(actor.name)} set up this channel's news digest."
+        heading = f"{clean(actor.name)} set up this channel's news digest."
         await reply(interaction, render_subscription(info, heading=heading))
 
     @subscribe.autocomplete("schedule")
@@ -299,7 +300,7 @@ class NewsCommands(app_commands.Group):
         removed = await self.service.unsubscribe(channel, actor)
         log.info("subscription for %s removed by user %s: %s", channel, actor.user_id, removed)
         text = (
-            f"{plain(actor.name)} stopped this channel's news digest."
+            f"{clean(actor.name)} stopped this channel's news digest."
             if removed
             else "This channel had no news digest; nothing changed."
         )

@@ -80,6 +80,8 @@ class DiscordPublisher:
                 raise PublishError(f"rate limited by Discord for {error.retry_after:.0f} s") from error
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 raise PublishError(f"could not reach Discord ({type(error).__name__})") from error
+            except discord.DiscordException as error:  # anything else discord.py raises: retry later, keep the digest
+                raise PublishError(f"discord.py failed: {type(error).__name__}") from error
             first_id = first_id or str(sent.id)
             log.debug("%s: message %s of %s posted as %s", idempotency_key, index + 1, channel, sent.id)
         return first_id

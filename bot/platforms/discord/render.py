@@ -242,7 +242,8 @@ def render_answer(answer: Answer) -> list[DiscordMessage]:
     for sentence in answer.sentences:
         numbers.setdefault(sentence.article_id, len(numbers) + 1)
     lines = [f"• {fit(clean(s.text), SENTENCE_CHARS)} [{numbers[s.article_id]}]" for s in answer.sentences]
-    embed.description = join_within([clean(answer.message), *lines], DESCRIPTION_LIMIT)
+    intro = [clean(answer.message)] if answer.message else []
+    embed.description = join_within([*intro, *lines], DESCRIPTION_LIMIT)
     firsts = {sentence.article_id: sentence for sentence in reversed(answer.sentences)}
     sources = [_cited_source_line(number, firsts[article]) for article, number in numbers.items()]
     embed.add_field(name="Sources", value=join_within(sources, FIELD_VALUE_LIMIT), inline=False)
