@@ -11,8 +11,11 @@ The default method (``ExtractiveSummarizer``) picks sentences greedily by
 where ``gain`` is the increase of a facility-location coverage: each article sentence j (and the headline)
 counts as covered by its most similar chosen sentence (cosine of MiniLM embeddings), weighted by
 exp(-j / COVERAGE_DECAY) because early paragraphs carry the story. A sentence that repeats what is already
-chosen adds no coverage, which is what keeps the summary free of redundancy. The constants were set on the
-dev set (benchmarks/tune_extractive.py prints the grid); the scores are flat around them.
+chosen adds no coverage, and one at least DUPLICATE_SIMILARITY close to a chosen one is skipped outright.
+Page furniture, questions, stubs under MIN_WORDS words and headings are never chosen (a headline on the first
+line serves as the title instead). Only the first MAX_CANDIDATES sentences are split, embedded and considered.
+The constants were set on the dev set (benchmarks/tune_extractive.py prints the grid: all 81 settings score
+R-1 40.31 to 40.95, so the choice is not knife-edge).
 """
 
 from __future__ import annotations

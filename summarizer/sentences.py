@@ -54,7 +54,7 @@ _WORD_BEFORE = re.compile(r"([\w'’-]+)$")
 _LINE = re.compile(r"[^\n]*[^\s][^\n]*")
 _SOFT_WRAP = re.compile(r"(?<=[^\s.!?:;\"'”’])[ \t]*(?P<nl>\n)[ \t]*(?P<next>[^\s])")
 _WRAPPED_LINE_CHARS = 60  # a line this long that does not end a sentence is a wrapped line, not a heading
-_CHUNK_CHARS = 600
+_CHUNK_CHARS = 600  # pysbd input size: its cost per character grows with the input, see _raw_spans
 _NOT_SENTENCE_END = _TITLE_ABBREVIATIONS | frozenset(
     {"Inc", "Co", "Corp", "Ltd", "Jr", "Sr", "St", "No", "vs", "etc", "al", "approx", "est", "cf"}
 )
