@@ -10,7 +10,8 @@ Printed:
 - retrieval recall@1 / @3: a question counts when a gold sentence is among the top 1 / 3 ranked archive sentences
   (`search_sentences`, whole archive); answer accuracy: the first sentence of `ask` is a gold one;
 - refusals: unanswerable questions answered "nothing on that" (and answerable ones wrongly refused);
-- tagging micro precision / recall for countries and topics (with the encoder, or keywords only);
+- tagging micro precision / recall for countries and topics (with the encoder, or keywords only), and for countries
+  on 17 held-out Guardian teasers (holdout_countries.toml);
 - clustering pairwise precision / recall against the labelled events.
 """
 
@@ -20,6 +21,7 @@ import argparse
 import sys
 import tempfile
 import time
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from sqlalchemy import select
 from bot.intelligence import ask, process_new_articles, search_sentences
 from bot.storage import Article, Database
 from summarizer.tagging import Tagger
-from tests.intelligence.shared import article, eval_set, fixture_articles, shared_encoder, store_articles
+from tests.intelligence.shared import DATA, article, eval_set, fixture_articles, shared_encoder, store_articles
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -97,6 +99,18 @@ def evaluate_tags(keywords_only: bool) -> dict[str, float]:
     return result
 
 
+def evaluate_holdout_countries() -> dict[str, float]:
+    """Country precision and recall on the held-out Guardian teasers (labelled before the tagger saw them)."""
+    with (DATA / "holdout_countries.toml").open("rb") as handle:
+        items = tomllib.load(handle)["items"]
+    tagger = Tagger(None)
+    tp = fp = fn = 0
+    for item in items:
+        predicted, gold = set(tagger.tag(item["text"], item["title"]).countries), set(item["countries"])
+        tp, fp, fn = tp + len(predicted & gold), fp + len(predicted - gold), fn + len(gold - predicted)
+    return {"items": len(items), "labels": tp + fn, "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)}
+
+
 def evaluate_clustering(database: Database, ids: dict[str, int]) -> dict[str, float]:
     """Pairwise precision and recall of the stored stories against the labelled events."""
     events = {ids[item.key]: item.event for item in fixture_articles()}
@@ -132,6 +146,7 @@ def main() -> int:
         sections = {
             "retrieval": evaluate_retrieval(database, ids),
             "tagging (encoder + keywords)": evaluate_tags(keywords_only=False),
+            "country tagging, held-out Guardian teasers": evaluate_holdout_countries(),
             "clustering": evaluate_clustering(database, ids),
         }
         if args.keywords_only:
