@@ -26,6 +26,16 @@ QUIET_LOGGERS = (
     "slack_sdk",  # at DEBUG it logs request and response bodies, which hold article text
     "slack_bolt",
 )
+# Known warnings that need no action: the bot never joins voice channels.
+NOISE = ("voice will NOT be supported",)
+
+
+class NoiseFilter(logging.Filter):
+    """Drops known warnings that would only worry whoever reads the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record except the known noise."""
+        return not any(noise in record.getMessage() for noise in NOISE)
 
 
 class SecretMaskFilter(logging.Filter):
@@ -58,6 +68,7 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Send all logs to stdout in one format, with secrets masked and noisy libraries quietened."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(FORMAT, style="{", datefmt="%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(NoiseFilter())
     handler.addFilter(SecretMaskFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

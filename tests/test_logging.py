@@ -47,3 +47,13 @@ def test_noisy_libraries_are_quietened(restore_root_logger):
     setup_logging("INFO")
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
     assert logging.getLogger("discord.http").getEffectiveLevel() == logging.WARNING
+
+
+def test_voice_support_warning_is_dropped(capsys, restore_root_logger):
+    """discord.py's warning about voice libraries is noise for a bot that never joins voice."""
+    setup_logging("INFO")
+    logging.getLogger("discord.client").warning("PyNaCl is not installed, voice will NOT be supported")
+    logging.getLogger("discord.client").warning("Shard ID None heartbeat blocked for more than 10 seconds.")
+    out = capsys.readouterr().out
+    assert "PyNaCl" not in out
+    assert "heartbeat blocked" in out
