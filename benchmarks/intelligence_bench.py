@@ -12,10 +12,11 @@ it is computed once per distinct sentence instead of once per occurrence. Each s
 sentences of one test article in one variant (dropping some, adding one to three from another outlet's article
 about the same event), is dated within 48 hours of its event instance, and the instances spread over 30 days;
 variants of one event that fall within days of each other read alike and merge into one story, as rolling
-coverage does. A share (``--singletons``, 30 %) are one-off items: a headline of their own (local news from 12
-templates and 20 cities, embedded while processing) over sentences of three unrelated articles, dated anywhere
-in the 30 days: the long tail of stories covered once. 40 outlets in 20 countries. There is more repetition than
-in real news (wire copy is repetitive too), but the same volume of rows, index entries and vectors.
+coverage does. A share (``--singletons``, 30 %) are one-off items: local news from templates (12 headlines, 8
+sentences, 20 cities, random figures; embedded while processing, so that is real model work) plus one sentence of
+an unrelated article, dated anywhere in the 30 days: the long tail of stories covered once. 40 outlets in 20
+countries. There is more repetition than in real news (wire copy is repetitive too), but the same volume of rows,
+index entries and vectors.
 
 Timed: 50 questions (the labelled ones, then country-rotated versions of them) and 50 briefs (topics, countries,
 regions, pairs and everything), each timed end to end in this process (question embedding included). The first
@@ -73,6 +74,16 @@ ONE_OFF_HEADLINES = [
     "New hospital in {place} to add {n} beds by next year",
     "Protesters in {place} demand lower fuel prices for {n}th week",
 ]
+ONE_OFF_SENTENCES = [
+    "Officials in {place} said about {n} people had been affected by Tuesday's events.",
+    "The city council of {place} will meet again in {n} days to review the plan.",
+    "Local businesses in {place} reported losses of around {n} percent this month.",
+    "Residents of {place} told reporters they had waited {n} hours for help.",
+    "The regional governor of {place} promised an inquiry within {n} weeks.",
+    "Police in {place} said {n} people had been detained after the incident.",
+    "Engineers in {place} estimate that repairs will take at least {n} months.",
+    "A spokesperson for the {place} authorities said {n} staff had been sent to the scene.",
+]
 PLACES = ["Lagos", "Lima", "Osaka", "Hamburg", "Karachi", "Lyon", "Busan", "Mombasa", "Cordoba", "Izmir", "Surabaya",
           "Porto", "Gdansk", "Kaohsiung", "Chennai", "Adelaide", "Tunis", "Quito", "Medan", "Valencia"]  # fmt: skip
 _COUNTRY = re.compile(r"\b(" + "|".join(sorted(map(re.escape, COUNTRIES), key=len, reverse=True)) + r")\b")
@@ -120,13 +131,13 @@ def build_archive(
             published = instance_time[(item.event, k)] + timedelta(hours=rng.uniform(0, EVENT_SPREAD_HOURS))
             title = variant(item.title, k)
             if rng.random() < singletons:
-                # a one-off item: its own headline over sentences of three unrelated articles, dated anywhere
-                parts = [(rng.choice(base), rng.randrange(variants)) for _ in range(3)]
-                lines = [variant(s, j) for other, j in parts for s in rng.sample(sentences[other.key], 2)]
+                # a one-off item: local news about its own place, plus one sentence of an unrelated article
+                place = rng.choice(PLACES)
+                title = rng.choice(ONE_OFF_HEADLINES).format(place=place, n=rng.randint(2, 99))
+                lines = [line.format(place=place, n=rng.randint(2, 99)) for line in rng.sample(ONE_OFF_SENTENCES, 3)]
+                lines.append(variant(rng.choice(sentences[rng.choice(base).key]), rng.randrange(variants)))
                 text = "\n\n".join(lines)
                 published = NOW - timedelta(hours=rng.uniform(0, SPAN_DAYS * 24))
-                headline = rng.choice(ONE_OFF_HEADLINES)
-                title = headline.format(place=rng.choice(PLACES), n=rng.randint(2, 99))
             else:
                 body = [s for i, s in enumerate(sentences[item.key]) if i == 0 or rng.random() > 0.3]
                 others = [key for key in by_event[item.event] if key != item.key] or [item.key]

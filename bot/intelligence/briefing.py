@@ -29,6 +29,7 @@ MAX_BRIEF_STORIES = 20
 MAX_SOURCES = 8  # sources listed per story (newest first); outlet_count still counts them all
 MAX_QUERY_CHARS = 100
 SUGGESTIONS = 5
+EVERYTHING = frozenset({"all", "everything", "world", "top", "news"})  # words that mean "no filter"
 
 
 def resolve_filters(query: str, gazetteer: Gazetteer | None = None) -> tuple[ChannelFilters, str]:
@@ -42,7 +43,7 @@ def resolve_filters(query: str, gazetteer: Gazetteer | None = None) -> tuple[Cha
     """
     gazetteer = gazetteer or load_gazetteer()
     query = " ".join(query.split())
-    if not query:
+    if not query or query.lower() in EVERYTHING:
         return ChannelFilters(), "all stories"
     if len(query) > MAX_QUERY_CHARS:
         raise UserInputError(f"A brief topic is limited to {MAX_QUERY_CHARS} characters.")

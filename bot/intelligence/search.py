@@ -45,6 +45,7 @@ DENSE_CANDIDATES = 30  # articles taken by article-vector similarity
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_SENTENCES = 4
 _VECTOR_FETCH_CHUNK = 500  # article ids per IN (...) when filling the vector cache
+_CACHE_SLACK = 10_000  # cached articles beyond twice the window (plus this) are dropped
 
 
 class _ArticleCache:
@@ -83,9 +84,20 @@ class _ArticleCache:
     def vectors(self, session: Session, ids: Sequence[int]) -> np.ndarray:
         """The vectors of ``ids`` as rows, in that order."""
         with self.lock:
+            if self.size > 2 * len(ids) + _CACHE_SLACK:
+                self.keep(ids)  # most cached articles have left the window: do not grow without bound
             self.load(session, ids)
             rows = np.fromiter((self.row[article_id] for article_id in ids), dtype=np.int64, count=len(ids))
             return self.matrix[rows]
+
+    def keep(self, ids: Sequence[int]) -> None:
+        """Forget every article but ``ids``."""
+        kept = [article_id for article_id in ids if article_id in self.row]
+        rows = np.asarray([self.row[article_id] for article_id in kept], dtype=np.int64)
+        self.matrix = self.matrix[rows] if len(rows) else np.zeros((0, 0), dtype=np.float32)
+        self.row = {article_id: index for index, article_id in enumerate(kept)}
+        self.lengths = {article_id: self.lengths[article_id] for article_id in kept}
+        self.size = len(kept)
 
     def length(self, article_id: int) -> int:
         """The article's length in index terms (for BM25), once its vector has been read."""
