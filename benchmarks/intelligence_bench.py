@@ -20,7 +20,9 @@ index entries and vectors.
 
 Timed: 50 questions (the labelled ones, then country-rotated versions of them) and 50 briefs (topics, countries,
 regions, pairs and everything), each timed end to end in this process (question embedding included). The first
-question also fills the in-process cache of article vectors; it is reported separately ("cold").
+question also fills the in-process cache of article vectors; it is reported separately ("cold"). Since the
+variants merge into a few hundred large stories, the briefs are timed again after adding ``--extra-stories``
+(3,000) one-article stories copied from stored ones (see `add_one_article_stories`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from bot.intelligence import ask, brief, process_new_articles
-from bot.storage import Article, Database, Feed, TextKind
+from bot.storage import Article, Database, Feed, Story, TextKind
 from summarizer.encoder import Encoder, bf16_supported
 from summarizer.sentences import split_sentences
 from tests.intelligence.shared import eval_set, fixture_articles
@@ -169,6 +171,65 @@ def build_archive(
     )
 
 
+def add_one_article_stories(database: Database, count: int, rng: random.Random) -> None:
+    """Add ``count`` stories of one article each, copied from stored ones and dated across the 30 days.
+
+    The synthetic archive's variants merge into few, large stories (a real month has thousands); this adds the
+    long tail that briefs must rank, without processing: each new story copies a random story's profile (tags,
+    centroid, summary) and one of its articles (new address, new date, its own outlet).
+    """
+    with database.session() as session:
+        present = session.scalar(select(func.count()).where(Article.canonical_url.like("%/extra/%"))) or 0
+        templates = list(session.scalars(select(Story).where(Story.article_count > 1)))
+        for number in range(present, count):  # a reused archive keeps the ones added before
+            model = rng.choice(templates)
+            source = session.scalars(select(Article).where(Article.story_id == model.id).limit(1)).one()
+            published = NOW - timedelta(hours=rng.uniform(0, SPAN_DAYS * 24))
+            story = Story(
+                title=source.title,
+                summary=[{**line, "article_id": None} for line in model.summary][:1],
+                first_seen_at=published,
+                updated_at=published,
+                centroid=model.centroid,
+                article_count=1,
+                outlets=[source.outlet],
+                publisher_countries=model.publisher_countries[:1],
+                countries=model.countries,
+                regions=model.regions,
+                topics=model.topics,
+                entities=model.entities[:20],
+                first_published_at=published,
+                last_published_at=published,
+            )
+            session.add(story)
+            session.flush()
+            copy = Article(
+                canonical_url=f"https://outlet.example/extra/{number}",
+                content_hash=f"extra{number:059d}",
+                title=source.title,
+                outlet=source.outlet,
+                feed_id=source.feed_id,
+                published_at=published,
+                fetched_at=published,
+                text=source.text,
+                language="en",
+                text_kind=source.text_kind,
+                story_id=story.id,
+            )
+            session.add(copy)
+            session.flush()
+            story.summary = [{**line, "article_id": copy.id} for line in story.summary]
+
+
+def _time_briefs(database: Database, count: int, label: str) -> None:
+    timings = []
+    for index in range(count):
+        started = time.perf_counter()
+        brief(database, BRIEF_QUERIES[index % len(BRIEF_QUERIES)], now=NOW)
+        timings.append(time.perf_counter() - started)
+    _percentiles(label, timings)
+
+
 def _percentiles(label: str, seconds: list[float]) -> None:
     ordered = sorted(seconds)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -184,6 +245,9 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--variants", type=int, default=20, help="versions of each test article")
     parser.add_argument("--queries", type=int, default=50, help="questions and briefs, each")
+    parser.add_argument(
+        "--extra-stories", type=int, default=3000, help="then time briefs again with this many one-article stories"
+    )
     parser.add_argument("--bf16", action="store_true", help="process with bf16 (where the CPU supports it)")
     parser.add_argument("--singletons", type=float, default=0.3, help="share of one-off items (mixed sentences)")
     parser.add_argument("--db", type=Path, help="keep the archive in this SQLite file (reused when it exists)")
@@ -206,8 +270,9 @@ def main() -> int:
     if not exists:
         build_archive(database, encoder, args.articles, args.variants, args.singletons, args.seed)
     with database.session() as session:
-        stored = session.scalar(select(func.count()).select_from(Article))
-    sys.stdout.write(f"archive: {stored} articles in {path} ({path.stat().st_size / 1e6:.0f} MB)\n")
+        stored = session.scalar(select(func.count()).select_from(Article).where(Article.story_id.is_not(None)))
+        stories = session.scalar(select(func.count()).select_from(Story).where(Story.centroid.is_not(None)))
+    sys.stdout.write(f"archive: {stored} articles, {stories} stories, in {path} ({path.stat().st_size / 1e6:.0f} MB)\n")
 
     # torch's thread count is per process: from here on the questions' setting applies
     questions_encoder = Encoder(threads=args.question_threads)
@@ -231,12 +296,10 @@ def main() -> int:
     _percentiles("ask", timings)
     sys.stdout.write(f"  answered {found} of {len(questions)} (the rest: nothing relevant)\n")
 
-    timings = []
-    for index in range(args.queries):
-        started = time.perf_counter()
-        brief(database, BRIEF_QUERIES[index % len(BRIEF_QUERIES)], now=NOW)
-        timings.append(time.perf_counter() - started)
-    _percentiles("brief", timings)
+    _time_briefs(database, args.queries, "brief")
+    if args.extra_stories:
+        add_one_article_stories(database, args.extra_stories, random.Random(args.seed))
+        _time_briefs(database, args.queries, f"brief with {args.extra_stories} more one-article stories")
     database.dispose()
     folder.cleanup()
     return 0

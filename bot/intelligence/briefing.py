@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, load_only
 
 from bot.digests.model import SourceLink, SummaryLine
 from bot.errors import UserInputError
@@ -104,8 +104,10 @@ def story_signals(
 ) -> list[StorySignals]:
     """What ranking needs about every story with coverage between ``since`` and ``now``."""
     gazetteer = gazetteer or load_gazetteer()
-    query = select(Story).where(
-        Story.last_published_at >= since, Story.first_published_at <= now, Story.article_count > 0
+    query = (
+        select(Story)
+        .where(Story.last_published_at >= since, Story.first_published_at <= now, Story.article_count > 0)
+        .options(defer(Story.entities))
     )
     signals = []
     for story in session.scalars(query):
@@ -142,9 +144,12 @@ def story_briefs(
     gazetteer = gazetteer or load_gazetteer()
     if not story_ids:
         return []
-    stories = {story.id: story for story in session.scalars(select(Story).where(Story.id.in_(story_ids)))}
+    query = select(Story).where(Story.id.in_(story_ids)).options(defer(Story.entities), defer(Story.centroid))
+    stories = {story.id: story for story in session.scalars(query)}
     articles = session.scalars(
-        select(Article).where(Article.story_id.in_(story_ids)).order_by(Article.published_at.desc(), Article.id)
+        select(Article)
+        .where(Article.story_id.in_(story_ids))
+        .options(load_only(*_SOURCE_COLUMNS))  # not the text: a big story has hundreds of articles
     ).all()
     by_story = {key: list(group) for key, group in itertools.groupby(sorted(articles, key=_story_key), key=_story_key)}
     briefs = []
@@ -181,6 +186,17 @@ def story_briefs(
             )
         )
     return briefs
+
+
+_SOURCE_COLUMNS = (
+    Article.id,
+    Article.story_id,
+    Article.title,
+    Article.outlet,
+    Article.canonical_url,
+    Article.published_at,
+    Article.text_kind,
+)
 
 
 def _story_key(article: Article) -> int:
