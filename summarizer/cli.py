@@ -193,7 +193,6 @@ def run_eval_command(args: argparse.Namespace) -> int:
     names = _method_list(args.methods, default)
     rows = load_rows(args.data, limit=args.limit)
     options = _options(args)
-    # each method gets its own encoder: a shared cache would make the second one look fast
     built = [build_method(name, options) for name in names]
     for method in built:
         method.load()

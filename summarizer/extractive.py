@@ -45,9 +45,10 @@ __all__ = [
     "select_sentences",
 ]
 
-# Only the first sentences are embedded and can be chosen: on the dev set no score changed beyond the 10th
-# (the position prior makes later ones lose anyway), and embedding fewer sentences is what makes it fast.
-MAX_CANDIDATES = 10
+# Only the first sentences are split, embedded and can be chosen: with the default weights, choosing among the
+# first 8, 10 or 15 gives the very same summaries on the dev set (the position prior makes later ones lose
+# anyway), and embedding fewer sentences is what makes it fast (8 instead of 10: 14% less CPU per article).
+MAX_CANDIDATES = 8
 # Weight of the coverage gain against the position prior -ln(1 + i). 10 means a sentence at position 3 must
 # cover about 0.07 more of the (position-weighted) article than the one at position 2 to be chosen over it.
 COVERAGE_WEIGHT = 10.0

@@ -67,21 +67,17 @@ def _timed_load(*loaders: Callable[[], None]) -> Callable[[], float]:
     return load
 
 
-def build_method(name: str, options: MethodOptions, encoders: dict[bool, Encoder] | None = None) -> BuiltMethod:
-    """Build a method by name.
+def build_method(name: str, options: MethodOptions) -> BuiltMethod:
+    """Build a method by name, with its own encoder if it needs one (so no method profits from another's cache).
 
     Args:
         name: one of ``METHOD_NAMES`` (or "lead"/"leadN").
         options: shared settings.
-        encoders: encoders to share between methods, keyed by bf16; filled as needed.
     """
-    encoders = {} if encoders is None else encoders
     n = options.max_sentences
 
     def encoder(bf16: bool) -> Encoder:
-        if bf16 not in encoders:
-            encoders[bf16] = Encoder(threads=options.threads, bf16=bf16, device=options.device)
-        return encoders[bf16]
+        return Encoder(threads=options.threads, bf16=bf16, device=options.device)
 
     report_name = canonical_name(name, n)
     if report_name.startswith("lead"):

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from summarizer.encoder import Encoder, TextEncoder, prepare_transformers
+from summarizer.encoder import Encoder, TextEncoder, import_torch, prepare_transformers
 from summarizer.errors import ModelLoadError
 from summarizer.extractive import TEASER_MAX_SENTENCES
 from summarizer.results import Sentence, Summary, SummarySentence
@@ -199,8 +199,8 @@ class Seq2SeqSummarizer:
             if self._ready:
                 return
             started = time.perf_counter()
+            torch = import_torch()
             prepare_transformers()
-            import torch
             from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
             if self.threads:
