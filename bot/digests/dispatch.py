@@ -11,22 +11,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from bot.digests.model import ChannelRef, Digest, Style
 from bot.digests.outbox import Outbox, SendResult
 from bot.digests.schedule import Schedule
 from bot.digests.subscriptions import subscription_info
 from bot.intelligence.briefing import select_digest_stories
-from bot.storage import Database, DeliveredStory, Delivery, Subscription, utcnow
+from bot.storage import Article, Database, DeliveredStory, Delivery, Subscription, utcnow
 
 log = logging.getLogger(__name__)
 
 # Stories whose latest coverage is older than this are not news any more for a scheduled digest; within it, the
 # ranking favours recent coverage and stories already sent to the channel are left out.
 DIGEST_WINDOW = timedelta(days=3)
+NEVER_AGAIN = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -90,17 +91,31 @@ class Dispatcher:
             raise LookupError(f"subscription {subscription_id} does not exist")
         return self._compose(target, now or self.clock())
 
+    def _backlog_only(self, since: datetime) -> set[int]:
+        """Stories covered only by articles stored on their feed's first fetch: old news, never a digest item."""
+        fresh = func.sum(case((Article.is_backlog.is_(False), 1), else_=0))
+        query = (
+            select(Article.story_id)
+            .where(Article.story_id.is_not(None), Article.published_at >= since)
+            .group_by(Article.story_id)
+            .having(fresh == 0)
+        )
+        with self.database.session() as session:
+            return {story_id for story_id in session.scalars(query) if story_id is not None}
+
     def _compose(self, target: _Target, now: datetime) -> Digest:
-        delivered = self._delivered(target.subscription_id)
+        # Stories the channel has had, and backlog-only stories, are left out outright ("never again" is a
+        # time after any coverage), so the channel's item budget goes to news it has not seen.
+        excluded = set(self._delivered(target.subscription_id)) | self._backlog_only(now - DIGEST_WINDOW)
         stories = select_digest_stories(
             self.database,
             now=now,
             window=DIGEST_WINDOW,
             limit=target.max_items,
             filters=target.filters,
-            delivered=delivered,
+            delivered=dict.fromkeys(excluded, NEVER_AGAIN),
         )
-        items = tuple(story.to_digest_item() for story in stories if story.story_id not in delivered)
+        items = tuple(story.to_digest_item() for story in stories if story.story_id not in excluded)
         return Digest(
             heading=_heading(now, target.schedule, target.description),
             generated_at=now,

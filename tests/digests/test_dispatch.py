@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
@@ -19,7 +19,7 @@ from bot.digests.subscriptions import Actor, SubscriptionRequest, subscribe
 from bot.news.http import HttpClient, HttpPolicy
 from bot.scheduler import DIGEST_JOB_PREFIX, build_scheduler, register_digest_jobs, serve_digest
 from bot.service import NewsService
-from bot.storage import Database, Delivery, DeliveryStatus
+from bot.storage import Article, Database, Delivery, DeliveryStatus
 from tests.conftest import Archive
 
 CHANNEL = ChannelRef("slack", "T1", "C1")
@@ -175,3 +175,13 @@ async def test_only_platforms_this_process_publishes_to_get_digest_jobs(service:
         assert register_digest_jobs(scheduler, service) == [f"{DIGEST_JOB_PREFIX}{slack_id}"]
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def test_stories_known_only_from_a_feeds_backlog_are_not_digest_news(service: NewsService):
+    """Items stored on a feed's first fetch never flood a digest: a story covered only by them is left out."""
+    subscription_id = _subscribe(service, schedule="08:00", timezone="Europe/Berlin", countries=["Taiwan"])
+    before = {item.title for item in service.dispatcher.compose(subscription_id).items}
+    assert before, "the archive has recent Taiwan stories"
+    with service.database.session() as session:
+        session.execute(update(Article).values(is_backlog=True))
+    assert service.dispatcher.compose(subscription_id).items == ()
