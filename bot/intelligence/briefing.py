@@ -181,7 +181,7 @@ def story_briefs(
                 topics=tuple(gazetteer.topic_label(topic) for topic in story.topics),
                 outlet_count=len(story.outlets),
                 country_count=len(story.publisher_countries),
-                updated_at=story.updated_at,
+                updated_at=members[0].published_at,  # the newest coverage, not when it was processed
                 score=round((scores or {}).get(story.id, 0.0), 4),
             )
         )

@@ -66,7 +66,7 @@ class StoryBrief:
         countries: names of the countries the story is about, most salient first.
         regions: names of its regions and blocs; ``topics`` the labels of its topics.
         outlet_count: independent outlets covering it; ``country_count`` the countries those outlets are in.
-        updated_at: when the story last changed; ``score`` its rank score.
+        updated_at: when its newest article was published; ``score`` its rank score.
     """
 
     story_id: int
