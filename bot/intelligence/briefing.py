@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, load_only
 
@@ -104,30 +105,37 @@ def story_signals(
 ) -> list[StorySignals]:
     """What ranking needs about every story with coverage between ``since`` and ``now``."""
     gazetteer = gazetteer or load_gazetteer()
-    query = (
-        select(Story)
-        .where(Story.last_published_at >= since, Story.first_published_at <= now, Story.article_count > 0)
-        .options(defer(Story.entities))
-    )
+    # plain rows, not ORM objects: a brief may rank thousands of stories, and objects cost time and GC passes
+    query = select(
+        Story.id,
+        Story.title,
+        Story.summary,
+        Story.centroid,
+        Story.outlets,
+        Story.publisher_countries,
+        Story.countries,
+        Story.regions,
+        Story.topics,
+        Story.last_published_at,
+    ).where(Story.last_published_at >= since, Story.first_published_at <= now, Story.article_count > 0)
     signals = []
-    for story in session.scalars(query):
-        assert story.last_published_at is not None
-        vector = from_blob(story.centroid, VECTOR_DTYPE) if story.centroid else None
+    for row in session.execute(query):
+        vector = from_blob(row.centroid, VECTOR_DTYPE) if row.centroid else None
         if vector is not None:
-            norm = float((vector @ vector) ** 0.5)
+            norm = float(np.sqrt(np.einsum("i,i->", vector, vector)))
             vector = vector / norm if norm else None
-        summary_text = " ".join(str(line.get("text", "")) for line in story.summary if isinstance(line, dict))
+        summary_text = " ".join(str(line.get("text", "")) for line in row.summary if isinstance(line, dict))
         signals.append(
             StorySignals(
-                story_id=story.id,
-                outlets=frozenset(story.outlets),
-                publisher_countries=frozenset(story.publisher_countries),
-                last_published_at=min(story.last_published_at, now),
-                region=primary_region(story.countries, story.regions, gazetteer),
-                countries=tuple(story.countries),
-                regions=tuple(story.regions),
-                topics=tuple(story.topics),
-                text=f"{story.title} {summary_text}",
+                story_id=row.id,
+                outlets=frozenset(row.outlets),
+                publisher_countries=frozenset(row.publisher_countries),
+                last_published_at=min(row.last_published_at, now),
+                region=primary_region(row.countries, row.regions, gazetteer),
+                countries=tuple(row.countries),
+                regions=tuple(row.regions),
+                topics=tuple(row.topics),
+                text=f"{row.title} {summary_text}",
                 vector=vector,
             )
         )
