@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
 from bot.digests.model import ChannelRef, Digest, DigestItem
@@ -38,7 +39,9 @@ def render_item(item: DigestItem, number: int, detailed: bool) -> str:
 
 def render_digest(digest: Digest) -> str:
     """A digest as terminal text."""
-    header = f"{digest.heading} — {digest.generated_at.strftime('%d %b %Y %H:%M UTC')}"
+    header = digest.heading  # a scheduled digest's heading carries its local time; a brief says "as of" below
+    if "as_of" in digest.extra:
+        header += f" (as of {datetime.fromisoformat(digest.extra['as_of']):%d %b %Y %H:%M UTC})"
     if not digest.items:
         return f"{header}\n\n{digest.empty_message}\n"
     detailed = digest.style == "detailed"
