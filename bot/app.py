@@ -57,6 +57,7 @@ async def run_bot(settings: Settings, database: Database, role: Role) -> None:
             raise ConfigError(
                 "The web role serves Slack's HTTP endpoint: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."
             )
+        await service.load_models()
         scheduler = None
         lock = _acquire_scheduler_lock(database) if role in ("all", "worker") else None
         if role in ("all", "worker") and lock is not False:
