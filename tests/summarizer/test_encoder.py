@@ -97,3 +97,17 @@ def test_bad_settings_are_rejected(kwargs, message):
     """Nonsense settings fail early."""
     with pytest.raises(ValueError, match=message):
         Encoder(**kwargs)
+
+
+def test_length_batching_gives_the_same_vectors_as_one_at_a_time(encoder):
+    """Sentences of very different lengths are batched by length; each vector equals its solo encoding."""
+    texts = [
+        "Talks failed.",
+        "The ministers met in Geneva on Friday to discuss a ceasefire, officials said. " * 3,
+        "Oil prices rose after the announcement in Brussels on Tuesday.",
+        "Tehran summoned three European envoys.",
+    ]
+    fresh = Encoder(tokenizer=encoder._tokenizer, model=encoder._model, cache_size=0, batch_size=3)
+    together = fresh.encode(texts)
+    alone = np.vstack([fresh.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
