@@ -291,6 +291,7 @@ class ExtractiveSummarizer:
         coverage_weight: see ``COVERAGE_WEIGHT``.
         coverage_decay: see ``COVERAGE_DECAY``.
         length_penalty: see ``LENGTH_PENALTY``.
+        duplicate_similarity: see ``DUPLICATE_SIMILARITY`` (None: no such check).
 
     Example:
         >>> summ = ExtractiveSummarizer(Encoder(bf16=True))
@@ -331,7 +332,8 @@ class ExtractiveSummarizer:
             max_chars: at most this many characters in total (sentences joined by one space).
 
         Returns:
-            The summary; ``from_teaser`` is True when the text had no more sentences than asked for.
+            The summary; ``from_teaser`` is True when the text had at most ``TEASER_MAX_SENTENCES`` sentences
+            (returned as they are, without calling the encoder).
         """
         return self.summarize_many([text], titles=[title], max_sentences=max_sentences, max_chars=max_chars)[0]
 
@@ -386,8 +388,10 @@ class ExtractiveSummarizer:
                 length_penalty=self.length_penalty,
                 duplicate_similarity=self.duplicate_similarity,
             )
-            # too few sentences worth choosing: fill up in article order, page furniture last
-            rest = sorted(set(range(n)) - set(order), key=lambda j: (_is_furniture(prep.sentences[j].text), j))
+            # too few sentences worth choosing: fill up in article order, headings and page furniture last
+            rest = sorted(
+                set(range(n)) - set(order), key=lambda j: (_is_furniture(prep.sentences[j].text), prep.headings[j], j)
+            )
             order += rest[: max(0, wanted - len(order))]
             kept = _apply_budget([prep.sentences[j] for j in order], max_sentences, max_chars)
             total = n + (1 if prep.more else 0)
