@@ -155,13 +155,13 @@ def _feeds_remove(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.intelligence.commands import ask_command
+    from bot.platforms.console_commands import ask_command
 
     return ask_command(settings, args)
 
 
 def _brief(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.intelligence.commands import brief_command
+    from bot.platforms.console_commands import brief_command
 
     return brief_command(settings, args)
 

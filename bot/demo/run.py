@@ -28,10 +28,10 @@ from bot.demo.bundle import Bundle, load_bundle
 from bot.demo.server import DemoNewsServer
 from bot.digests.model import TEXT_KIND_LABELS
 from bot.intelligence.encoder import encoder_for
-from bot.intelligence.render import render_answer
 from bot.news.feeds import add_feed
 from bot.news.http import HttpClient, HttpPolicy
 from bot.news.ingest import IngestOptions, IngestReport, run_ingest_pass
+from bot.platforms.console import render_answer
 from bot.platforms.console_commands import post_digest
 from bot.service import NewsService
 from bot.storage import Article, Database, DeliveryStatus, TextKind

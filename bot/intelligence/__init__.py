@@ -8,7 +8,6 @@ assignment); `ask`, `brief` and `select_digest_stories` only read what it stored
 from bot.intelligence.briefing import brief, resolve_filters, select_digest_stories, story_briefs
 from bot.intelligence.encoder import encoder_for, question_encoder_for
 from bot.intelligence.processing import ProcessReport, process_new_articles
-from bot.intelligence.render import render_answer, render_brief
 from bot.intelligence.results import NOTHING_FOUND, Answer, Brief, CitedSentence, StoryBrief
 from bot.intelligence.search import ask, search_sentences
 
@@ -24,8 +23,6 @@ __all__ = [
     "encoder_for",
     "process_new_articles",
     "question_encoder_for",
-    "render_answer",
-    "render_brief",
     "resolve_filters",
     "search_sentences",
     "select_digest_stories",

@@ -276,5 +276,6 @@ def brief(
             session, [item.story_id for item in ranked], {item.story_id: item.score for item in ranked}
         )
     days = max(1, round(window.total_seconds() / 86400))
-    message = "" if stories else f"No stories on {description} in the last {days} days."
+    about = "" if description == "all stories" else f" on {description}"
+    message = "" if stories else f"No stories{about} in the last {days} days."
     return Brief(query, description, tuple(stories), as_of, message)

@@ -1,4 +1,4 @@
-"""The `python -m bot ask`, `brief` and `process` commands (registered in bot/cli.py)."""
+"""The `python -m bot process` command (registered in bot/cli.py); `ask` and `brief` are console commands."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ import sys
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.intelligence.briefing import brief
-from bot.intelligence.encoder import encoder_for, question_encoder_for
+from bot.intelligence.encoder import encoder_for
 from bot.intelligence.processing import process_new_articles
-from bot.intelligence.render import render_answer, render_brief
-from bot.intelligence.search import ask
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis
 
@@ -36,37 +33,6 @@ def unprocessed_count(database: Database) -> int:
             .where(ArticleAnalysis.article_id.is_(None))
         )
         return int(session.scalar(query) or 0)
-
-
-def _warn_unprocessed(database: Database) -> None:
-    pending = unprocessed_count(database)
-    if pending:
-        sys.stderr.write(
-            f"Note: {pending} stored article(s) are not processed yet; run `python -m bot process` to include them.\n"
-        )
-
-
-def ask_command(settings: Settings, args: argparse.Namespace) -> int:
-    """`ask QUESTION`: answer from the stored articles with citations, or say there is nothing on it."""
-    database = _open(settings)
-    try:
-        _warn_unprocessed(database)
-        answer = ask(database, question_encoder_for(settings), args.question)
-        sys.stdout.write(render_answer(answer))
-    finally:
-        database.dispose()
-    return 0
-
-
-def brief_command(settings: Settings, args: argparse.Namespace) -> int:
-    """`brief [TOPIC]`: the top stories for a topic, country or region, with summaries and sources."""
-    database = _open(settings)
-    try:
-        _warn_unprocessed(database)
-        sys.stdout.write(render_brief(brief(database, args.topic, limit=args.limit)))
-    finally:
-        database.dispose()
-    return 0
 
 
 def process_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from bot.digests.model import ChannelRef, Digest, DigestItem
+from bot.intelligence.results import Answer
 
 if TYPE_CHECKING:
     from bot.service import LinkSummary
@@ -58,6 +59,21 @@ def render_link_summary(summary: LinkSummary) -> str:
             lines.append("")
         lines.append(_wrap(summary.note, ""))
     lines += ["", summary.url]
+    return "\n".join(lines) + "\n"
+
+
+QUOTES = '"“”„«»'
+
+
+def render_answer(answer: Answer) -> str:
+    """An answer: its message, each sentence quoted with its citation, then the "as of" stamp."""
+    lines = [answer.message]
+    for number, sentence in enumerate(answer.sentences, start=1):
+        quoted = sentence.text.strip().strip(QUOTES)  # the sentence's own quotation marks would double ours
+        lines.append(_wrap(f"“{quoted}”", f"{number}. "))
+        lines.append(f"   — {sentence.outlet}: “{sentence.title}”, {sentence.published_at:%d %b %Y} ({sentence.label})")
+        lines.append(f"     {sentence.url}")
+    lines.append(f"As of {answer.as_of.astimezone(UTC):%d %b %Y %H:%M UTC}.")
     return "\n".join(lines) + "\n"
 
 

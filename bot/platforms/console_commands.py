@@ -1,4 +1,4 @@
-"""The console platform's commands: `python -m bot summarize URL` and `python -m bot digest` (see bot/cli.py).
+"""The console platform's commands: `python -m bot ask`, `brief`, `summarize` and `digest` (see bot/cli.py).
 
 Like the Discord and Slack adapters, each one parses its arguments, calls the service layer and renders what it
 returns (bot/platforms/console.py), so the terminal shows what a channel would get. Whoever runs the command line
@@ -18,7 +18,7 @@ from bot.digests.model import Style
 from bot.digests.subscriptions import Actor, SubscriptionRequest
 from bot.intelligence.commands import unprocessed_count
 from bot.news.http import HttpClient, HttpPolicy
-from bot.platforms.console import CONSOLE_CHANNEL, ConsolePublisher, render_link_summary
+from bot.platforms.console import CONSOLE_CHANNEL, ConsolePublisher, render_answer, render_digest, render_link_summary
 from bot.service import DigestNow, NewsService
 
 CONSOLE_ACTOR = Actor("console", can_manage=True, name="terminal user")
@@ -50,6 +50,26 @@ async def post_digest(service: NewsService, out: TextIO, *, style: Style = "shor
     return result
 
 
+def ask_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`ask QUESTION`: answer from the stored articles with citations, or say there is nothing on it."""
+
+    async def answer(service: NewsService) -> None:
+        await _warn_unprocessed(service)
+        sys.stdout.write(render_answer(await service.ask(args.question)))
+
+    return _with_service(settings, answer)
+
+
+def brief_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`brief [TOPIC]`: the top stories for a topic, country or region, with summaries and sources."""
+
+    async def show(service: NewsService) -> None:
+        await _warn_unprocessed(service)
+        sys.stdout.write(render_digest(await service.brief(args.topic, limit=args.limit)))
+
+    return _with_service(settings, show)
+
+
 def summarize_command(settings: Settings, args: argparse.Namespace) -> int:
     """`summarize URL`: print the page's title, site, what the summary is based on, and the summary."""
     return _with_service(settings, lambda service: summarize(service, args.url, sys.stdout))
@@ -59,15 +79,18 @@ def digest_command(settings: Settings, args: argparse.Namespace) -> int:
     """`digest [--style short|detailed] [--limit N]`: print the console channel's digest of stories not shown yet."""
 
     async def post(service: NewsService) -> None:
-        pending = await asyncio.to_thread(unprocessed_count, service.database)
-        if pending:
-            sys.stderr.write(
-                f"Note: {pending} stored article(s) are not processed yet; run `python -m bot process` to include "
-                "them.\n"
-            )
+        await _warn_unprocessed(service)
         await post_digest(service, sys.stdout, style=args.style, limit=args.limit)
 
     return _with_service(settings, post)
+
+
+async def _warn_unprocessed(service: NewsService) -> None:
+    pending = await asyncio.to_thread(unprocessed_count, service.database)
+    if pending:
+        sys.stderr.write(
+            f"Note: {pending} stored article(s) are not processed yet; run `python -m bot process` to include them.\n"
+        )
 
 
 def _with_service(settings: Settings, action: Callable[[NewsService], Awaitable[None]]) -> int:

@@ -51,7 +51,7 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to `revision`."""
-    log.info("upgrading database %s to %s", engine.url.render_as_string(hide_password=True), revision)
+    log.debug("upgrading database %s to %s", engine.url.render_as_string(hide_password=True), revision)
     command.upgrade(alembic_config(engine), revision)
 
 

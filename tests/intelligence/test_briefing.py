@@ -8,7 +8,8 @@ import pytest
 
 from bot.digests.model import DigestItem
 from bot.errors import UserInputError
-from bot.intelligence import brief, render_brief, resolve_filters, select_digest_stories
+from bot.intelligence import brief, resolve_filters, select_digest_stories
+from bot.platforms.console import render_item
 from tests.intelligence.conftest import NOW
 
 FORTNIGHT = timedelta(days=14)
@@ -29,7 +30,7 @@ def test_brief_lists_stories_with_summary_sources_and_counts(archive):
         assert story.country_count <= story.outlet_count
     assert result.stories[0].outlet_count >= 2
     assert isinstance(result.stories[0].to_digest_item(), DigestItem)
-    assert "outlets" in render_brief(result) and "as of" in render_brief(result)
+    assert "outlets" in render_item(result.stories[0].to_digest_item(), 1, detailed=True)
 
 
 def test_brief_by_topic_country_and_region(archive):

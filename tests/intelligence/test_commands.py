@@ -59,4 +59,4 @@ def test_process_then_brief(tmp_path, monkeypatch, capsys):
     assert "Processed 2 article(s)" in capsys.readouterr().out
     assert main(["brief", "energy", "--limit", "1"]) == 0
     out = capsys.readouterr().out
-    assert "OPEC+" in out and "2 outlets · 2 countries" in out
+    assert "OPEC+" in out and "2 outlets" in out

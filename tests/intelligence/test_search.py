@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import UserInputError
-from bot.intelligence import NOTHING_FOUND, ask, render_answer
+from bot.intelligence import NOTHING_FOUND, ask
+from bot.platforms.console import render_answer
 from tests.intelligence.conftest import NOW
 from tests.intelligence.shared import article, eval_set, shared_encoder
 
