@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,31 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     process_new_articles(database, shared_encoder())
     yield Archive(database, url, ids)
     database.dispose()
+
+
+@pytest.fixture
+def archive_copy(archive: Archive, tmp_path: Path) -> Iterator[Database]:
+    """A private, writable copy of the processed archive (the session's archive itself stays read-only)."""
+    path = tmp_path / "archive-copy.sqlite3"
+    source = sqlite3.connect(f"file:{archive.url.removeprefix('sqlite:///')}?mode=ro", uri=True)
+    target = sqlite3.connect(path)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+class Clock:
+    """An injected clock that tests move forward by setting `now`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta

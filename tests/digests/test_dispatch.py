@@ -3,15 +3,11 @@ nothing posted when nothing is new, and jobs that survive a scheduler restart.""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.digests.model import ChannelRef, Digest
@@ -20,7 +16,7 @@ from bot.news.http import HttpClient, HttpPolicy
 from bot.scheduler import DIGEST_JOB_PREFIX, build_scheduler, register_digest_jobs, serve_digest
 from bot.service import NewsService
 from bot.storage import Article, Database, Delivery, DeliveryStatus
-from tests.conftest import Archive
+from tests.conftest import Clock
 
 CHANNEL = ChannelRef("slack", "T1", "C1")
 ADMIN = Actor("U1", can_manage=True)
@@ -40,36 +36,14 @@ class RecordingPublisher:
 
 
 @pytest.fixture
-def writable_archive(archive: Archive, tmp_path: Path) -> Iterator[Database]:
-    """A private copy of the processed archive that tests may write subscriptions and deliveries to."""
-    source = make_url(archive.url).database
-    assert source is not None
-    copy = tmp_path / "archive-copy.sqlite3"
-    shutil.copyfile(source, copy)
-    database = Database(f"sqlite:///{copy}")
-    yield database
-    database.dispose()
-
-
-class Clock:
-    """An injected clock that tests move forward."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock(MORNING)
 
 
 @pytest.fixture
-async def service(writable_archive: Database, clock: Clock) -> NewsService:
+async def service(archive_copy: Database, clock: Clock) -> NewsService:
     settings = Settings(_env_file=None)
-    news = NewsService(settings, writable_archive, HttpClient(HttpPolicy.from_settings(settings)), clock=clock)
+    news = NewsService(settings, archive_copy, HttpClient(HttpPolicy.from_settings(settings)), clock=clock)
     news.add_publisher("slack", RecordingPublisher())
     return news
 

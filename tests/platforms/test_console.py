@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import io
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.cli import main
 from bot.config import Settings
@@ -22,7 +19,6 @@ from bot.platforms.console import CONSOLE_CHANNEL, render_link_summary
 from bot.platforms.console_commands import post_digest, summarize
 from bot.service import LinkSummary, NewsService
 from bot.storage import Database, TextKind
-from tests.conftest import Archive
 from tests.intelligence.shared import shared_encoder
 
 SETTINGS = Settings(_env_file=None, encoder_threads=2, encoder_bf16=False)  # the test encoder's settings
@@ -133,18 +129,6 @@ def test_render_link_summary_of_a_blocked_page_shows_the_note():
         "The page did not give me the article (paywall), so there is nothing to summarise.\n\n"
         "https://news.example/a\n"
     )
-
-
-@pytest.fixture
-def archive_copy(archive: Archive, tmp_path: Path) -> Iterator[Database]:
-    """A private copy of the processed archive (the shared one is read-only)."""
-    source = make_url(archive.url).database
-    assert source is not None
-    copy = tmp_path / "archive-copy.sqlite3"
-    shutil.copyfile(source, copy)
-    database = Database(f"sqlite:///{copy}")
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

@@ -6,10 +6,7 @@ Every message payload a test causes is checked against Discord's limits and ment
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import discord
 import httpx
@@ -20,7 +17,7 @@ from bot.news.http import HttpClient, HttpPolicy
 from bot.platforms.discord.client import NewsBot, build_discord
 from bot.service import NewsService
 from bot.storage import Database
-from tests.conftest import Archive
+from tests.conftest import Clock
 from tests.intelligence.conftest import NOW
 from tests.platforms.discord.fake_discord import ADMIN_ROLE, GUILD_ID, FakeDiscord, guild_payload
 from tests.platforms.discord.limits import assert_within_limits
@@ -41,37 +38,9 @@ efforts at cooperation between the two neighbours.</p>
 </article></body></html>"""
 
 
-class Clock:
-    """A settable "now" for the service and its outbox."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOW)
-
-
-@pytest.fixture
-def archive_copy(archive: Archive, tmp_path: Path) -> Iterator[Database]:
-    """A private, writable copy of the processed archive (the session's archive itself stays read-only)."""
-    path = tmp_path / "archive-copy.sqlite3"
-    source = sqlite3.connect(archive.url.removeprefix("sqlite:///"))
-    target = sqlite3.connect(path)
-    with target:
-        source.backup(target)
-    source.close()
-    target.close()
-    database = Database(f"sqlite:///{path}")
-    yield database
-    database.dispose()
 
 
 def _page(request: httpx.Request) -> httpx.Response:

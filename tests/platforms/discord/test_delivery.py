@@ -18,7 +18,7 @@ from bot.platforms.discord.client import NewsBot
 from bot.platforms.discord.publisher import DiscordPublisher, message_nonce
 from bot.service import NewsService
 from bot.storage import Delivery, DeliveryStatus, TextKind
-from tests.platforms.discord.conftest import Clock
+from tests.conftest import Clock
 from tests.platforms.discord.fake_discord import (
     CHANNEL_ID,
     GUILD_ID,

@@ -6,11 +6,9 @@ Requests reach the bot as Slack sends them: form-encoded, signed with the signin
 from __future__ import annotations
 
 import itertools
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -155,18 +153,3 @@ async def make_bot(fake_slack: FakeSlack) -> AsyncIterator[BotFactory]:
     yield make
     for bot in bots:
         await bot.close()
-
-
-@pytest.fixture
-def archive_copy(archive: Any, tmp_path: Path) -> Iterator[Database]:
-    """A writable copy of the processed archive (the session archive itself stays read-only)."""
-    target_path = tmp_path / "archive-copy.sqlite3"
-    source = sqlite3.connect(f"file:{archive.url.removeprefix('sqlite:///')}?mode=ro", uri=True)
-    target = sqlite3.connect(target_path)
-    with target:
-        source.backup(target)
-    source.close()
-    target.close()
-    database = Database(f"sqlite:///{target_path}")
-    yield database
-    database.dispose()
