@@ -17,22 +17,12 @@ from bot.scheduler import DIGEST_JOB_PREFIX, build_scheduler, register_digest_jo
 from bot.service import NewsService
 from bot.storage import Article, Database, Delivery, DeliveryStatus
 from tests.conftest import Clock
+from tests.digests.test_outbox import RecordingPublisher
 
 CHANNEL = ChannelRef("slack", "T1", "C1")
 ADMIN = Actor("U1", can_manage=True)
 # The archive's newest article is from 25 November 2026; a Berlin 08:00 digest the next morning.
 MORNING = datetime(2026, 11, 26, 7, 0, 30, tzinfo=UTC)
-
-
-class RecordingPublisher:
-    """The platform edge: records what would be posted."""
-
-    def __init__(self) -> None:
-        self.posts: list[Digest] = []
-
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        self.posts.append(digest)
-        return f"m{len(self.posts)}"
 
 
 @pytest.fixture
@@ -51,7 +41,7 @@ async def service(archive_copy: Database, clock: Clock) -> NewsService:
 def _posts(service: NewsService) -> list[Digest]:
     publisher = service.outbox.publishers["slack"]
     assert isinstance(publisher, RecordingPublisher)
-    return publisher.posts
+    return [digest for _channel, digest, _key in publisher.posts]
 
 
 def _subscribe(service: NewsService, **request: Any) -> int:
