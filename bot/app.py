@@ -89,6 +89,8 @@ def _acquire_scheduler_lock(database: Database) -> Connection | bool:
     connection = database.engine.connect()
     if connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}).scalar():
         log.info("this process runs the scheduler")
+        connection.commit()
+        connection.detach()  # out of the pool: closing it ends the session, and with it the lock
         return connection
     connection.close()
     log.info("another worker runs the scheduler; this one serves platforms only")

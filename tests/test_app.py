@@ -1,0 +1,61 @@
+"""The application runner: which platforms each role runs, and one scheduler per PostgreSQL deployment."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Connection
+
+from bot.app import _acquire_scheduler_lock, build_platforms
+from bot.config import Settings
+from bot.news.http import HttpClient, HttpPolicy
+from bot.service import NewsService
+from bot.storage import Database
+
+SLACK_HTTP = {"slack_bot_token": "xoxb-test", "slack_signing_secret": "secret", "slack_api_url": "http://127.0.0.1:9/"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "role", "expected"),
+    [
+        (SLACK_HTTP, "web", [("slack", True)]),
+        (SLACK_HTTP, "worker", [("slack", False)]),  # HTTP mode: the worker only publishes to Slack
+        ({**SLACK_HTTP, "slack_app_token": "xapp-test"}, "worker", [("slack", True)]),  # Socket Mode
+        ({**SLACK_HTTP, "slack_app_token": "xapp-test"}, "web", [("slack", False)]),
+        ({"discord_token": "discord-test"}, "web", []),  # the gateway runs in the worker only
+        ({"discord_token": "discord-test"}, "worker", [("discord", True)]),
+    ],
+)
+async def test_roles_run_the_right_platforms_and_every_role_can_publish(sqlite_database, settings, role, expected):
+    """web serves Slack HTTP, worker the gateway and Socket Mode; each platform it builds is a publisher."""
+    config = Settings(_env_file=None, **settings)
+    async with HttpClient(HttpPolicy.from_settings(config)) as http:
+        service = NewsService(config, sqlite_database, http)
+        platforms = build_platforms(config, service, role)
+        try:
+            assert [(p.name, getattr(p, "serve", True)) for p in platforms] == expected
+            assert set(service.outbox.publishers) == {name for name, _ in expected}
+        finally:
+            for platform in platforms:
+                await platform.close()
+
+
+def test_sqlite_deployment_runs_its_one_scheduler(sqlite_database: Database):
+    """With SQLite there is one process, which runs the scheduler."""
+    assert _acquire_scheduler_lock(sqlite_database) is True
+
+
+@pytest.mark.postgres
+def test_only_one_worker_runs_the_scheduler_on_postgresql(postgres_schema_url: str):
+    """The advisory lock lets one worker schedule; another takes over once the first is gone."""
+    first, second = Database(postgres_schema_url), Database(postgres_schema_url)
+    try:
+        held = _acquire_scheduler_lock(first)
+        assert isinstance(held, Connection)
+        assert _acquire_scheduler_lock(second) is False
+        held.close()
+        taken_over = _acquire_scheduler_lock(second)
+        assert isinstance(taken_over, Connection)
+        taken_over.close()
+    finally:
+        first.dispose()
+        second.dispose()
