@@ -32,25 +32,39 @@ def main() -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     scores = json.loads(Path(args.eval_json).read_text())["methods"]
     speeds = {r["method"]: r["articles_per_s"] for r in json.loads(Path(args.bench_json).read_text())["results"]}
     methods = [m for m in scores if m in speeds]
     fig, ax = plt.subplots(figsize=(8, 5))
-    for m in methods:
+    methods.sort(key=speeds.__getitem__)
+    for k, m in enumerate(methods):
         x = speeds[m]
         r1, rlsum = scores[m]["rouge1"], scores[m]["rougeLsum"]
+        color = f"C{k % 10}"
         ax.plot([x, x], [rlsum, r1], color="0.8", zorder=1)
-        ax.scatter([x], [r1], s=60, zorder=3, label=None)
-        ax.scatter([x], [rlsum], s=60, facecolors="none", edgecolors="C0", zorder=3)
-        ax.annotate(f"{m}\nR-1 {r1:.2f} / R-Lsum {rlsum:.2f}", (x, r1), textcoords="offset points", xytext=(6, 4),
-                    fontsize=8)
+        ax.scatter([x], [r1], s=60, color=color, zorder=3)
+        ax.scatter([x], [rlsum], s=60, facecolors="none", edgecolors=color, zorder=3)
+        above = k % 2 == 0  # neighbours on the speed axis alternate above and below, so labels do not collide
+        ax.annotate(
+            f"{m}  {x:.0f} art/s\nR-1 {r1:.2f}, R-Lsum {rlsum:.2f}",
+            (x, r1 if above else rlsum),
+            textcoords="offset points",
+            xytext=(-30, 10) if above else (-30, -28),
+            fontsize=8,
+        )
     lead = next((m for m in methods if m.startswith("lead")), None)
     if lead:
         ax.axhline(scores[lead]["rouge1"], color="C1", linestyle="--", linewidth=1, label=f"{lead} R-1")
         ax.axhline(scores[lead]["rougeLsum"], color="C1", linestyle=":", linewidth=1, label=f"{lead} R-Lsum")
     ax.axvline(TARGET_ARTICLES_PER_S, color="C2", linestyle="--", linewidth=1, label="target: 20 articles/s")
     ax.set_xscale("log")
+    xs = [speeds[m] for m in methods]
+    ax.set_xlim(min(xs) / 1.5, max(xs) * 4)
+    ys = [scores[m][t] for m in methods for t in ("rouge1", "rougeLsum")]
+    ax.set_ylim(min(ys) - 2.5, max(ys) + 2.5)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("articles per second (log scale; sentence splitting included)")
     ax.set_ylabel("ROUGE F1 x100 (filled: R-1, open: R-Lsum)")
     ax.set_title(args.title, fontsize=10)
