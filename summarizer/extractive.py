@@ -35,14 +35,20 @@ from summarizer.sentences import split_sentences
 __all__ = [
     "COVERAGE_DECAY",
     "COVERAGE_WEIGHT",
+    "DUPLICATE_SIMILARITY",
     "LENGTH_PENALTY",
     "MAX_CANDIDATES",
+    "MIN_WORDS",
+    "TEASER_MAX_SENTENCES",
+    "TITLE_WEIGHT",
     "ExtractiveSummarizer",
     "LeadSummarizer",
     "Summarizer",
+    "check_limits",
     "is_boilerplate",
     "is_heading",
     "select_sentences",
+    "word_count",
 ]
 
 # Only the first sentences are split, embedded and can be chosen: with the default weights, choosing among the
@@ -81,7 +87,8 @@ _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 _QUESTION_END = re.compile(r"\?[\"'”’)]*$")
 
 
-def _words(text: str) -> int:
+def word_count(text: str) -> int:
+    """Return the number of words (runs of letters and digits) in ``text``."""
     return len(_WORD.findall(text))
 
 
@@ -103,7 +110,7 @@ def is_boilerplate(text: str) -> bool:
     ``MIN_WORDS`` words, and questions (a summary states what happened; a question in a lede is a hook).
     """
     stripped = text.strip()
-    return _is_furniture(stripped) or _words(stripped) < MIN_WORDS or bool(_QUESTION_END.search(stripped))
+    return _is_furniture(stripped) or word_count(stripped) < MIN_WORDS or bool(_QUESTION_END.search(stripped))
 
 
 def _fit(sentence: Sentence, room: int) -> SummarySentence | None:
@@ -139,7 +146,8 @@ def _apply_budget(
     return tuple(sorted(kept, key=lambda s: s.index))
 
 
-def _check_limits(max_sentences: int | None, max_chars: int | None) -> None:
+def check_limits(max_sentences: int | None, max_chars: int | None) -> None:
+    """Raise ValueError unless at least one limit is given and the given ones are positive."""
     if max_sentences is None and max_chars is None:
         raise ValueError("give max_sentences, max_chars or both")
     if max_sentences is not None and max_sentences < 1:
@@ -190,7 +198,7 @@ class LeadSummarizer:
         self, text: str, *, title: str | None = None, max_sentences: int | None = 3, max_chars: int | None = None
     ) -> Summary:
         """Return the first ``max_sentences`` sentences (that fit in ``max_chars``)."""
-        _check_limits(max_sentences, max_chars)
+        check_limits(max_sentences, max_chars)
         limit = None if max_sentences is None else max(max_sentences, TEASER_MAX_SENTENCES) + 1
         sentences = split_sentences(text, limit=limit)
         kept = _apply_budget(sentences, max_sentences, max_chars)
@@ -346,7 +354,7 @@ class ExtractiveSummarizer:
         max_chars: int | None = None,
     ) -> list[Summary]:
         """Summarise several articles with one batched encoder call (faster than one call per article)."""
-        _check_limits(max_sentences, max_chars)
+        check_limits(max_sentences, max_chars)
         if titles is not None and len(titles) != len(texts):
             raise ValueError("titles must be as many as texts")
         prepared = [self._prepare(t) for t in texts]
@@ -379,7 +387,7 @@ class ExtractiveSummarizer:
             order = select_sentences(
                 emb,
                 count=wanted,
-                lengths=[_words(s.text) for s in prep.sentences],
+                lengths=[word_count(s.text) for s in prep.sentences],
                 eligible=choosable,
                 positions=[s.index for s in prep.sentences],
                 titles=title_vec,

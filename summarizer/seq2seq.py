@@ -27,7 +27,7 @@ import numpy as np
 
 from summarizer.encoder import Encoder, TextEncoder, import_torch, prepare_transformers
 from summarizer.errors import ModelLoadError
-from summarizer.extractive import TEASER_MAX_SENTENCES
+from summarizer.extractive import TEASER_MAX_SENTENCES, check_limits
 from summarizer.results import Sentence, Summary, SummarySentence
 from summarizer.sentences import split_sentences
 
@@ -300,8 +300,7 @@ class Seq2SeqSummarizer:
         max_chars: int | None = None,
     ) -> list[Summary]:
         """Summarise several articles; the chunks of all of them are generated in shared batches."""
-        if max_sentences is None and max_chars is None:
-            raise ValueError("give max_sentences, max_chars or both")
+        check_limits(max_sentences, max_chars)
         sources = [split_sentences(t) for t in texts]
         chunked = [self.chunk(s) if s else [] for s in sources]
         flat = [c for chunks in chunked for c in chunks]

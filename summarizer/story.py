@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from summarizer.encoder import TextEncoder
-from summarizer.extractive import MAX_CANDIDATES, is_boilerplate, select_sentences
+from summarizer.extractive import MAX_CANDIDATES, is_boilerplate, select_sentences, word_count
 from summarizer.results import Sentence, StoryDocument, StorySentence, StorySummary
 from summarizer.sentences import split_sentences
 
@@ -63,7 +63,7 @@ def summarize_story(
     order = select_sentences(
         emb,
         count=max_sentences + 2,  # spares in case some do not fit max_chars
-        lengths=[len(s.text.split()) for _, s in rows],
+        lengths=[word_count(s.text) for _, s in rows],
         eligible=eligible,
         positions=[s.index for _, s in rows],
         groups=[d for d, _ in rows],
