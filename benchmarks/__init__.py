@@ -1,1 +1,1 @@
-"""Benchmark scripts: each prints the figures it measures."""
+"""Benchmark scripts: each prints the figures it measures (run with `python -m benchmarks.<name>`)."""
