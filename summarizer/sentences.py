@@ -53,7 +53,8 @@ _INNER_BOUNDARY = re.compile(r"(?<=[^\s.])([.!?]+[\"'”’)\]]*)\s+(?=[\"'“�
 _WORD_BEFORE = re.compile(r"([\w'’-]+)$")
 _LINE = re.compile(r"[^\n]*[^\s][^\n]*")
 _SOFT_WRAP = re.compile(r"(?<=[^\s.!?:;\"'”’])[ \t]*(?P<nl>\n)[ \t]*(?P<next>[^\s])")
-_WRAPPED_LINE_CHARS = 60  # a line this long that does not end a sentence is a wrapped line, not a heading
+_WRAPPED_LINE_CHARS = 60  # in wrapped text, a line this long that does not end a sentence continues on the next
+_WRAP_WIDTH_MAX = 100  # wrapped text keeps every line at most this long
 _CHUNK_CHARS = 600  # pysbd input size: its cost per character grows with the input, see _raw_spans
 _NOT_SENTENCE_END = _TITLE_ABBREVIATIONS | frozenset(
     {"Inc", "Co", "Corp", "Ltd", "Jr", "Sr", "St", "No", "vs", "etc", "al", "approx", "est", "cf"}
@@ -122,11 +123,24 @@ def _unwrap(text: str) -> str:
     if "\n" not in text:
         return text
     chars = list(text)
+    hard_wrapped = _looks_hard_wrapped(text)
     for m in _SOFT_WRAP.finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
-        if m.group("next")[0].islower() or m.start() - line_start >= _WRAPPED_LINE_CHARS:
+        long_line = m.start() - line_start >= _WRAPPED_LINE_CHARS
+        if m.group("next")[0].islower() or (hard_wrapped and long_line):
             chars[m.start("nl")] = " "
     return "".join(chars)
+
+
+def _looks_hard_wrapped(text: str) -> bool:
+    """True for text wrapped at a fixed width: lines of bounded length, most of them nearly full.
+
+    Feed and page text has one paragraph per line, where a long line without a full stop is a standfirst or a
+    heading, not half a sentence; only in wrapped text does such a line continue on the next.
+    """
+    lengths = [len(line) for line in text.splitlines() if line.strip()]
+    long_lines = sum(length >= _WRAPPED_LINE_CHARS for length in lengths)
+    return len(lengths) >= 3 and max(lengths) <= _WRAP_WIDTH_MAX and long_lines * 3 >= len(lengths) * 2
 
 
 def _cut_ok(text: str, start: int, m: re.Match[str]) -> bool:

@@ -177,3 +177,23 @@ def test_splitting_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_standfirst_line_without_full_stop_is_its_own_sentence():
+    """Feed text has one paragraph per line: a long standfirst with no full stop does not run into the next line."""
+    text = (
+        "UN special envoy defends presence at Sochi talks after criticism from Syrian opposition\n"
+        "A 50-strong commission representing most strands of Syrian society will draft a new constitution."
+    )
+    assert [s.text for s in split_sentences(text)] == text.split("\n")
+
+
+def test_text_wrapped_at_a_fixed_width_is_rejoined():
+    """Hard-wrapped text (lines of similar, bounded length) keeps a sentence that continues on the next line."""
+    text = (
+        "The foreign ministers of the two countries met in Geneva on Monday to\n"
+        "discuss the ceasefire that has held since March, officials said after the\n"
+        "Meeting of Ministers ended late in the evening with a joint statement.\n"
+        "No date was set."
+    )
+    assert len(split_sentences(text)) == 2
