@@ -20,14 +20,15 @@ QUIET_LOGGERS = (
     "discord.gateway",
     "httpx",
     "httpcore",
-    "apscheduler.executors",
+    "apscheduler",  # logs every job added and run at INFO
     "urllib3",
     "alembic",
     "slack_sdk",  # at DEBUG it logs request and response bodies, which hold article text
     "slack_bolt",
 )
-# Known warnings that need no action: the bot never joins voice channels.
-NOISE = ("voice will NOT be supported",)
+# Known warnings that need no action: the bot never joins voice channels, and Bolt warns that it ignores the
+# SLACK_BOT_TOKEN variable (which it reads by itself) because the bot hands it a ready Web API client.
+NOISE = ("voice will NOT be supported", "`token` will be unused")
 
 
 class NoiseFilter(logging.Filter):

@@ -10,11 +10,14 @@ the values a job was first stored with.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import random
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,6 +48,26 @@ OUTBOX_JOB_ID = "outbox:resume"
 PROCESS_JOB_ID = "articles:process"
 OUTBOX_SECONDS = 30  # pending deliveries (after a crash or a platform error) are retried this often
 PROCESS_SECONDS = 60  # newly ingested articles join stories within this time
+
+
+P = ParamSpec("P")
+
+
+def _job(function: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, Coroutine[Any, Any, None]]:
+    """Mark a job function: a run cut short by shutdown ends with one line, not an error and a traceback.
+
+    The work a job does is safe to interrupt (nothing is marked done before it is), and the job runs again at its
+    next due time after the restart.
+    """
+
+    @functools.wraps(function)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            await function(*args, **kwargs)
+        except asyncio.CancelledError:
+            log.info("job %s%s stopped by shutdown", function.__name__, args)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -119,6 +142,7 @@ def _sync_jobs(runtime: _Runtime, *, replace: bool) -> list[str]:
     return wanted
 
 
+@_job
 async def poll_feed(feed_url: str) -> None:
     """Job: one ingestion pass over one feed (failures are recorded on the feed, not raised)."""
     if _runtime is None:
@@ -128,6 +152,7 @@ async def poll_feed(feed_url: str) -> None:
     await run_ingest_pass(_runtime.database, _runtime.http, options, feed_urls=[feed_url])
 
 
+@_job
 async def sync_feed_jobs() -> None:
     """Job: add jobs for newly added feeds and remove those of removed feeds."""
     if _runtime is None:
@@ -203,6 +228,7 @@ def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[st
     return wanted
 
 
+@_job
 async def serve_digest(subscription_id: int) -> None:
     """Job: serve the subscription's due occurrence (compose, record in the outbox, send)."""
     if _digests is None:
@@ -211,18 +237,21 @@ async def serve_digest(subscription_id: int) -> None:
     await _digests.service.dispatcher.serve_occurrence(subscription_id)
 
 
+@_job
 async def sync_digest_jobs() -> None:
     """Job: follow subscriptions created, changed, paused or removed through any process."""
     if _digests is not None:
         _sync_digest_jobs(_digests.scheduler, _digests.service)
 
 
+@_job
 async def resume_outbox() -> None:
     """Job: send deliveries left pending by a crash or a platform error, once their backoff has passed."""
     if _digests is not None:
         await _digests.service.outbox.resume()
 
 
+@_job
 async def process_articles() -> None:
     """Job: tag, embed and cluster articles stored since the last run."""
     if _digests is not None:

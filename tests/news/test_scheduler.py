@@ -80,3 +80,25 @@ async def test_poll_feed_job_ingests_its_feed(sqlite_database: Database, schedul
         await poll_feed(url)
     with sqlite_database.session() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+async def test_job_cut_short_by_shutdown_ends_quietly(caplog):
+    """A job cancelled at shutdown ends with one info line instead of an error with a traceback."""
+    import asyncio
+    import logging
+
+    caplog.set_level(logging.INFO, logger="bot.scheduler")
+    started = asyncio.Event()
+
+    from bot.scheduler import _job
+
+    @_job
+    async def slow() -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    running = asyncio.create_task(slow())
+    await started.wait()
+    running.cancel()
+    await running  # returns normally: the cancellation is the shutdown, not a failure
+    assert "job slow() stopped by shutdown" in caplog.text
