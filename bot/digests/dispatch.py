@@ -104,8 +104,8 @@ class Dispatcher:
             return {story_id for story_id in session.scalars(query) if story_id is not None}
 
     def _compose(self, target: _Target, now: datetime) -> Digest:
-        # Stories the channel has had, and backlog-only stories, are left out outright ("never again" is a
-        # time after any coverage), so the channel's item budget goes to news it has not seen.
+        # Stories the channel has had, and backlog-only stories, are left out by the ranking itself: "delivered
+        # never again" is later than any coverage, so their novelty is 0 and the item budget goes to unseen news.
         excluded = set(self._delivered(target.subscription_id)) | self._backlog_only(now - DIGEST_WINDOW)
         stories = select_digest_stories(
             self.database,
@@ -115,7 +115,7 @@ class Dispatcher:
             filters=target.filters,
             delivered=dict.fromkeys(excluded, NEVER_AGAIN),
         )
-        items = tuple(story.to_digest_item() for story in stories if story.story_id not in excluded)
+        items = tuple(story.to_digest_item() for story in stories)
         return Digest(
             heading=_heading(now, target.schedule, target.description),
             generated_at=now,
