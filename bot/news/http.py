@@ -12,7 +12,8 @@ Errors carry the URL; their messages are short and safe to show to users:
      ├── BlockedURLError         not http(s), or the host is private/loopback/link-local/... (SSRF guard)
      ├── FetchTimeoutError       a connect/read timeout, or the overall deadline passed
      ├── ConnectionFailedError   DNS failure, refused connection, broken connection or protocol
-     ├── ResponseTooLargeError   the body is larger than the cap
+     ├── ResponseTooLargeError   the body is larger than the cap (counted after decoding)
+     ├── ContentEncodingError    the body's Content-Encoding is unknown, stacked more than twice, or corrupt
      ├── TooManyRedirectsError   the redirect limit was reached (loops included)
      └── HTTPStatusError         the final status is 4xx/5xx; carries `status` and `retry_after`
 """
@@ -25,7 +26,8 @@ import ipaddress
 import logging
 import random
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +46,13 @@ log = logging.getLogger(__name__)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Hosts whose gates are kept once idle; beyond this, idle gates are forgotten so user-given URLs cannot grow memory.
 MAX_TRACKED_HOSTS = 1024
+
+# The client decodes bodies itself, a bounded step at a time, so the size cap counts decoded bytes as they appear:
+# httpx would decode a whole network chunk through every layer first (a few hundred bytes of `gzip, gzip` can
+# inflate to gigabytes in one call).
+ACCEPT_ENCODING = "gzip, deflate"
+MAX_STACKED_ENCODINGS = 2
+DECODE_STEP = 64 * 1024  # most bytes one decompression call may produce
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -74,6 +83,10 @@ class ConnectionFailedError(FetchError):
 
 class ResponseTooLargeError(FetchError):
     """The response body is larger than the configured cap."""
+
+
+class ContentEncodingError(FetchError):
+    """The body's Content-Encoding is one the client did not offer, more than two stacked, or corrupt data."""
 
 
 class TooManyRedirectsError(FetchError):
@@ -232,7 +245,7 @@ class HttpClient:
     ) -> None:
         self.policy = policy
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": policy.user_agent},
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(policy.timeout),
             follow_redirects=False,  # followed by hand, so that each hop passes the SSRF guard and the hop limit
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
@@ -401,14 +414,67 @@ class HttpClient:
     async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
         limit = self.policy.max_bytes
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise ResponseTooLargeError(url, f"response larger than {limit} bytes")
+        layers = _decoders(url, response.headers.get("content-encoding", ""))
         chunks: list[bytes] = []
         size = 0
-        # aiter_bytes() yields decompressed bytes, so the cap also stops compression bombs.
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise ResponseTooLargeError(url, f"response larger than {limit} bytes")
-            chunks.append(chunk)
+        # Raw bytes, decoded here in steps of at most DECODE_STEP, so the cap is checked on every decoded step.
+        async for raw in response.aiter_raw():
+            for piece in _decode(url, layers, raw):
+                size += len(piece)
+                if size > limit:
+                    raise ResponseTooLargeError(url, f"response larger than {limit} bytes")
+                chunks.append(piece)
         return b"".join(chunks)
+
+
+class _Inflater:
+    """One gzip or deflate layer of a body, decoded in steps of at most DECODE_STEP bytes."""
+
+    def __init__(self, encoding: str) -> None:
+        self.gzip = encoding in {"gzip", "x-gzip"}
+        self.started = False
+        self.zlib = zlib.decompressobj(16 + zlib.MAX_WBITS if self.gzip else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decode `data`, yielding bounded pieces; a piece of exactly DECODE_STEP may have more behind it."""
+        while True:
+            try:
+                out = self.zlib.decompress(data, DECODE_STEP)
+            except zlib.error:
+                if self.gzip or self.started:
+                    raise
+                # "deflate" is often sent as raw deflate, without the zlib header the standard asks for.
+                self.zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                out = self.zlib.decompress(data, DECODE_STEP)
+            self.started = True
+            data = self.zlib.unconsumed_tail
+            if out:
+                yield out
+            if not data and len(out) < DECODE_STEP:
+                return
+
+
+def _decoders(url: str, header: str) -> list[_Inflater]:
+    """The decoders for a Content-Encoding header, in decoding order (the last encoding applied comes first)."""
+    encodings = [value.strip().lower() for value in header.split(",")]
+    encodings = [value for value in encodings if value and value != "identity"]
+    if len(encodings) > MAX_STACKED_ENCODINGS:
+        raise ContentEncodingError(url, f"refused: {len(encodings)} stacked content encodings")
+    for encoding in encodings:
+        if encoding not in {"gzip", "x-gzip", "deflate"}:
+            raise ContentEncodingError(url, f"unsupported content encoding {encoding[:20]!r}")
+    return [_Inflater(encoding) for encoding in reversed(encodings)]
+
+
+def _decode(url: str, layers: list[_Inflater], data: bytes) -> Iterator[bytes]:
+    """`data` passed through every layer, one bounded piece at a time (nothing is decoded ahead of the caller)."""
+    if not layers:
+        yield data
+        return
+    try:
+        for piece in layers[0].feed(data):
+            yield from _decode(url, layers[1:], piece)
+    except zlib.error:
+        raise ContentEncodingError(url, "corrupt compressed body") from None

@@ -6,6 +6,8 @@ import asyncio
 import gzip
 import itertools
 import time
+import tracemalloc
+import zlib
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from aiohttp import web
 from bot.news.http import (
     BlockedURLError,
     ConnectionFailedError,
+    ContentEncodingError,
     FetchTimeoutError,
     HttpClient,
     HTTPStatusError,
@@ -252,3 +255,63 @@ async def test_compression_bomb_is_cut_at_the_cap(server: FeedServer, http: Http
     assert len(bomb) < 100_000
     with pytest.raises(ResponseTooLargeError):
         await http.get(server.url("/bomb"), allow_private=True)
+
+
+def _bomb_route(server: FeedServer, path: str, body: bytes, encoding: str) -> str:
+    async def handler(_request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, headers={"Content-Encoding": encoding, "Content-Type": "application/rss+xml"})
+
+    server.routes[path] = handler
+    return server.url(path)
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "deflate, gzip"])
+async def test_stacked_encoding_bomb_is_cut_with_bounded_memory(server: FeedServer, http: HttpClient, encoding: str):
+    """Two stacked encodings of 100 MB of zeros (a few KB on the wire) are cut at the cap while decoding.
+
+    httpx would decode a whole network chunk through every layer before any size check; the peak memory here stays
+    within a few times the 1 MB cap.
+    """
+    inner = gzip.compress(b"\0" * 100_000_000) if encoding.startswith("gzip") else zlib.compress(b"\0" * 100_000_000)
+    bomb = gzip.compress(inner)
+    url = _bomb_route(server, "/stacked", bomb, encoding)
+    assert len(bomb) < 10_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseTooLargeError):
+            await http.get(url, allow_private=True)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"{encoding}: {len(bomb)} bytes on the wire, peak traced memory {peak / 1e6:.1f} MB")
+    assert peak < 5 * http.policy.max_bytes
+
+
+async def test_more_than_two_stacked_encodings_are_refused(server: FeedServer, http: HttpClient):
+    """Three layers of gzip are refused before decoding anything, as a FetchError."""
+    url = _bomb_route(server, "/triple", gzip.compress(gzip.compress(gzip.compress(b"<rss/>"))), "gzip, gzip, gzip")
+    with pytest.raises(ContentEncodingError, match="stacked"):
+        await http.get(url, allow_private=True)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "gzip, identity"])
+async def test_compressed_bodies_are_decoded(server: FeedServer, http: HttpClient, encoding: str):
+    """Ordinary gzip and deflate bodies (zlib-wrapped or raw deflate) come back decoded."""
+    body = b"<rss>" + b"news " * 50_000 + b"</rss>"
+    raw_deflate = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    encoded = {
+        "gzip": gzip.compress(body),
+        "deflate": raw_deflate.compress(body) + raw_deflate.flush(),
+        "gzip, identity": gzip.compress(body),
+    }[encoding]
+    response = await http.get(_bomb_route(server, "/ok", encoded, encoding), allow_private=True)
+    assert response.content == body
+
+
+async def test_unknown_or_corrupt_encoding_is_a_fetch_error(server: FeedServer, http: HttpClient):
+    """A body in an encoding the client did not offer, or a corrupt gzip stream, fails as a FetchError."""
+    with pytest.raises(ContentEncodingError, match="unsupported"):
+        await http.get(_bomb_route(server, "/br", b"\x1b\x00", "br"), allow_private=True)
+    with pytest.raises(ContentEncodingError, match="corrupt"):
+        await http.get(_bomb_route(server, "/bad", b"\x1f\x8bnot gzip at all", "gzip"), allow_private=True)
+    assert server.hits[0].headers["Accept-Encoding"] == "gzip, deflate"

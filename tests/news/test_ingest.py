@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -242,6 +243,9 @@ HOSTILE = {
         "/h", b'<rss version="2.0"><channel>' + b"<item><guid>1</guid></item>" * 10_000 + b"</channel></rss>"
     ),
     "server error": lambda s: s.serve_status("/h", 500),
+    "stacked gzip bomb": lambda s: s.serve_bytes(
+        "/h", gzip.compress(gzip.compress(b"\0" * 50_000_000)), **{"Content-Encoding": "gzip, gzip"}
+    ),
 }
 HOSTILE_REASONS = {
     "malformed XML": "malformed XML",
@@ -254,6 +258,7 @@ HOSTILE_REASONS = {
     "HTML page": "HTML page",
     "10,000 items": "10000 items",
     "server error": "HTTP 500",
+    "stacked gzip bomb": "larger than",
 }
 
 
