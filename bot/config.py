@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     feed_max_items: PositiveInt = 1000
     fetch_article_pages: bool = True
     http_timeout_seconds: PositiveFloat = 10.0
+    http_total_deadline_seconds: PositiveFloat = 60.0
     http_max_bytes: PositiveInt = 5_000_000
     http_max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     http_max_redirects: Annotated[int, Field(ge=0, le=20)] = 5

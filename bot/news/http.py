@@ -1,16 +1,17 @@
 """The one outbound HTTP module of the bot.
 
-Every request to the outside world goes through `HttpClient`, which wraps one shared `httpx.AsyncClient` and adds
-what a polite and robust fetcher needs: explicit timeouts plus an overall deadline, a response-size cap enforced
-while streaming, bounded retries with exponential backoff and jitter (connect errors, 5xx, 429 with a capped
-Retry-After), a per-host concurrency limit and politeness delay, redirects followed by hand up to a limit,
-conditional GET, an honest User-Agent, and an SSRF guard for URLs that users give.
+Every request to the outside world goes through `HttpClient`, which wraps shared `httpx.AsyncClient`s and adds
+what a polite and robust fetcher needs: explicit timeouts, a deadline per attempt and one total deadline per fetch
+(retries, redirects and backoff waits included), a response-size cap counted on decoded bytes while decoding,
+bounded retries with exponential backoff and jitter (connect errors, 5xx, 429 with a capped Retry-After), a per-host
+concurrency limit and politeness delay, redirects followed by hand up to a limit, conditional GET, an honest
+User-Agent, and an SSRF guard for URLs that users give.
 
 Errors carry the URL; their messages are short and safe to show to users:
 
     FetchError                   (a BotError) the request produced no usable response
      ├── BlockedURLError         not http(s), or the host is private/loopback/link-local/... (SSRF guard)
-     ├── FetchTimeoutError       a connect/read timeout, or the overall deadline passed
+     ├── FetchTimeoutError       a connect/read timeout, or a deadline (per attempt or in total) passed
      ├── ConnectionFailedError   DNS failure, refused connection, broken connection or protocol
      ├── ResponseTooLargeError   the body is larger than the cap (counted after decoding)
      ├── ContentEncodingError    the body's Content-Encoding is unknown, stacked more than twice, or corrupt
@@ -113,6 +114,9 @@ class HttpPolicy:
     user_agent: str
     timeout: float = 10.0  # seconds for each of connect, read (between two chunks), write and pool
     deadline: float = 30.0  # seconds for one whole attempt, so a server that trickles bytes is cut off too
+    # Seconds for one whole get(): every attempt, redirect and backoff or Retry-After wait. Waiting for a turn at a
+    # host (per-host concurrency and politeness, our own queue) does not count.
+    total_deadline: float = 60.0
     max_bytes: int = 5_000_000
     max_retries: int = 3
     max_redirects: int = 5
@@ -128,7 +132,8 @@ class HttpPolicy:
         return cls(
             user_agent=settings.http_user_agent,
             timeout=settings.http_timeout_seconds,
-            deadline=3 * settings.http_timeout_seconds,
+            deadline=min(3 * settings.http_timeout_seconds, settings.http_total_deadline_seconds),
+            total_deadline=settings.http_total_deadline_seconds,
             max_bytes=settings.http_max_bytes,
             max_retries=settings.http_max_retries,
             max_redirects=settings.http_max_redirects,
@@ -185,6 +190,22 @@ class _Redirect:
     location: str
 
 
+class _Budget:
+    """What is left of one fetch's total deadline; time spent queueing at a host gate is given back."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = asyncio.get_running_loop().time() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left (negative once the deadline has passed)."""
+        return self.end - asyncio.get_running_loop().time()
+
+    def give_back(self, seconds: float) -> None:
+        """Do not count `seconds` spent waiting for our own turn."""
+        self.end += seconds
+
+
 class _HostGate:
     """Concurrency limit and politeness spacing for one host."""
 
@@ -211,7 +232,7 @@ def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() alone accepts "³", which float() refuses
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -298,9 +319,14 @@ class HttpClient:
         if accept:
             headers["Accept"] = accept
         current = url
+        budget = _Budget(self.policy.total_deadline)
         for _hop in range(self.policy.max_redirects + 1):
-            await self._check_url(current, allow_private=allow_private)
-            result = await self._get_with_retries(current, headers)
+            try:
+                async with asyncio.timeout(max(0.0, budget.remaining())):
+                    await self._check_url(current, allow_private=allow_private)
+            except TimeoutError:
+                raise self._out_of_time(current, budget) from None
+            result = await self._get_with_retries(current, headers, budget)
             if isinstance(result, HttpResponse):
                 return result
             log.debug("%s redirects to %s", current, result.location)
@@ -327,16 +353,19 @@ class HttpClient:
         if not addresses or not all(_is_public(address) for address in addresses):
             raise BlockedURLError(url, f"refused: {host} is not a public internet address")
 
-    async def _get_with_retries(self, url: str, headers: dict[str, str]) -> HttpResponse | _Redirect:
+    def _out_of_time(self, url: str, budget: _Budget) -> FetchTimeoutError:
+        return FetchTimeoutError(url, f"no complete response within {budget.seconds:g} s")
+
+    async def _get_with_retries(self, url: str, headers: dict[str, str], budget: _Budget) -> HttpResponse | _Redirect:
         for attempt in range(self.policy.max_retries + 1):
             try:
-                return await self._send(url, headers)
+                return await self._send(url, headers, budget)
             except FetchError as error:
                 if attempt == self.policy.max_retries or not _retryable(error):
                     raise
                 delay = self._retry_delay(attempt, error)
-                if delay is None:
-                    raise
+                if delay is None or delay >= budget.remaining():
+                    raise  # the wait would not fit in the total deadline: the last error says what went wrong
                 log.info("retrying %s in %.1f s after: %s", url, delay, error)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -352,7 +381,8 @@ class HttpClient:
         return backoff / 2 + random.uniform(0, backoff / 2)
 
     @asynccontextmanager
-    async def _gate(self, host: str) -> AsyncIterator[None]:
+    async def _gate(self, host: str, budget: _Budget) -> AsyncIterator[None]:
+        queued = asyncio.get_running_loop().time()
         gate = self._hosts.get(host)
         if gate is None:
             self._forget_idle_hosts()
@@ -366,6 +396,7 @@ class HttpClient:
                 gate.next_start = start + self.policy.politeness_delay  # reserved before awaiting: no race
                 if start > now:
                     await asyncio.sleep(start - now)
+                budget.give_back(loop.time() - queued)
                 yield
         finally:
             gate.active -= 1
@@ -378,28 +409,20 @@ class HttpClient:
             if gate.active == 0 and gate.next_start <= now:
                 del self._hosts[host]
 
-    async def _send(self, url: str, headers: dict[str, str]) -> HttpResponse | _Redirect:
+    async def _send(self, url: str, headers: dict[str, str], budget: _Budget) -> HttpResponse | _Redirect:
         host = httpx.URL(url).host
+        total_left = self.policy.deadline
         try:
-            async with (
-                self._gate(host),
-                asyncio.timeout(self.policy.deadline),
-                self._client.stream("GET", url, headers=headers) as response,
-            ):
-                status = response.status_code
-                if status in REDIRECT_STATUSES:
-                    location = response.headers.get("location")
-                    if not location:
-                        raise HTTPStatusError(url, status)
-                    return _Redirect(urljoin(url, location))
-                if status >= 400:
-                    retry_after = _parse_retry_after(response.headers.get("retry-after"))
-                    raise HTTPStatusError(url, status, retry_after=retry_after)
-                if status == 304:
-                    return HttpResponse(str(response.url), status, response.headers, b"")
-                content = await self._read_capped(url, response)
-                return HttpResponse(str(response.url), status, response.headers, content)
+            async with self._gate(host, budget):
+                total_left = max(0.0, budget.remaining())
+                async with (
+                    asyncio.timeout(min(self.policy.deadline, total_left)),
+                    self._client.stream("GET", url, headers=headers) as response,
+                ):
+                    return await self._answer(url, response)
         except TimeoutError:
+            if total_left < self.policy.deadline:
+                raise self._out_of_time(url, budget) from None
             raise FetchTimeoutError(url, f"no complete response within {self.policy.deadline:g} s") from None
         except httpx.TimeoutException:
             raise FetchTimeoutError(url, f"timed out after {self.policy.timeout:g} s") from None
@@ -407,9 +430,24 @@ class HttpClient:
             raise ConnectionFailedError(url, f"could not connect: {error}", during_connect=True) from None
         except httpx.TooManyRedirects:
             raise TooManyRedirectsError(url, f"more than {self.policy.max_redirects} redirects") from None
-        except (httpx.TransportError, httpx.DecodingError) as error:
+        except httpx.TransportError as error:
             message = f"connection failed: {type(error).__name__}"
             raise ConnectionFailedError(url, message, during_connect=False) from None
+
+    async def _answer(self, url: str, response: httpx.Response) -> HttpResponse | _Redirect:
+        status = response.status_code
+        if status in REDIRECT_STATUSES:
+            location = response.headers.get("location")
+            if not location:
+                raise HTTPStatusError(url, status)
+            return _Redirect(urljoin(url, location))
+        if status >= 400:
+            retry_after = _parse_retry_after(response.headers.get("retry-after"))
+            raise HTTPStatusError(url, status, retry_after=retry_after)
+        if status == 304:
+            return HttpResponse(str(response.url), status, response.headers, b"")
+        content = await self._read_capped(url, response)
+        return HttpResponse(str(response.url), status, response.headers, content)
 
     async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
         limit = self.policy.max_bytes

@@ -315,3 +315,43 @@ async def test_unknown_or_corrupt_encoding_is_a_fetch_error(server: FeedServer, 
     with pytest.raises(ContentEncodingError, match="corrupt"):
         await http.get(_bomb_route(server, "/bad", b"\x1f\x8bnot gzip at all", "gzip"), allow_private=True)
     assert server.hits[0].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+async def test_one_total_deadline_bounds_retries_and_waits(server: FeedServer):
+    """A server that answers a slow 503 with Retry-After every time cannot hold one get() past the total deadline.
+
+    Without it, 1 + 10 retries of (0.3 s answer + 1 s Retry-After) would take about 14 s.
+    """
+    calls = 0
+
+    async def slow_unavailable(_request: web.Request) -> web.StreamResponse:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.3)
+        return web.Response(status=503, text="busy", headers={"Retry-After": "1"})
+
+    server.routes["/busy"] = slow_unavailable
+    async with HttpClient(fast_policy(max_retries=10, total_deadline=2.0)) as client:
+        started = time.monotonic()
+        with pytest.raises(HTTPStatusError):
+            await client.get(server.url("/busy"), allow_private=True)
+        elapsed = time.monotonic() - started
+    print(f"total deadline 2.0 s: gave up after {elapsed:.2f} s and {calls} attempts")
+    assert elapsed < 2.5
+    assert calls == 2  # the third attempt's wait would not fit in the deadline
+
+
+async def test_total_deadline_cuts_a_slow_redirect_chain(server: FeedServer):
+    """Each hop of a redirect chain answers slowly; the chain as a whole is cut at the total deadline."""
+
+    async def slow_hop(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.4)
+        return web.Response(status=302, headers={"Location": f"/hop{int(request.path[4:]) + 1}"})
+
+    for hop in range(10):
+        server.routes[f"/hop{hop}"] = slow_hop
+    async with HttpClient(fast_policy(max_redirects=9, total_deadline=1.0)) as client:
+        started = time.monotonic()
+        with pytest.raises(FetchTimeoutError, match=r"within 1 s"):
+            await client.get(server.url("/hop0"), allow_private=True)
+        assert time.monotonic() - started < 1.5
