@@ -28,16 +28,18 @@ import logging
 import random
 import socket
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+import httpcore
 import httpx
 
 from bot.errors import BotError
+from bot.news.normalize import valid_host
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Hosts whose gates are kept once idle; beyond this, idle gates are forgotten so user-given URLs cannot grow memory.
 MAX_TRACKED_HOSTS = 1024
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 # The client decodes bodies itself, a bounded step at a time, so the size cap counts decoded bytes as they appear:
 # httpx would decode a whole network chunk through every layer first (a few hundred bytes of `gzip, gzip` can
@@ -120,6 +123,7 @@ class HttpPolicy:
     max_bytes: int = 5_000_000
     max_retries: int = 3
     max_redirects: int = 5
+    max_connections: int = 100  # per pool (one for trusted feeds, one for everything behind the SSRF guard)
     per_host_concurrency: int = 2
     politeness_delay: float = 1.0  # seconds between the starts of two requests to one host
     backoff_base: float = 0.5  # first retry waits about this long, then twice as long each time
@@ -220,12 +224,81 @@ async def _resolve_host(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and is routed to: 6to4 (2002::/16), Teredo, NAT64 (64:ff9b::/96)."""
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     blocked = ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
     return ip.is_global and not blocked and not ip.is_unspecified
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _is_public_ip(ip.ipv4_mapped)
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and not _is_public_ip(embedded):
+            return False
+    return _is_public_ip(ip)
+
+
+class _RefusedAddressError(Exception):
+    """Raised inside the connection pool when a host resolves to an address the guard refuses."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(host)
+        self.host = host
+
+
+class _GuardedNetwork(httpcore.AsyncNetworkBackend):
+    """Resolves each host once, checks every address, and connects to a vetted one (DNS rebinding defence).
+
+    The connection pool asks it for a TCP stream to a host name; it answers with a stream to one of the addresses
+    it checked, never to whatever a second look-up might return. The pool still sends the name in the Host header
+    and as the TLS server name, so virtual hosts and certificate checks work as usual.
+    """
+
+    def __init__(self, resolve: Resolver, network: httpcore.AsyncNetworkBackend) -> None:
+        self._resolve = resolve
+        self._network = network
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """A stream to a vetted address of `host`."""
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            try:
+                addresses = await self._resolve(host, port)
+            except (OSError, UnicodeError):
+                raise httpcore.ConnectError(f"could not resolve {host}") from None
+        if not addresses or not all(_is_public(address) for address in addresses):
+            raise _RefusedAddressError(host)
+        for address in addresses[:-1]:
+            try:
+                return await self._network.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError:
+                continue
+        return await self._network.connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep as the underlying network backend does."""
+        await self._network.sleep(seconds)
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -253,28 +326,53 @@ def _retryable(error: FetchError) -> bool:
 
 
 class HttpClient:
-    """One shared `httpx.AsyncClient` behind the policy; create one per process and `aclose()` it on shutdown.
+    """The bot's HTTP client behind the policy; create one per process and `aclose()` it on shutdown.
+
+    Requests that may reach private addresses (configured feeds) and guarded ones (everything else) use separate
+    connection pools: a guarded request never reuses a connection opened without the guard, and its connections
+    go only to addresses the guard checked when it connected.
 
     Args:
         policy: timeouts, limits, retries and politeness.
         transport: an httpx transport to use instead of the network (tests only).
         resolver: `async (host, port) -> [ip, ...]` used by the SSRF guard (tests only).
+        network: the httpcore network backend under the guard (tests only: a fake network edge).
     """
 
     def __init__(
-        self, policy: HttpPolicy, *, transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver | None = None
+        self,
+        policy: HttpPolicy,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
+        network: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.policy = policy
-        self._client = httpx.AsyncClient(
-            headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            timeout=httpx.Timeout(policy.timeout),
+        self._resolve = resolver or _resolve_host
+        limits = httpx.Limits(max_connections=policy.max_connections, max_keepalive_connections=20)
+        trusted = transport or httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        guarded = transport or httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        if transport is None:
+            # httpx takes no network backend, so its pool is rebuilt with the same settings around the guard.
+            guarded._pool = httpcore.AsyncConnectionPool(  # type: ignore[attr-defined]
+                ssl_context=httpx.create_ssl_context(trust_env=False),
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=_GuardedNetwork(self._resolve, network or httpcore.AnyIOBackend()),
+            )
+        self._trusted = self._client(trusted)
+        self._guarded = self._client(guarded)
+        self._hosts: dict[str, _HostGate] = {}
+
+    def _client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            timeout=httpx.Timeout(self.policy.timeout),
             follow_redirects=False,  # followed by hand, so that each hop passes the SSRF guard and the hop limit
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             transport=transport,
             trust_env=False,  # no .netrc credentials or proxy settings picked up from the environment
         )
-        self._resolve = resolver or _resolve_host
-        self._hosts: dict[str, _HostGate] = {}
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -284,7 +382,8 @@ class HttpClient:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        await self._client.aclose()
+        await self._trusted.aclose()
+        await self._guarded.aclose()
 
     async def get(
         self,
@@ -326,7 +425,8 @@ class HttpClient:
                     await self._check_url(current, allow_private=allow_private)
             except TimeoutError:
                 raise self._out_of_time(current, budget) from None
-            result = await self._get_with_retries(current, headers, budget)
+            client = self._trusted if allow_private else self._guarded
+            result = await self._get_with_retries(current, headers, budget, client)
             if isinstance(result, HttpResponse):
                 return result
             log.debug("%s redirects to %s", current, result.location)
@@ -340,15 +440,18 @@ class HttpClient:
             raise BlockedURLError(url, "not a valid URL") from None
         if parts.scheme not in {"http", "https"} or not parts.host:
             raise BlockedURLError(url, "only http:// and https:// URLs can be fetched")
+        if not valid_host(parts.host):
+            raise BlockedURLError(url, "not a valid host name")
         if allow_private:
             return
+        # A first look-up refuses early, with no connection made; the guarded pool checks again as it connects.
         host = parts.host
         try:
             addresses = [str(ipaddress.ip_address(host))]
         except ValueError:
             try:
                 addresses = await self._resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
-            except OSError:
+            except (OSError, UnicodeError):
                 raise ConnectionFailedError(url, f"could not resolve {host}", during_connect=True) from None
         if not addresses or not all(_is_public(address) for address in addresses):
             raise BlockedURLError(url, f"refused: {host} is not a public internet address")
@@ -356,10 +459,12 @@ class HttpClient:
     def _out_of_time(self, url: str, budget: _Budget) -> FetchTimeoutError:
         return FetchTimeoutError(url, f"no complete response within {budget.seconds:g} s")
 
-    async def _get_with_retries(self, url: str, headers: dict[str, str], budget: _Budget) -> HttpResponse | _Redirect:
+    async def _get_with_retries(
+        self, url: str, headers: dict[str, str], budget: _Budget, client: httpx.AsyncClient
+    ) -> HttpResponse | _Redirect:
         for attempt in range(self.policy.max_retries + 1):
             try:
-                return await self._send(url, headers, budget)
+                return await self._send(url, headers, budget, client)
             except FetchError as error:
                 if attempt == self.policy.max_retries or not _retryable(error):
                     raise
@@ -409,7 +514,9 @@ class HttpClient:
             if gate.active == 0 and gate.next_start <= now:
                 del self._hosts[host]
 
-    async def _send(self, url: str, headers: dict[str, str], budget: _Budget) -> HttpResponse | _Redirect:
+    async def _send(
+        self, url: str, headers: dict[str, str], budget: _Budget, client: httpx.AsyncClient
+    ) -> HttpResponse | _Redirect:
         host = httpx.URL(url).host
         total_left = self.policy.deadline
         try:
@@ -417,9 +524,11 @@ class HttpClient:
                 total_left = max(0.0, budget.remaining())
                 async with (
                     asyncio.timeout(min(self.policy.deadline, total_left)),
-                    self._client.stream("GET", url, headers=headers) as response,
+                    client.stream("GET", url, headers=headers) as response,
                 ):
                     return await self._answer(url, response)
+        except _RefusedAddressError as refused:
+            raise BlockedURLError(url, f"refused: {refused.host} is not a public internet address") from None
         except TimeoutError:
             if total_left < self.policy.deadline:
                 raise self._out_of_time(url, budget) from None

@@ -6,6 +6,7 @@ Everything here is a pure function, so the dedup rules can be read (and tested) 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import threading
 import time
@@ -45,11 +46,27 @@ MIN_LANGUAGE_CONFIDENCE = 0.5
 MIN_HASHED_TEXT = 50
 
 
+def valid_host(host: str) -> bool:
+    """Whether `host` is an IP address or a name that DNS can carry: labels of 1 to 63 characters once IDNA-encoded,
+    253 in all. A link to anything else can never be fetched (and makes the IDNA codec raise)."""
+    host = host.strip("[]").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError:
+        return False
+    return 0 < len(encoded) <= 253 and all(0 < len(label) <= 63 for label in encoded.split(b"."))
+
+
 def canonical_url(url: str, base: str | None = None) -> str | None:
     """The URL that identifies an article: absolute http(s), lower-case host, no default port, credentials,
     fragment or tracking parameters, and the remaining query parameters sorted.
 
-    Returns None when `url` (resolved against `base`) is not an http(s) URL with a host.
+    Returns None when `url` (resolved against `base`) is not an http(s) URL with a valid host.
     """
     url = url.strip()
     if base:
@@ -61,7 +78,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
         return None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
-    if scheme not in {"http", "https"} or not host:
+    if scheme not in {"http", "https"} or not host or not valid_host(host):
         return None
     if ":" in host:
         host = f"[{host}]"  # IPv6 literal

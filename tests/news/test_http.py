@@ -24,7 +24,7 @@ from bot.news.http import (
     TooManyRedirectsError,
 )
 from tests.news.conftest import USER_AGENT, fast_policy
-from tests.news.server import FeedServer, start_silent_server
+from tests.news.server import FeedServer, RoutedNetwork, start_silent_server
 
 
 async def test_get_returns_body_and_sends_honest_user_agent(server: FeedServer, http: HttpClient):
@@ -203,6 +203,10 @@ async def test_politeness_delay_spaces_requests_to_one_host(server: FeedServer):
         "http://[::ffff:127.0.0.1]/feed",
         "http://0.0.0.0/feed",
         "http://224.0.0.1/feed",
+        "http://[2002:7f00:1::]/feed",  # 6to4 around 127.0.0.1
+        "http://[2002:a9fe:a9fe::1]/latest/",  # 6to4 around 169.254.169.254
+        "http://[64:ff9b::7f00:1]/feed",  # NAT64 around 127.0.0.1
+        "http://[::127.0.0.1]/feed",  # IPv4-compatible
     ],
 )
 async def test_ssrf_guard_refuses_non_public_addresses(url: str, http: HttpClient):
@@ -355,3 +359,43 @@ async def test_total_deadline_cuts_a_slow_redirect_chain(server: FeedServer):
         with pytest.raises(FetchTimeoutError, match=r"within 1 s"):
             await client.get(server.url("/hop0"), allow_private=True)
         assert time.monotonic() - started < 1.5
+
+
+async def test_dns_rebinding_to_loopback_is_refused_at_connect(server: FeedServer):
+    """A name that answers a public address to the guard's look-up and loopback to the next one never reaches the
+    loopback page: the connection goes only to an address the guard vetted (here the system's localhost would be
+    127.0.0.1, where the secret page is)."""
+    server.serve_bytes("/internal", b"internal secret")
+    answers = [["93.184.216.34"], ["127.0.0.1"]]
+
+    async def rebinding(_host: str, _port: int) -> list[str]:
+        return answers.pop(0) if answers else ["127.0.0.1"]
+
+    async with HttpClient(fast_policy(max_retries=0), resolver=rebinding) as client:
+        with pytest.raises(BlockedURLError, match="not a public internet address"):
+            await client.get(f"http://localhost:{server.port}/internal")
+    assert server.hits == []
+
+
+async def test_connection_goes_to_the_vetted_address_with_the_host_name(server: FeedServer):
+    """The request is sent to the address the guard resolved, once, and still names the host in its Host header."""
+    server.serve_bytes("/story", b"<html>story</html>", content_type="text/html")
+    network = RoutedNetwork({"93.184.216.34": ("127.0.0.1", server.port)})
+    lookups: list[str] = []
+
+    async def resolver(host: str, _port: int) -> list[str]:
+        lookups.append(host)
+        return ["93.184.216.34"]
+
+    async with HttpClient(fast_policy(), resolver=resolver, network=network) as client:
+        response = await client.get("http://news.example/story")
+    assert response.content == b"<html>story</html>"
+    assert network.connects == [("93.184.216.34", 80)]
+    assert server.hits[0].headers["Host"] == "news.example"
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+async def test_host_with_an_overlong_label_is_refused_cleanly(http: HttpClient, allow_private: bool):
+    """A 64-character label cannot be encoded (IDNA): a BlockedURLError, not a UnicodeError."""
+    with pytest.raises(BlockedURLError, match="not a valid host name"):
+        await http.get(f"http://{'a' * 64}.example.com/story", allow_private=allow_private)

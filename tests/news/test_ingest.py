@@ -226,6 +226,17 @@ async def test_items_without_links_are_counted_unusable(database: Database, serv
     assert (report.total("backlog"), report.total("unusable")) == (1, 1)
 
 
+async def test_item_with_an_unencodable_host_is_skipped_and_counted(database: Database, server: FeedServer, http):
+    """A link whose host has a 64-character label (IDNA cannot encode it) is one unusable item; the rest is stored."""
+    server.serve_html("/good", article_page("Talks"))
+    items = [Item("Bad link", f"https://{'a' * 64}.example.com/story", guid="bad"), Item("Talks", server.url("/good"))]
+    configure(database, server.serve_bytes("/feed", rss(items)))
+    mark_backlog_loaded(database)
+    [result] = (await ingest(database, http)).results
+    assert (result.outcome, result.new, result.unusable) == (FeedOutcome.OK, 1, 1)
+    assert [a.canonical_url for a in articles(database)] == [server.url("/good")]
+
+
 HOSTILE = {
     "malformed XML": lambda s: s.serve_bytes("/h", b'<?xml version="1.0"?><rss version="2.0"><channel><item></rss>'),
     "billion laughs": lambda s: s.serve_bytes(

@@ -132,6 +132,14 @@ async def test_service_refusal_is_shown_ephemerally(make_bot, archive):
     assert "I could not fetch that page" in reply.all_text
 
 
+async def test_summarize_of_an_unencodable_host_is_refused_politely(make_bot, archive):
+    """A host with a 64-character label gets a short reason, not an apology for an internal error."""
+    bot = await make_bot(archive.database)
+    (reply,) = await bot.ask(f"summarize https://{'a' * 64}.example.com/story")
+    assert reply.payload["response_type"] == "ephemeral"
+    assert "I could not fetch that page: not a valid host name" in reply.all_text
+
+
 async def test_non_admin_cannot_subscribe_and_nothing_changes(make_bot, sqlite_database, fake_slack):
     """A member who is not an admin gets a polite ephemeral refusal, and no subscription is stored."""
     bot = await make_bot(sqlite_database)
