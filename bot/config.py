@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     http_max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
     http_per_host_concurrency: PositiveInt = 2
     http_politeness_delay_seconds: Annotated[float, Field(ge=0)] = 1.0
+    user_fetch_concurrency: PositiveInt = 8
+    user_fetches_per_minute: PositiveInt = 5
     http_user_agent: str = "geobrief/0.1 (+https://github.com/geobrief/geobrief; news digest bot)"
 
     # Summariser

@@ -16,7 +16,8 @@ Errors carry the URL; their messages are short and safe to show to users:
      ├── ResponseTooLargeError   the body is larger than the cap (counted after decoding)
      ├── ContentEncodingError    the body's Content-Encoding is unknown, stacked more than twice, or corrupt
      ├── TooManyRedirectsError   the redirect limit was reached (loops included)
-     └── HTTPStatusError         the final status is 4xx/5xx; carries `status` and `retry_after`
+     ├── HTTPStatusError         the final status is 4xx/5xx; carries `status` and `retry_after`
+     └── FetchBudgetError        a person asked for too many fetches, or too many are in flight for people at once
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ import asyncio
 import email.utils
 import ipaddress
 import logging
+import math
 import random
 import socket
+import time
+from collections import deque
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
@@ -108,6 +112,10 @@ class HTTPStatusError(FetchError):
         super().__init__(url, f"HTTP {status} {phrase}".strip())
         self.status = status
         self.retry_after = retry_after
+
+
+class FetchBudgetError(FetchError):
+    """The fetches people ask for are over budget: this person's rate, or everyone's concurrency."""
 
 
 @dataclass(frozen=True)
@@ -625,3 +633,57 @@ def _decode(url: str, layers: list[_Inflater], data: bytes) -> Iterator[bytes]:
             yield from _decode(url, layers[1:], piece)
     except zlib.error:
         raise ContentEncodingError(url, "corrupt compressed body") from None
+
+
+class FetchBudget:
+    """The budget of fetches that people ask for (`/news summarize`), kept apart from feed polling.
+
+    At most `concurrency` such fetches are in flight at once, so they can never fill a connection pool that feeds
+    need, and each person (a requester key such as "slack:T1:U1") may start `per_minute` in any minute. A fetch that
+    cannot get a slot within `wait` seconds is refused rather than queued without end.
+    """
+
+    def __init__(
+        self,
+        concurrency: int,
+        per_minute: int,
+        *,
+        wait: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_minute = per_minute
+        self.wait = wait
+        self.clock = clock
+        self._slots = asyncio.Semaphore(concurrency)
+        self._recent: dict[str, deque[float]] = {}
+
+    @asynccontextmanager
+    async def slot(self, requester: str, url: str) -> AsyncIterator[None]:
+        """Hold one fetch slot for `requester`; raise `FetchBudgetError` when their rate or the slots are spent."""
+        now = self.clock()
+        self._forget_idle(now)
+        recent = self._recent.setdefault(requester, deque())
+        while recent and recent[0] <= now - 60:
+            recent.popleft()
+        if len(recent) >= self.per_minute:
+            wait = math.ceil(recent[0] + 60 - now)
+            raise FetchBudgetError(url, f"you asked for {len(recent)} pages in the last minute; try again in {wait} s")
+        recent.append(now)
+        try:
+            async with asyncio.timeout(self.wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise FetchBudgetError(
+                url, "too many pages are being fetched for people right now; try again soon"
+            ) from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def _forget_idle(self, now: float) -> None:
+        # Bounded memory: requesters with nothing in the last minute are dropped once many are tracked.
+        if len(self._recent) >= MAX_TRACKED_HOSTS:
+            for requester, recent in list(self._recent.items()):
+                if not recent or recent[-1] <= now - 60:
+                    del self._recent[requester]

@@ -30,7 +30,7 @@ async def summarize(service: NewsService, url: str, out: TextIO) -> None:
     Raises:
         UserInputError: the URL is not a public http(s) page, could not be fetched, or has no article text.
     """
-    out.write(render_link_summary(await service.summarize_url(url)))
+    out.write(render_link_summary(await service.summarize_url(url, requester=CONSOLE_ACTOR.user_id)))
 
 
 async def post_digest(service: NewsService, out: TextIO, *, style: Style = "short", limit: int = 5) -> DigestNow:

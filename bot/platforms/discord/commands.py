@@ -212,7 +212,7 @@ class NewsCommands(app_commands.Group):
     async def summarize(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         """Fetch a page and summarise it."""
         await defer(interaction)
-        summary = await self.service.summarize_url(url)
+        summary = await self.service.summarize_url(url, requester=f"discord:{interaction.user.id}")
         await reply(interaction, render_link_summary(summary))
 
     # -- the channel's subscription --------------------------------------------------------------------------------

@@ -247,7 +247,8 @@ class NewsCommands:
             answer = await self.service.ask(request.text)
             await _send(respond, render.render_answer(answer), "in_channel" if answer.found else "ephemeral")
         elif request.name == "summarize":
-            summary = await self.service.summarize_url(request.text)
+            requester = f"slack:{command.get('team_id', '')}:{user}"
+            summary = await self.service.summarize_url(request.text, requester=requester)
             await _send(respond, render.render_link_summary(summary), "in_channel")
         elif request.name == "subscribe":
             info = await self.service.subscribe(channel, request.subscription, await self._actor(command))
