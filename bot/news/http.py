@@ -30,8 +30,8 @@ import math
 import random
 import socket
 import time
-from collections import deque
 import zlib
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
