@@ -138,6 +138,21 @@ async def test_rel_canonical_of_the_page_is_the_stored_url(database: Database, s
     assert [a.canonical_url for a in articles(database)] == [server.url("/world/talks")]
 
 
+async def test_canonical_on_another_site_is_ignored(database: Database, server: FeedServer, http):
+    """A page that names another outlet's article as its canonical keeps its own URL, so the other outlet's real
+    article is not dropped later as a duplicate."""
+    claimed = "https://other-outlet.example/world/real-story"
+    server.serve_html("/copy", article_page("Copied talks", canonical=claimed))
+    first = server.serve_bytes("/feed1", rss([Item("Copied talks", server.url("/copy"), guid="c")]))
+    real = Item("Real story", claimed, guid="r", content=f"<p>{ARTICLE_TEXT}</p>" * 3)
+    second = server.serve_bytes("/feed2", rss([real]))
+    configure(database, first, second)
+    mark_backlog_loaded(database)
+    await run_ingest_pass(database, http, OPTIONS, feed_urls=[first], now=NOW)
+    await run_ingest_pass(database, http, OPTIONS, feed_urls=[second], now=NOW)
+    assert sorted(a.canonical_url for a in articles(database)) == sorted([server.url("/copy"), claimed])
+
+
 async def test_page_on_another_host_goes_through_the_ssrf_guard(database: Database, server: FeedServer, http):
     """A trusted feed vouches for its own host only: an item pointing at localhost is not fetched."""
     server.serve_html("/internal", article_page("Secret"))
