@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import trafilatura
 from tld import get_fld
 
-from bot.news.normalize import canonical_url
+from bot.news.normalize import canonical_url, strip_invisible
 from bot.news.parse import decode_body
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,8 @@ def extract_page(body: bytes, *, url: str, http_charset: str | None = None) -> P
     document = trafilatura.bare_extraction(
         page, url=url, include_comments=False, include_tables=False, favor_precision=True, with_metadata=True
     )
-    text = str(getattr(document, "text", None) or "").strip()
-    title = str(getattr(document, "title", None) or "").strip() or None
+    text = strip_invisible(str(getattr(document, "text", None) or "")).strip()
+    title = strip_invisible(str(getattr(document, "title", None) or "")).strip() or None
     if len(text) < MIN_ARTICLE_CHARS:
         blocked = BlockReason.PAYWALL if PAYWALL_MARKERS.search(head) else None
         return PageExtract("", canonical, blocked, title)

@@ -35,6 +35,12 @@ BLOCK_TAGS = frozenset(
         "section", "article", "header", "footer", "figure", "figcaption", "hr", "dd", "dt", "dl", "aside", "main",
     }
 )  # fmt: skip
+# Invisible characters that only ever disguise text: bidi embeddings, overrides and isolates (which can make a title
+# read backwards), zero-width spaces, word joiners, invisible operators and stray byte-order marks. Zero-width
+# (non-)joiners and the left-to-right/right-to-left marks stay: Persian, Arabic, Hebrew and emoji need them.
+INVISIBLE = dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, *range(0x2060, 0x2065), 0xFEFF]
+)
 READ_MORE = re.compile(r"^(continue reading|read more|read the full (story|article)|weiterlesen|leia mais)\W*$", re.I)
 
 # A publish time this far in the future is a publisher's clock or time-zone error, not a scheduled story.
@@ -131,8 +137,13 @@ def html_to_text(html: str) -> str:
     return _tidy_lines("".join(collector.parts))
 
 
+def strip_invisible(text: str) -> str:
+    """`text` without bidi overrides, isolates, zero-width spaces and other invisible characters (see INVISIBLE)."""
+    return text.translate(INVISIBLE)
+
+
 def _tidy_lines(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.splitlines())
+    lines = (" ".join(line.split()) for line in strip_invisible(text).splitlines())
     return "\n".join(line for line in lines if line and not READ_MORE.match(line))
 
 

@@ -252,6 +252,16 @@ async def test_item_with_an_unencodable_host_is_skipped_and_counted(database: Da
     assert [a.canonical_url for a in articles(database)] == [server.url("/good")]
 
 
+async def test_empty_feed_is_ok_and_titles_lose_bidi_overrides(database: Database, server: FeedServer, http):
+    """A valid feed with no items and no title polls as OK; a title with a right-to-left override is stored clean."""
+    empty = server.serve_bytes("/empty", b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>')
+    tricky = server.serve_bytes("/tricky", rss([Item("Minister \u202eslaunches\u202c\u200b talks", server.url("/a"))]))
+    configure(database, empty, tricky)
+    report = await ingest(database, http)
+    assert [result.outcome for result in report.results] == [FeedOutcome.OK, FeedOutcome.OK]
+    assert [a.title for a in articles(database)] == ["Minister slaunches talks"]
+
+
 HOSTILE = {
     "malformed XML": lambda s: s.serve_bytes("/h", b'<?xml version="1.0"?><rss version="2.0"><channel><item></rss>'),
     "billion laughs": lambda s: s.serve_bytes(
