@@ -38,9 +38,7 @@ BLOCK_TAGS = frozenset(
 # Invisible characters that only ever disguise text: bidi embeddings, overrides and isolates (which can make a title
 # read backwards), zero-width spaces, word joiners, invisible operators and stray byte-order marks. Zero-width
 # (non-)joiners and the left-to-right/right-to-left marks stay: Persian, Arabic, Hebrew and emoji need them.
-INVISIBLE = dict.fromkeys(
-    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, *range(0x2060, 0x2065), 0xFEFF]
-)
+INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, *range(0x2060, 0x2065), 0xFEFF])
 READ_MORE = re.compile(r"^(continue reading|read more|read the full (story|article)|weiterlesen|leia mais)\W*$", re.I)
 
 # A publish time this far in the future is a publisher's clock or time-zone error, not a scheduled story.

@@ -96,9 +96,9 @@ class ParsedFeed:
 def decode_body(body: bytes, http_charset: str | None = None) -> str:
     """Decode a feed or page body with the first charset that fits it.
 
-    The order is: a byte-order mark; UTF-16/32 recognised by how "<" starts the document; a declared UTF-16/32 (whose bytes often also pass as UTF-8); UTF-8, since
-    bytes that decode as UTF-8 almost never are anything else; then the XML declaration's and the HTTP header's
-    charsets; then Windows-1252 and Latin-1, which accept any bytes.
+    The order is: a byte-order mark; UTF-16/32 recognised by how "<" starts the document; a declared UTF-16/32
+    (whose bytes often also pass as UTF-8); UTF-8, since bytes that decode as UTF-8 almost never are anything else;
+    then the XML declaration's and the HTTP header's charsets; then Windows-1252 and Latin-1, which accept any bytes.
     """
     for bom, encoding in BOMS:
         if body.startswith(bom):

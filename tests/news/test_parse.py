@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.news.normalize import html_to_text
 from bot.news.parse import (
     MalformedFeedError,
     NotAFeedError,
@@ -14,7 +15,6 @@ from bot.news.parse import (
     decode_body,
     parse_feed,
 )
-from bot.news.normalize import html_to_text
 from tests.news.feeds import Item, rss
 
 DATA = Path(__file__).parent / "data"
