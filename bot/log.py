@@ -2,12 +2,14 @@
 
 Modules log through `logging.getLogger(__name__)` with identifiers (feed URL, channel id, job id) as %-arguments.
 A filter masks every configured secret, so that a token pasted into an exception message or a URL never reaches
-the output.
+the output, and another escapes control characters in messages, so that text from outside (a header, a request
+field) can never start a forged log line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
@@ -65,12 +67,28 @@ class SecretMaskFilter(logging.Filter):
         return True
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+class ControlCharacterFilter(logging.Filter):
+    """Escapes line breaks and other control characters in a record's message: one record, one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message and escape it (a newline becomes the two characters backslash and n)."""
+        message = record.getMessage()
+        escaped = CONTROL_CHARACTERS.sub(lambda match: repr(match.group())[1:-1], message)
+        if escaped != message:
+            record.msg, record.args = escaped, None
+        return True
+
+
 def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Send all logs to stdout in one format, with secrets masked and noisy libraries quietened."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(FORMAT, style="{", datefmt="%Y-%m-%d %H:%M:%S"))
     handler.addFilter(NoiseFilter())
     handler.addFilter(SecretMaskFilter(secrets))
+    handler.addFilter(ControlCharacterFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

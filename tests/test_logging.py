@@ -57,3 +57,12 @@ def test_voice_support_warning_is_dropped(capsys, restore_root_logger):
     out = capsys.readouterr().out
     assert "PyNaCl" not in out
     assert "heartbeat blocked" in out
+
+
+def test_line_breaks_from_outside_cannot_forge_a_log_line(capsys, restore_root_logger):
+    """A newline or carriage return in a logged value is escaped, so each record stays on one line."""
+    setup_logging("INFO", ["xoxb-123-secret"])
+    logging.getLogger("bot.test").warning("request from team %s", "T1\n[2026-11-26 12:00:00] [ERROR  ] bot: forged\r")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith("request from team T1\\n[2026-11-26 12:00:00] [ERROR  ] bot: forged\\r")

@@ -571,6 +571,11 @@ class HttpClient:
         declared = response.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise ResponseTooLargeError(url, f"response larger than {limit} bytes")
+        if response.is_stream_consumed:
+            # A transport that answers from memory (httpx.MockTransport) has read and decoded the body already.
+            if len(response.content) > limit:
+                raise ResponseTooLargeError(url, f"response larger than {limit} bytes")
+            return response.content
         layers = _decoders(url, response.headers.get("content-encoding", ""))
         chunks: list[bytes] = []
         size = 0

@@ -6,11 +6,15 @@ Every payload the fake receives and every ack body passes the Block Kit checker 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from urllib.parse import urlencode
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from bot.log import FORMAT
 from bot.platforms.slack.commands import APOLOGY, PERMISSION_DETAIL, WORKING
 from bot.storage import Delivery, DeliveryStatus, Subscription
 from tests.intelligence.shared import fixture_articles
@@ -264,3 +268,46 @@ async def test_unexpected_error_gets_an_apology(make_bot, sqlite_database, fake_
     assert reply.payload["response_type"] == "ephemeral"
     assert APOLOGY in reply.all_text
     assert "Traceback" not in reply.all_text
+
+
+FORGED = "T1\n[2026-11-26 12:00:00] [ERROR  ] bot.app: forged line"
+MALFORMED = {
+    "non-numeric timestamp": (
+        lambda body: {**signed_headers(body), "x-slack-request-timestamp": "soon"},
+        "text=brief&team_id=T1",
+        401,
+    ),
+    "unicode digits in timestamp": (
+        lambda body: {**signed_headers(body), "x-slack-request-timestamp": "١٧٠٠٠٠٠٠٠٠".encode()},
+        "text=brief&team_id=T1",
+        401,
+    ),
+    "non-UTF-8 body": (lambda body: signed_headers("x"), b"text=\xff\xfe\xfa&team_id=T1", 400),
+    "unknown charset": (
+        lambda body: {
+            **signed_headers(body, secret="wrong"),
+            "content-type": "application/x-www-form-urlencoded; charset=klingon",
+        },
+        "text=brief&team_id=T1",
+        401,  # the label is ignored (Slack sends UTF-8), so the request is judged by its signature
+    ),
+    "newline in team_id": (
+        lambda body: {**signed_headers(body), "x-slack-request-timestamp": "soon"},
+        urlencode({"team_id": FORGED, "channel_id": "C1\r\nforged"}),
+        401,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+async def test_malformed_unsigned_requests_are_refused_without_a_traceback(make_bot, sqlite_database, caplog, case):
+    """Garbage from anyone on the internet gets 401/400, logs no ERROR or traceback, and forges no log line."""
+    headers, body, status = MALFORMED[case]
+    bot = await make_bot(sqlite_database)
+    raw = body.encode() if isinstance(body, str) else body
+    response = await bot.client.post(f"{bot.base}/slack/events", content=raw, headers=headers(body))
+    assert response.status_code == status
+    await asyncio.sleep(0.1)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    handler_output = "\n".join(logging.Formatter(FORMAT, style="{").format(r) for r in caplog.records)
+    assert "\n[2026-11-26 12:00:00]" not in handler_output
