@@ -26,11 +26,24 @@ def _http_url(value: str) -> str:
     return value
 
 
-def _timezone(value: str) -> str:
+MAX_TIMEZONE_CHARS = 64  # the longest IANA name is about 30
+
+
+def find_timezone(name: str) -> zoneinfo.ZoneInfo | None:
+    """The IANA timezone called `name`, or None: unknown names, folders of the tz database ("America", "Etc"),
+    overlong names and paths all give None, never an OSError."""
+    name = name.strip()
+    if not name or len(name) > MAX_TIMEZONE_CHARS:
+        return None
     try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError("must be an IANA timezone name such as 'UTC' or 'Europe/Berlin'") from None
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _timezone(value: str) -> str:
+    if find_timezone(value) is None:
+        raise ValueError("must be an IANA timezone name such as 'UTC' or 'Europe/Berlin'")
     return value
 
 

@@ -233,3 +233,16 @@ async def test_timezone_autocomplete_offers_iana_names(bot: NewsBot, fake_discor
     interaction = await dispatch(bot, interaction_payload("subscribe", [typed], autocomplete=True))
     (request,) = fake_discord.for_interaction(interaction)
     assert [choice["value"] for choice in request.body["data"]["choices"]] == ["Europe/Berlin"]
+
+
+async def test_timezone_that_is_a_directory_is_refused_politely(
+    bot: NewsBot, fake_discord: FakeDiscord, service: NewsService
+):
+    """`timezone: Etc` (a folder of the tz database) or an overlong name gets a private explanation, no error."""
+    for name in ("Etc", "America", "A" * 64):
+        payload = interaction_payload("subscribe", [option("timezone", name)], permissions=MANAGE_CHANNELS)
+        interaction = await dispatch(bot, payload)
+        error = _followups(fake_discord, interaction)[-1]
+        assert error["flags"] & EPHEMERAL
+        assert "Unknown timezone" in error["content"], name
+    assert _subscriptions(service) == []

@@ -311,3 +311,35 @@ async def test_malformed_unsigned_requests_are_refused_without_a_traceback(make_
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     handler_output = "\n".join(logging.Formatter(FORMAT, style="{").format(r) for r in caplog.records)
     assert "\n[2026-11-26 12:00:00]" not in handler_output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("subscribe tz=America", 'Unknown timezone "America"'),
+        ("subscribe tz=Etc", 'Unknown timezone "Etc"'),
+        (f"subscribe tz={'A' * 300}", "Unknown timezone"),
+        ("subscribe max=³", "`max` must be a whole number"),
+        ("subscribe max=١٢", "`max` must be a whole number"),
+        ('subscribe schedule="every ٣h"', "is not a schedule I understand"),
+    ],
+)
+async def test_odd_timezones_and_numbers_get_a_polite_answer(make_bot, sqlite_database, fake_slack, text, expected):
+    """A timezone that is a directory or too long, or digits that are not ASCII, get usage help, not a 500."""
+    bot = await make_bot(sqlite_database)
+    body = command_body(fake_slack, text, user=MANAGER)
+    before = len(fake_slack.responses)
+    response = await bot.post(body, signed_headers(body))
+    assert response.status_code == 200
+    if expected not in response.text:  # refused after the ack: the reply goes to the response_url
+        await fake_slack.wait_for(lambda fake: len(fake.responses) > before)
+        assert expected in fake_slack.responses[-1].all_text
+    with sqlite_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Subscription)) == 0
+
+
+async def test_brief_with_unicode_digits_gets_usage_help(make_bot, sqlite_database):
+    """`/news brief max=³` (str.isdigit() is true, int() fails) is answered with usage help in the ack."""
+    bot = await make_bot(sqlite_database)
+    response = await bot.command("brief max=³")
+    assert "`max` must be a number from 1 to 10" in response.text
