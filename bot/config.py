@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     # Discord
     discord_token: SecretStr | None = None
     discord_dev_guild_id: int | None = None
-    discord_admin_role: str = ""
+    discord_admin_role: int | None = None  # a role id: a name could be copied by anyone who may create roles
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -98,6 +98,19 @@ class Settings(BaseSettings):
     slack_api_url: HttpUrl = "https://slack.com/api/"
     port: Annotated[int, Field(gt=0, lt=65536)] = 3000
     slack_subscription_managers: str = ""  # comma-separated user ids, besides workspace admins and owners
+
+    @field_validator("discord_admin_role", mode="before")
+    @classmethod
+    def _role_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not (value.isascii() and value.isdigit()):
+                raise ValueError(
+                    "must be a role id (a number: Server Settings → Roles → … → Copy Role ID), not a role name"
+                )
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -26,6 +26,7 @@ ADMIN_ROLE_ID = 900000000000000005
 USER_ID = 900000000000000006
 OWNER_ID = 900000000000000007
 ADMIN_ROLE = "News Desk"
+IMPOSTOR_ROLE_ID = 900000000000000008  # a role anyone who may create roles made, with the admin role's name
 MANAGE_CHANNELS = 1 << 4
 TIMESTAMP = "2026-11-26T12:00:00+00:00"
 
@@ -238,7 +239,8 @@ def guild_payload() -> dict[str, Any]:
     """GUILD_CREATE for the test server: a text channel and the admin role."""
     everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0}
     admin = {"id": str(ADMIN_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 1, "color": 0}
-    for role in (everyone, admin):
+    impostor = {"id": str(IMPOSTOR_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 2, "color": 0}
+    for role in (everyone, admin, impostor):
         role |= {"hoist": False, "managed": False, "mentionable": False, "flags": 0}
     channels = [
         {"id": str(channel), "type": 0, "name": name, "position": index, "guild_id": str(GUILD_ID)}
@@ -248,7 +250,7 @@ def guild_payload() -> dict[str, Any]:
         "id": str(GUILD_ID),
         "name": "Test server",
         "owner_id": str(OWNER_ID),
-        "roles": [everyone, admin],
+        "roles": [everyone, admin, impostor],
         "channels": channels,
         "threads": [],
         "members": [],

@@ -21,6 +21,7 @@ from tests.platforms.discord.fake_discord import (
     APP_ID,
     CHANNEL_ID,
     GUILD_ID,
+    IMPOSTOR_ROLE_ID,
     MANAGE_CHANNELS,
     FakeDiscord,
     dispatch,
@@ -200,6 +201,16 @@ async def test_configured_admin_role_may_subscribe(bot: NewsBot, fake_discord: F
     interaction = await dispatch(bot, interaction_payload("unsubscribe", roles=(ADMIN_ROLE_ID,)))
     (reply,) = _followups(fake_discord, interaction)
     assert "stopped this channel's news digest" in reply["content"]
+    assert _subscriptions(service) == []
+
+
+async def test_a_role_with_the_admin_role_name_but_another_id_does_not_count(
+    bot: NewsBot, fake_discord: FakeDiscord, service: NewsService
+):
+    """Only the configured role id counts: a role someone created with the same name gets the plain refusal."""
+    interaction = await dispatch(bot, interaction_payload("subscribe", roles=(IMPOSTOR_ROLE_ID,)))
+    (request,) = fake_discord.for_interaction(interaction)
+    assert request.body["data"]["content"].startswith("Only people who can manage this channel")
     assert _subscriptions(service) == []
 
 
