@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import NoReturn
 
+from sqlalchemy.exc import OperationalError
+
 from bot.config import Settings, load_settings
 from bot.errors import BotError, UserInputError
-from bot.log import setup_logging
+from bot.log import mask_credentials, setup_logging
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -315,6 +317,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(settings, args)
     except BotError as error:
         sys.stderr.write(f"{error}\n")
+        return 1
+    except OperationalError as error:  # the database is unreachable, refuses us, or is not one
+        url = mask_credentials(settings.database_url)
+        reason = mask_credentials(" ".join(str(error.orig or error).split()))
+        sys.stderr.write(f"Cannot use the database {url}: {reason}\n")
         return 1
     except KeyboardInterrupt:
         return 130

@@ -8,13 +8,15 @@ variable that names it and says what is allowed.
 from __future__ import annotations
 
 import zoneinfo
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.log import mask_credentials
 
 DEFAULT_DATABASE_URL = "sqlite:///var/geobrief.sqlite3"  # relative to the working directory
 
@@ -119,6 +121,12 @@ class Settings(BaseSettings):
         if scheme not in {"sqlite", "postgresql"}:
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Fields for repr() and str(): secrets are SecretStr already; URL credentials (DATABASE_URL's password)
+        are masked too."""
+        for name, value in super().__repr_args__():
+            yield name, mask_credentials(value) if isinstance(value, str) else value
 
     @property
     def discord_enabled(self) -> bool:

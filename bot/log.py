@@ -31,6 +31,15 @@ QUIET_LOGGERS = (
 # Known warnings that need no action: the bot never joins voice channels, and Bolt warns that it ignores the
 # SLACK_BOT_TOKEN variable (which it reads by itself) because the bot hands it a ready Web API client.
 NOISE = ("voice will NOT be supported", "`token` will be unused")
+# The user info of a URL (scheme://user:password@ or scheme://token@): the password, or a lone user, is masked.
+URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?:(?P<user>[^:/@\s]*):)?[^:/@\s]+@")
+
+
+def mask_credentials(text: str) -> str:
+    """`text` with the password (or a lone token) of every URL's user info masked."""
+    return URL_CREDENTIALS.sub(
+        lambda m: f"{m['scheme']}{m['user']}:{MASK}@" if m["user"] is not None else f"{m['scheme']}{MASK}@", text
+    )
 
 
 class NoiseFilter(logging.Filter):
@@ -42,7 +51,7 @@ class NoiseFilter(logging.Filter):
 
 
 class SecretMaskFilter(logging.Filter):
-    """Replaces secret values in a record's final message (and traceback) with a mask."""
+    """Replaces secret values, and the credentials of any URL, in a record's final message (and traceback)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -50,15 +59,13 @@ class SecretMaskFilter(logging.Filter):
         self.secrets = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
 
     def mask(self, text: str) -> str:
-        """Return `text` with every secret masked."""
+        """Return `text` with every secret and URL credential masked."""
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return text
+        return mask_credentials(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Render the message now, mask it, and drop the arguments that held the secrets."""
-        if not self.secrets:
-            return True
         record.msg = self.mask(record.getMessage())
         record.args = None
         if record.exc_info:

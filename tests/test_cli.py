@@ -68,3 +68,13 @@ def test_bad_input_ends_with_one_line_naming_the_problem(tmp_path, args, env, ex
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
+
+
+def test_unreachable_database_is_one_line_without_the_password():
+    """A database that does not answer: one line naming it (password masked), exit 1, no traceback."""
+    result = _run("db", "current", env={"DATABASE_URL": "postgresql://bot:hunter2-pass@127.0.0.1:1/geobrief"})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Cannot use the database postgresql://bot:********@127.0.0.1:1/geobrief:")
+    assert "hunter2-pass" not in result.stderr
