@@ -103,16 +103,21 @@ async def _ingest_forever(settings: Settings, database: Database) -> int:
 
     from bot.news.http import HttpClient, HttpPolicy
     from bot.scheduler import register_feed_jobs
+    from bot.shutdown import cancel_on_sigterm, stopped_by_sigterm
 
     async with HttpClient(HttpPolicy.from_settings(settings)) as http:
         scheduler = AsyncIOScheduler(timezone=UTC)
         jobs = register_feed_jobs(scheduler, settings, database=database, http=http)
         scheduler.start()
         log.info("polling %d feeds every %d minutes; stop with Ctrl-C", len(jobs), settings.feed_poll_minutes)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            scheduler.shutdown(wait=False)
+        with cancel_on_sigterm() as sigterm:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                if not stopped_by_sigterm(sigterm):
+                    raise
+            finally:
+                scheduler.shutdown(wait=False)
     return 0
 
 
