@@ -65,12 +65,19 @@ class SecretMaskFilter(logging.Filter):
         return mask_credentials(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Render the message now, mask it, and drop the arguments that held the secrets."""
-        record.msg = self.mask(record.getMessage())
-        record.args = None
+        """Render the message now and, when it holds a secret, mask it and drop the arguments that held it.
+
+        Records with nothing to mask are left as they are: other handlers (tests' log capture) see them whole.
+        """
+        message = record.getMessage()
+        masked = self.mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
         if record.exc_info:
-            record.exc_text = self.mask(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
+            trace = logging.Formatter().formatException(record.exc_info)
+            masked_trace = self.mask(trace)
+            if masked_trace != trace:
+                record.exc_text, record.exc_info = masked_trace, None
         return True
 
 
