@@ -289,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as error:
         sys.stderr.write(f"{error}\n")
         return 2
-    setup_logging(settings.log_level, settings.secret_values())
+    setup_logging(settings.log_level, settings.secret_values(), settings.log_format)
     try:
         handler: Handler = args.handler
         return handler(settings, args)

@@ -65,7 +65,7 @@ def _job(function: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, Corout
         try:
             await function(*args, **kwargs)
         except asyncio.CancelledError:
-            log.info("job %s%s stopped by shutdown", function.__name__, args)
+            log.info("job %s%s stopped by shutdown", function.__name__, args, extra={"job": function.__name__})
 
     return run
 
@@ -135,10 +135,11 @@ def _sync_jobs(runtime: _Runtime, *, replace: bool) -> list[str]:
             max_instances=1,
             misfire_grace_time=max(1, interval // 2),
         )
-        log.info("feed %s: polling every %d min", feed.url, interval // 60)
+        log.info("feed %s: polling every %d min", feed.url, interval // 60, extra={"feed": feed.url, "job": job_id})
     for job_id in existing - set(wanted):
         runtime.scheduler.remove_job(job_id)
-        log.info("feed %s: no longer polled", job_id.removeprefix(FEED_JOB_PREFIX))
+        url = job_id.removeprefix(FEED_JOB_PREFIX)
+        log.info("feed %s: no longer polled", url, extra={"feed": url, "job": job_id})
     return wanted
 
 
@@ -146,7 +147,7 @@ def _sync_jobs(runtime: _Runtime, *, replace: bool) -> list[str]:
 async def poll_feed(feed_url: str) -> None:
     """Job: one ingestion pass over one feed (failures are recorded on the feed, not raised)."""
     if _runtime is None:
-        log.error("feed %s: job ran before register_feed_jobs; skipped", feed_url)
+        log.error("feed %s: job ran before register_feed_jobs; skipped", feed_url, extra={"feed": feed_url})
         return
     options = IngestOptions.from_settings(_runtime.settings)
     await run_ingest_pass(_runtime.database, _runtime.http, options, feed_urls=[feed_url])
@@ -221,10 +222,18 @@ def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[st
             max_instances=1,
             misfire_grace_time=None,
         )
-        log.info("subscription %s: digests %s", subscription_id, name.removeprefix("digest "))
+        log.info(
+            "subscription %s: digests %s",
+            subscription_id,
+            name.removeprefix("digest "),
+            extra={"subscription": subscription_id, "job": job_id},
+        )
     for job_id in set(existing) - set(wanted):
         scheduler.remove_job(job_id)
-        log.info("subscription %s: no digest job any more", job_id.removeprefix(DIGEST_JOB_PREFIX))
+        subscription = job_id.removeprefix(DIGEST_JOB_PREFIX)
+        log.info(
+            "subscription %s: no digest job any more", subscription, extra={"subscription": subscription, "job": job_id}
+        )
     return wanted
 
 
@@ -232,7 +241,11 @@ def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[st
 async def serve_digest(subscription_id: int) -> None:
     """Job: serve the subscription's due occurrence (compose, record in the outbox, send)."""
     if _digests is None:
-        log.error("digest job for subscription %s ran before register_digest_jobs; skipped", subscription_id)
+        log.error(
+            "digest job for subscription %s ran before register_digest_jobs; skipped",
+            subscription_id,
+            extra={"subscription": subscription_id},
+        )
         return
     await _digests.service.dispatcher.serve_occurrence(subscription_id)
 

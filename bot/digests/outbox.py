@@ -102,7 +102,12 @@ class Outbox:
                 )
                 return delivery.id
         except IntegrityError:
-            log.info("occurrence %s of subscription %s is already in the outbox", occurrence_key, subscription_id)
+            log.info(
+                "occurrence %s of subscription %s is already in the outbox",
+                occurrence_key,
+                subscription_id,
+                extra={"subscription": subscription_id},
+            )
             return None
 
     async def send(self, delivery_id: int) -> SendResult:
@@ -129,7 +134,13 @@ class Outbox:
             except ChannelUnavailableError as error:
                 return self._pause(delivery_id, subscription_id, str(error))
             except PublishError as error:
-                log.warning("delivery %s to %s failed, will retry: %s", delivery_id, channel, error)
+                log.warning(
+                    "delivery %s to %s failed, will retry: %s",
+                    delivery_id,
+                    channel,
+                    error,
+                    extra={"delivery": delivery_id, "channel": str(channel)},
+                )
                 return self._postpone(delivery_id, str(error))
             finally:
                 self._last_post[subscription_id] = self.clock()
@@ -139,7 +150,13 @@ class Outbox:
             delivery.sent_at = self.clock()
             delivery.platform_message_id = message_id
             delivery.last_error = None
-        log.info("delivery %s sent to %s as %s", delivery_id, channel, message_id)
+        log.info(
+            "delivery %s sent to %s as %s",
+            delivery_id,
+            channel,
+            message_id,
+            extra={"delivery": delivery_id, "channel": str(channel)},
+        )
         return SendResult(delivery_id, DeliveryStatus.SENT)
 
     def due_deliveries(self, platforms: Sequence[str] | None = None) -> list[int]:
@@ -170,7 +187,12 @@ class Outbox:
         return SendResult(delivery_id, DeliveryStatus.PENDING, error)
 
     def _pause(self, delivery_id: int, subscription_id: int, reason: str) -> SendResult:
-        log.warning("subscription %s paused: %s", subscription_id, reason)
+        log.warning(
+            "subscription %s paused: %s",
+            subscription_id,
+            reason,
+            extra={"subscription": subscription_id, "delivery": delivery_id},
+        )
         with self.database.session() as session:
             delivery = session.get_one(Delivery, delivery_id)
             delivery.status = DeliveryStatus.FAILED

@@ -121,7 +121,7 @@ def add_feed(
             feed.backlog_loaded = False
             feed.consecutive_failures, feed.last_error, feed.retry_after = 0, None, None
         session.flush()
-        log.info("feed %s added as %r", url, name)
+        log.info("feed %s added as %r", url, name, extra={"feed": url})
         return FeedHealth.of(feed)
 
 
@@ -132,7 +132,7 @@ def remove_feed(database: Database, url: str) -> FeedHealth:
         if feed is None:
             raise UserInputError(f"No feed with the URL {url.strip()!r} is being polled; list the feeds to see them.")
         feed.enabled = False
-        log.info("feed %s removed", feed.url)
+        log.info("feed %s removed", feed.url, extra={"feed": feed.url})
         return FeedHealth.of(feed)
 
 

@@ -344,6 +344,17 @@ class NewsCommands(app_commands.Group):
         await reply(interaction, [notice(text)], ephemeral=True)
 
 
+def _ids(interaction: discord.Interaction) -> dict[str, object]:
+    """The interaction's identifiers as log fields (the JSON log format writes them out)."""
+    return {
+        "platform": "discord",
+        "workspace": interaction.guild_id,
+        "channel": interaction.channel_id,
+        "user": interaction.user.id,
+        "interaction": interaction.id,
+    }
+
+
 class NewsTree(app_commands.CommandTree[discord.Client]):
     """The command tree, with one place that logs commands and turns errors into short private replies."""
 
@@ -358,6 +369,7 @@ class NewsTree(app_commands.CommandTree[discord.Client]):
                 interaction.guild_id,
                 interaction.channel_id,
                 interaction.id,
+                extra=_ids(interaction),
             )
         return True
 
@@ -366,7 +378,13 @@ class NewsTree(app_commands.CommandTree[discord.Client]):
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         command = interaction.command.qualified_name if interaction.command else "?"
         if isinstance(original, BotError):
-            log.info("/%s in channel %s refused: %s", command, interaction.channel_id, type(original).__name__)
+            log.info(
+                "/%s in channel %s refused: %s",
+                command,
+                interaction.channel_id,
+                type(original).__name__,
+                extra=_ids(interaction),
+            )
             text = str(original)
         elif isinstance(original, app_commands.NoPrivateMessage):
             text = "Use this command in a server channel."
@@ -380,6 +398,7 @@ class NewsTree(app_commands.CommandTree[discord.Client]):
                 interaction.channel_id,
                 interaction.id,
                 exc_info=original,
+                extra=_ids(interaction),
             )
             text = INTERNAL_ERROR
         await send_error(interaction, text)

@@ -212,10 +212,11 @@ class NewsCommands:
     async def handle(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         """Acknowledge, run the subcommand, respond; errors become an ephemeral message (the one error hook)."""
         team, channel, user = command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", "")
+        ids = {"platform": PLATFORM, "workspace": team, "channel": channel, "user": user}
         try:
             request = parse_command(str(command.get("text", "")))
         except UserInputError as error:
-            log.info("/news usage help for user %s in %s/%s", user, team, channel)
+            log.info("/news usage help for user %s in %s/%s", user, team, channel, extra=ids)
             await ack(**render.render_mrkdwn(str(error), fallback="How to use /news").payload())
             return
         if request.name == "help":
@@ -225,15 +226,15 @@ class NewsCommands:
             await ack(text=WORKING, response_type="ephemeral")
         else:
             await ack()
-        log.info("/news %s from user %s in %s/%s", request.name, user, team, channel)
+        log.info("/news %s from user %s in %s/%s", request.name, user, team, channel, extra=ids)
         try:
             await self._run(request, command, respond)
         except BotError as error:
-            log.info("/news %s refused for user %s in %s/%s: %s", request.name, user, team, channel, error)
+            log.info("/news %s refused for user %s in %s/%s: %s", request.name, user, team, channel, error, extra=ids)
             detail = PERMISSION_DETAIL if isinstance(error, PermissionDeniedError) else ""
             await _send(respond, render.render_note(str(error), detail=detail))
         except Exception:
-            log.exception("/news %s failed for user %s in %s/%s", request.name, user, team, channel)
+            log.exception("/news %s failed for user %s in %s/%s", request.name, user, team, channel, extra=ids)
             await _send(respond, render.render_note(APOLOGY))
 
     async def _run(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
