@@ -30,6 +30,7 @@ from bot.news.feeds import list_feeds, sync_sources
 from bot.news.http import HttpClient
 from bot.news.ingest import IngestOptions, run_ingest_pass
 from bot.news.sources import configured_sources
+from bot.ops.metrics import watch_scheduler
 from bot.storage import Database, Subscription, utcnow
 
 if TYPE_CHECKING:
@@ -51,6 +52,15 @@ PROCESS_SECONDS = 60  # newly ingested articles join stories within this time
 
 
 P = ParamSpec("P")
+
+
+def job_kind(job_id: str) -> str:
+    """What a job does, from its id: "feed" or "digest" for the per-feed and per-subscription jobs, else the id
+    itself (a fixed name such as "outbox:resume"). A label with few values, for metrics and the status page."""
+    for prefix in (FEED_JOB_PREFIX, DIGEST_JOB_PREFIX):
+        if job_id.startswith(prefix):
+            return prefix.removesuffix(":")
+    return job_id
 
 
 def _job(function: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, Coroutine[Any, Any, None]]:
@@ -163,8 +173,11 @@ async def sync_feed_jobs() -> None:
 
 
 def build_scheduler(database: Database) -> AsyncIOScheduler:
-    """A scheduler whose jobs persist in the bot's database (table ``apscheduler_jobs``), in UTC."""
-    return AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=database.engine)}, timezone=UTC)
+    """A scheduler whose jobs persist in the bot's database (table ``apscheduler_jobs``), in UTC, with its runs
+    and misfires counted for /metrics."""
+    scheduler = AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=database.engine)}, timezone=UTC)
+    watch_scheduler(scheduler, job_kind)
+    return scheduler
 
 
 @dataclass(frozen=True)

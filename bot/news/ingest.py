@@ -40,6 +40,7 @@ from bot.news.extract import blocked_by_status, extract_page
 from bot.news.http import FetchError, HttpClient, HTTPStatusError
 from bot.news.normalize import canonical_url, content_hash, detect_language, html_to_text, to_utc
 from bot.news.parse import FeedParseError, ParsedFeed, parse_feed
+from bot.ops.metrics import record_feed_result
 from bot.storage import Article, Database, Feed, TextKind, utcnow
 
 if TYPE_CHECKING:
@@ -233,6 +234,7 @@ async def run_ingest_pass(
     async def one(feed: _FeedState) -> FeedResult:
         async with gate:
             result = await _ingest_feed_safely(state, feed)
+        record_feed_result(result)
         if on_feed_done is not None:
             on_feed_done(result)
         return result
