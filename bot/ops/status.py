@@ -144,7 +144,9 @@ def _figures(session: Session, delivery_counts: list[_DeliveryCount] | None = No
         for subscription_id, name in session.execute(select(Subscription.id, Subscription.platform))
     }
     deliveries: Counter[tuple[str, str]] = Counter()
-    for subscription_id, status, count, _sent_at in delivery_counts or _delivery_counts(session):
+    for subscription_id, status, count, _sent_at in (
+        _delivery_counts(session) if delivery_counts is None else delivery_counts
+    ):
         deliveries[platforms.get(subscription_id, "?"), status] += count
     paused = Subscription.paused_reason.is_not(None)
     subscriptions = {
