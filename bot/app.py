@@ -4,6 +4,10 @@ Roles (see the Procfile): ``web`` serves only Slack's HTTP endpoint; ``worker`` 
 Socket Mode, the scheduler (ingestion, processing, digests, outbox); ``all`` does both in one process. Every role
 can publish to every configured platform, so `/news digest` works wherever the command arrives. Every role serves
 the status page and /metrics on PORT: on the Slack HTTP server where it runs, else on a small server of its own.
+
+SIGTERM (how process managers stop a process) and Ctrl-C both stop it cleanly: the scheduler stops, deliveries
+being sent finish (for up to DELIVERY_GRACE_SECONDS; any still running then stay pending in the outbox), then the
+Discord gateway and the Slack connection are closed. After SIGTERM the process exits with status 0.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from bot.ops.web import StatusServer, StatusSite
 from bot.platforms.base import Platform
 from bot.scheduler import build_scheduler, register_digest_jobs, register_feed_jobs
 from bot.service import NewsService
+from bot.shutdown import cancel_on_sigterm, stopped_by_sigterm
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -44,6 +49,7 @@ class Runner(Protocol):
 
 
 SCHEDULER_LOCK_KEY = 0x6E657773  # PostgreSQL advisory lock held by the one process that runs the scheduler
+DELIVERY_GRACE_SECONDS = 20.0  # within the usual 30 s between SIGTERM and SIGKILL
 
 
 def serves_slack_http(settings: Settings, role: Role) -> bool:
@@ -75,7 +81,16 @@ def build_platforms(
 
 
 async def run_bot(settings: Settings, database: Database, role: Role) -> None:
-    """Run the platforms (and, for worker roles, the scheduler) until cancelled."""
+    """Run the platforms (and, for worker roles, the scheduler) until cancelled or stopped by SIGTERM."""
+    with cancel_on_sigterm() as sigterm:
+        try:
+            await _run_bot(settings, database, role)
+        except asyncio.CancelledError:
+            if not stopped_by_sigterm(sigterm):
+                raise
+
+
+async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
     async with HttpClient(HttpPolicy.from_settings(settings)) as http:
         service = NewsService(settings, database, http)
         status = StatusSite.from_settings(settings, database)
@@ -101,7 +116,10 @@ async def run_bot(settings: Settings, database: Database, role: Role) -> None:
             await asyncio.gather(*(runner.run() for runner in runners), _forever())
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=False)
+                scheduler.shutdown(wait=False)  # no new jobs; running ones are cancelled (safe, see bot.scheduler)
+            unfinished = await service.outbox.drain(DELIVERY_GRACE_SECONDS)
+            if unfinished:
+                log.warning("%d deliveries still sending were left pending; they resume after the restart", unfinished)
             for runner in runners:
                 await runner.close()
             if isinstance(lock, Connection):

@@ -9,6 +9,7 @@ import sys
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.errors import UserInputError
 from bot.intelligence.encoder import encoder_for
 from bot.intelligence.processing import process_new_articles
 from bot.storage import Database
@@ -37,6 +38,8 @@ def unprocessed_count(database: Database) -> int:
 
 def process_command(settings: Settings, args: argparse.Namespace) -> int:
     """`process`: tag, embed, index and cluster the stored articles that are not processed yet."""
+    if args.limit is not None and args.limit < 1:
+        raise UserInputError("--limit must be 1 or more.")
     database = _open(settings)
     try:
         report = process_new_articles(database, encoder_for(settings), limit=args.limit)
