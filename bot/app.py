@@ -2,7 +2,8 @@
 
 Roles (see the Procfile): ``web`` serves only Slack's HTTP endpoint; ``worker`` runs the Discord gateway, Slack
 Socket Mode, the scheduler (ingestion, processing, digests, outbox); ``all`` does both in one process. Every role
-can publish to every configured platform, so `/news digest` works wherever the command arrives.
+can publish to every configured platform, so `/news digest` works wherever the command arrives. Every role serves
+the status page and /metrics on PORT: on the Slack HTTP server where it runs, else on a small server of its own.
 
 SIGTERM (how process managers stop a process) and Ctrl-C both stop it cleanly: the scheduler stops, deliveries
 being sent finish (for up to DELIVERY_GRACE_SECONDS; any still running then stay pending in the outbox), then the
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -23,6 +24,7 @@ from bot.errors import ConfigError
 from bot.news.feeds import sync_sources
 from bot.news.http import HttpClient, HttpPolicy
 from bot.news.sources import configured_sources
+from bot.ops.web import StatusServer, StatusSite
 from bot.platforms.base import Platform
 from bot.scheduler import build_scheduler, register_digest_jobs, register_feed_jobs
 from bot.service import NewsService
@@ -32,12 +34,35 @@ from bot.storage import Database
 log = logging.getLogger(__name__)
 
 Role = Literal["all", "web", "worker"]
+
+
+class Runner(Protocol):
+    """What the runner starts and stops: a platform, or the status page's own server."""
+
+    async def run(self) -> None:
+        """Serve until cancelled."""
+        ...
+
+    async def close(self) -> None:
+        """Release what `run` opened."""
+        ...
+
+
 SCHEDULER_LOCK_KEY = 0x6E657773  # PostgreSQL advisory lock held by the one process that runs the scheduler
 DELIVERY_GRACE_SECONDS = 20.0  # within the usual 30 s between SIGTERM and SIGKILL
 
 
-def build_platforms(settings: Settings, service: NewsService, role: Role) -> list[Platform]:
-    """The platform adapters this role runs, each registered as a publisher with the service."""
+def serves_slack_http(settings: Settings, role: Role) -> bool:
+    """Whether this role serves Slack's HTTP endpoint (whose server then serves the status page too)."""
+    socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
+    return settings.slack_enabled and not socket_mode and role in ("all", "web")
+
+
+def build_platforms(
+    settings: Settings, service: NewsService, role: Role, status: StatusSite | None = None
+) -> list[Platform]:
+    """The platform adapters this role runs, each registered as a publisher with the service; the Slack HTTP
+    endpoint, where this role serves it, serves `status` too."""
     platforms: list[Platform] = []
     if settings.discord_enabled and role in ("all", "worker"):
         from bot.platforms.discord import build_discord
@@ -48,7 +73,8 @@ def build_platforms(settings: Settings, service: NewsService, role: Role) -> lis
 
         socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
         serves = (socket_mode and role in ("all", "worker")) or (not socket_mode and role in ("all", "web"))
-        platforms.append(build_slack(settings, service, serve=serves))
+        slack_status = status if serves_slack_http(settings, role) else None
+        platforms.append(build_slack(settings, service, serve=serves, status=slack_status))
     for platform in platforms:
         service.add_publisher(platform.name, platform.publisher)
     return platforms
@@ -67,7 +93,8 @@ async def run_bot(settings: Settings, database: Database, role: Role) -> None:
 async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
     async with HttpClient(HttpPolicy.from_settings(settings)) as http:
         service = NewsService(settings, database, http)
-        platforms = build_platforms(settings, service, role)
+        status = StatusSite.from_settings(settings, database)
+        platforms = build_platforms(settings, service, role, status)
         if role == "web" and not platforms:
             raise ConfigError(
                 "The web role serves Slack's HTTP endpoint: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."
@@ -82,16 +109,19 @@ async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
             register_digest_jobs(scheduler, service)
             scheduler.start()
             log.info("scheduler started: %d jobs", len(scheduler.get_jobs()))
+        runners: list[Runner] = list(platforms)
+        if not serves_slack_http(settings, role):  # no Slack HTTP server here to serve the status page: its own
+            runners.append(StatusServer.for_settings(status, settings))
         try:
-            await asyncio.gather(*(platform.run() for platform in platforms), _forever())
+            await asyncio.gather(*(runner.run() for runner in runners), _forever())
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)  # no new jobs; running ones are cancelled (safe, see bot.scheduler)
             unfinished = await service.outbox.drain(DELIVERY_GRACE_SECONDS)
             if unfinished:
                 log.warning("%d deliveries still sending were left pending; they resume after the restart", unfinished)
-            for platform in platforms:
-                await platform.close()
+            for runner in runners:
+                await runner.close()
             if isinstance(lock, Connection):
                 lock.close()
 

@@ -30,6 +30,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.digests.model import ChannelRef, Digest
+from bot.ops.metrics import record_delivery
 from bot.storage import Database, DeliveredStory, Delivery, DeliveryStatus, Subscription, utcnow
 
 log = logging.getLogger(__name__)
@@ -105,10 +106,20 @@ class Outbox:
                     DeliveredStory(subscription_id=subscription_id, story_id=story_id, delivery_id=delivery.id)
                     for story_id in story_ids
                 )
-                return delivery.id
+                platform = session.scalars(
+                    select(Subscription.platform).where(Subscription.id == subscription_id)
+                ).one()
+                delivery_id, status = delivery.id, delivery.status
         except IntegrityError:
-            log.info("occurrence %s of subscription %s is already in the outbox", occurrence_key, subscription_id)
+            log.info(
+                "occurrence %s of subscription %s is already in the outbox",
+                occurrence_key,
+                subscription_id,
+                extra={"subscription": subscription_id},
+            )
             return None
+        record_delivery(platform, status)  # once committed
+        return delivery_id
 
     async def send(self, delivery_id: int) -> SendResult:
         """Send one pending delivery through its platform's publisher."""
@@ -124,7 +135,7 @@ class Outbox:
             delivery.attempts += 1  # committed before the call: a crash from here on is visible after restart
         publisher = self.publishers.get(channel.platform)
         if publisher is None:
-            return self._postpone(delivery_id, f"no publisher for platform {channel.platform} in this process")
+            return self._postpone(delivery_id, channel, f"no publisher for platform {channel.platform} in this process")
         task = asyncio.create_task(self._deliver(delivery_id, subscription_id, channel, digest, publisher))
         self._in_flight.add(task)
         task.add_done_callback(_forget(self._in_flight))
@@ -153,10 +164,16 @@ class Outbox:
             try:
                 message_id = await publisher.publish(channel, digest, idempotency_key=f"delivery-{delivery_id}")
             except ChannelUnavailableError as error:
-                return self._pause(delivery_id, subscription_id, str(error))
+                return self._pause(delivery_id, subscription_id, channel, str(error))
             except PublishError as error:
-                log.warning("delivery %s to %s failed, will retry: %s", delivery_id, channel, error)
-                return self._postpone(delivery_id, str(error))
+                log.warning(
+                    "delivery %s to %s failed, will retry: %s",
+                    delivery_id,
+                    channel,
+                    error,
+                    extra={"delivery": delivery_id, "channel": str(channel)},
+                )
+                return self._postpone(delivery_id, channel, str(error))
             finally:
                 self._last_post[subscription_id] = self.clock()
         with self.database.session() as session:
@@ -165,7 +182,14 @@ class Outbox:
             delivery.sent_at = self.clock()
             delivery.platform_message_id = message_id
             delivery.last_error = None
-        log.info("delivery %s sent to %s as %s", delivery_id, channel, message_id)
+        record_delivery(channel.platform, DeliveryStatus.SENT)
+        log.info(
+            "delivery %s sent to %s as %s",
+            delivery_id,
+            channel,
+            message_id,
+            extra={"delivery": delivery_id, "channel": str(channel)},
+        )
         return SendResult(delivery_id, DeliveryStatus.SENT)
 
     def in_flight(self) -> int:
@@ -191,16 +215,22 @@ class Outbox:
         """Send every due pending delivery of the platforms this process publishes to."""
         return [await self.send(delivery_id) for delivery_id in self.due_deliveries(list(self.publishers))]
 
-    def _postpone(self, delivery_id: int, error: str) -> SendResult:
+    def _postpone(self, delivery_id: int, channel: ChannelRef, error: str) -> SendResult:
         with self.database.session() as session:
             delivery = session.get_one(Delivery, delivery_id)
             delay = min(RETRY_CAP, RETRY_BASE * 2 ** max(0, delivery.attempts - 1))
             delivery.next_attempt_at = self.clock() + delay
             delivery.last_error = error
+        record_delivery(channel.platform, "retry")
         return SendResult(delivery_id, DeliveryStatus.PENDING, error)
 
-    def _pause(self, delivery_id: int, subscription_id: int, reason: str) -> SendResult:
-        log.warning("subscription %s paused: %s", subscription_id, reason)
+    def _pause(self, delivery_id: int, subscription_id: int, channel: ChannelRef, reason: str) -> SendResult:
+        log.warning(
+            "subscription %s paused: %s",
+            subscription_id,
+            reason,
+            extra={"subscription": subscription_id, "delivery": delivery_id},
+        )
         with self.database.session() as session:
             delivery = session.get_one(Delivery, delivery_id)
             delivery.status = DeliveryStatus.FAILED
@@ -208,6 +238,7 @@ class Outbox:
             session.get_one(Subscription, subscription_id).paused_reason = reason
             # Its stories never reached the channel: release them for the first digest after the pause ends.
             session.execute(delete(DeliveredStory).where(DeliveredStory.delivery_id == delivery_id))
+        record_delivery(channel.platform, DeliveryStatus.FAILED)
         return SendResult(delivery_id, DeliveryStatus.FAILED, reason)
 
     async def _respect_channel_interval(self, subscription_id: int) -> None:

@@ -7,13 +7,15 @@ instead of within the hour) and logs the invite URL with exactly the permissions
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
+from discord import app_commands
 from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.platforms.discord.commands import NewsCommands, NewsTree
+from bot.platforms.discord.commands import NewsCommands, NewsTree, observe_interaction
 from bot.platforms.discord.publisher import DiscordPublisher
 from bot.service import NewsService
 
@@ -66,6 +68,12 @@ class NewsBot(discord.Client):
         await self.sync_commands()
         if self.application_id is not None:
             log.info("invite the bot with %s", invite_url(self.application_id))
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, Any, Any] | app_commands.ContextMenu
+    ) -> None:
+        """A command finished without error: count its duration (the tree's error hook counts the others)."""
+        observe_interaction(interaction)
 
     async def sync_commands(self) -> None:
         """Register `/news` globally, or only in the development guild, where it shows at once."""
