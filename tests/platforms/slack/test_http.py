@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.platforms.slack.commands import APOLOGY, PERMISSION_DETAIL, WORKING
 from bot.storage import Delivery, DeliveryStatus, Subscription
-from tests.intelligence.shared import fixture_articles
+from tests.intelligence.shared import fixture_articles, store_pending
 from tests.platforms.slack.conftest import ADMIN, CHANNEL, MANAGER, MEMBER, command_body, signed_headers
 
 SUBSCRIBE = 'subscribe schedule="08:00, 18:00" tz=Europe/Berlin countries="Japan, Taiwan" topics=nuclear max=5'
@@ -256,3 +256,13 @@ async def test_unexpected_error_gets_an_apology(make_bot, sqlite_database, fake_
     assert reply.payload["response_type"] == "ephemeral"
     assert APOLOGY in reply.all_text
     assert "Traceback" not in reply.all_text
+
+
+async def test_question_while_articles_are_pending_says_so_in_one_line(make_bot, archive_copy, fake_slack):
+    """Articles stored but not searchable yet (one not processed, one waiting for its page): the answer says so."""
+    store_pending(archive_copy, processing=1, pages=1)
+    bot = await make_bot(archive_copy)
+    (reply,) = await bot.ask("ask How many tankers did the EU blacklist?")
+    assert "117" in reply.all_text
+    assert reply.all_text.count("not searched yet") == 1
+    assert "2 stored articles are not searched yet: 1 still being processed, 1 from newly added feeds" in reply.all_text
