@@ -3,6 +3,10 @@
 Roles (see the Procfile): ``web`` serves only Slack's HTTP endpoint; ``worker`` runs the Discord gateway, Slack
 Socket Mode, the scheduler (ingestion, processing, digests, outbox); ``all`` does both in one process. Every role
 can publish to every configured platform, so `/news digest` works wherever the command arrives.
+
+SIGTERM (how process managers stop a process) and Ctrl-C both stop it cleanly: the scheduler stops, deliveries
+being sent finish (for up to DELIVERY_GRACE_SECONDS; any still running then stay pending in the outbox), then the
+Discord gateway and the Slack connection are closed. After SIGTERM the process exits with status 0.
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ from bot.news.sources import configured_sources
 from bot.platforms.base import Platform
 from bot.scheduler import build_scheduler, register_digest_jobs, register_feed_jobs
 from bot.service import NewsService
+from bot.shutdown import cancel_on_sigterm, stopped_by_sigterm
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
 Role = Literal["all", "web", "worker"]
 SCHEDULER_LOCK_KEY = 0x6E657773  # PostgreSQL advisory lock held by the one process that runs the scheduler
+DELIVERY_GRACE_SECONDS = 20.0  # within the usual 30 s between SIGTERM and SIGKILL
 
 
 def build_platforms(settings: Settings, service: NewsService, role: Role) -> list[Platform]:
@@ -49,7 +55,16 @@ def build_platforms(settings: Settings, service: NewsService, role: Role) -> lis
 
 
 async def run_bot(settings: Settings, database: Database, role: Role) -> None:
-    """Run the platforms (and, for worker roles, the scheduler) until cancelled."""
+    """Run the platforms (and, for worker roles, the scheduler) until cancelled or stopped by SIGTERM."""
+    with cancel_on_sigterm() as sigterm:
+        try:
+            await _run_bot(settings, database, role)
+        except asyncio.CancelledError:
+            if not stopped_by_sigterm(sigterm):
+                raise
+
+
+async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
     async with HttpClient(HttpPolicy.from_settings(settings)) as http:
         service = NewsService(settings, database, http)
         platforms = build_platforms(settings, service, role)
@@ -71,7 +86,10 @@ async def run_bot(settings: Settings, database: Database, role: Role) -> None:
             await asyncio.gather(*(platform.run() for platform in platforms), _forever())
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=False)
+                scheduler.shutdown(wait=False)  # no new jobs; running ones are cancelled (safe, see bot.scheduler)
+            unfinished = await service.outbox.drain(DELIVERY_GRACE_SECONDS)
+            if unfinished:
+                log.warning("%d deliveries still sending were left pending; they resume after the restart", unfinished)
             for platform in platforms:
                 await platform.close()
             if isinstance(lock, Connection):

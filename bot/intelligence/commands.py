@@ -10,6 +10,7 @@ import sys
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.errors import UserInputError
 from bot.intelligence.encoder import encoder_for
 from bot.intelligence.processing import BATCH_SIZE, ProcessReport, process_new_articles
 from bot.news.feeds import pages_waiting
@@ -97,6 +98,8 @@ def process_pending(database: Database, encoder: TextEncoder, *, progress: bool 
 
 def process_command(settings: Settings, args: argparse.Namespace) -> int:
     """`process`: tag, embed, index and cluster the stored articles that are not processed yet."""
+    if args.limit is not None and args.limit < 1:
+        raise UserInputError("--limit must be 1 or more.")
     database = _open(settings)
     try:
         report = process_new_articles(database, encoder_for(settings), limit=args.limit)

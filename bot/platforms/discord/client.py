@@ -51,7 +51,7 @@ def intents() -> discord.Intents:
 class NewsBot(discord.Client):
     """A gateway client whose only job is the `/news` command group; it reads no messages."""
 
-    def __init__(self, service: NewsService, *, admin_role: str = "", dev_guild_id: int | None = None) -> None:
+    def __init__(self, service: NewsService, *, admin_role: int | None = None, dev_guild_id: int | None = None) -> None:
         super().__init__(
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),  # the default for every message: nothing ever pings

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import discord
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 APP_ID = 900000000000000001
 GUILD_ID = 900000000000000002
@@ -26,6 +26,7 @@ ADMIN_ROLE_ID = 900000000000000005
 USER_ID = 900000000000000006
 OWNER_ID = 900000000000000007
 ADMIN_ROLE = "News Desk"
+IMPOSTOR_ROLE_ID = 900000000000000008  # a role anyone who may create roles made, with the admin role's name
 MANAGE_CHANNELS = 1 << 4
 TIMESTAMP = "2026-11-26T12:00:00+00:00"
 
@@ -73,6 +74,9 @@ class FakeDiscord:
     posted: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> messages created
     refuse: dict[str, Failure] = field(default_factory=dict)  # "METHOD /path" pattern -> the error it answers
     base: str = ""
+    gateway: str = ""  # ws:// URL of the fake gateway (HELLO, READY after IDENTIFY, heartbeat ACKs)
+    identified: int = 0
+    gateway_close_codes: list[int | None] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(910000000000000000))
     _nonces: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -81,17 +85,37 @@ class FakeDiscord:
         """Serve on a free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
+        app.router.add_get("/gateway", self._gateway)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.base = f"http://{host}:{port}/api/v10"
+        self.gateway = f"ws://{host}:{port}/gateway"
 
     async def stop(self) -> None:
         """Stop serving."""
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
+        async for message in socket:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            op = json.loads(message.data).get("op")
+            if op == 2:  # IDENTIFY
+                self.identified += 1
+                ready = {"v": 10, "user": BOT_USER, "guilds": [], "session_id": "fake-session"}
+                ready |= {"resume_gateway_url": self.gateway, "application": {"id": str(APP_ID), "flags": 0}}
+                await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": ready})
+            elif op == 1:  # heartbeat
+                await socket.send_json({"op": 11, "d": None, "s": None, "t": None})
+        self.gateway_close_codes.append(socket.close_code)
+        return socket
 
     def fail(self, channel_id: int, failure: Failure) -> None:
         """Make posts to `channel_id` fail this way (for `failure.times` posts)."""
@@ -238,7 +262,8 @@ def guild_payload() -> dict[str, Any]:
     """GUILD_CREATE for the test server: a text channel and the admin role."""
     everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0}
     admin = {"id": str(ADMIN_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 1, "color": 0}
-    for role in (everyone, admin):
+    impostor = {"id": str(IMPOSTOR_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 2, "color": 0}
+    for role in (everyone, admin, impostor):
         role |= {"hoist": False, "managed": False, "mentionable": False, "flags": 0}
     channels = [
         {"id": str(channel), "type": 0, "name": name, "position": index, "guild_id": str(GUILD_ID)}
@@ -248,7 +273,7 @@ def guild_payload() -> dict[str, Any]:
         "id": str(GUILD_ID),
         "name": "Test server",
         "owner_id": str(OWNER_ID),
-        "roles": [everyone, admin],
+        "roles": [everyone, admin, impostor],
         "channels": channels,
         "threads": [],
         "members": [],
