@@ -2,8 +2,9 @@
 
 The articles (``../shared/data/stories-dev/ecbplus.jsonl``: 982 real news articles about 86 events) are served from
 a loopback web server as one RSS feed per outlet whose items carry only a teaser (the first line), and one HTML page
-per article that carries the text (a paragraph per line) and, where the corpus knows it, the article's own URL as
-``rel=canonical``. Then the production code runs: the feeds are added, the first poll stores every item as
+per article that carries the text (a paragraph per line; its ``rel=canonical`` names the article's own URL where
+the corpus knows it, which the bot ignores since it is on another site). Each item's GUID is the article's line
+number in the corpus. Then the production code runs: the feeds are added, the first poll stores every item as
 backlog (`run_ingest_pass`), the backfill fetches and extracts every page (`run_backfill_pass`, trafilatura), and
 `process_new_articles` tags, embeds, indexes and clusters them. Articles without an outlet in the corpus (about
 half) are spread over 12 stand-in outlets, so that "other outlets" means something for them too.
