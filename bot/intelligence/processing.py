@@ -119,7 +119,7 @@ def _unprocessed(session: Session, limit: int) -> list[Article]:
     query = (
         select(Article)
         .outerjoin(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
-        .where(ArticleAnalysis.article_id.is_(None))
+        .where(ArticleAnalysis.article_id.is_(None), Article.page_pending.is_(False))  # full text first
         .order_by(Article.published_at, Article.id)
         .limit(limit)
     )

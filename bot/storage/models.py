@@ -173,6 +173,8 @@ class Article(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     text_kind: Mapped[TextKind] = mapped_column(_string_enum(TextKind), index=True)  # never reading the texts
     is_backlog: Mapped[bool] = mapped_column(default=False)  # stored on a feed's first fetch: never "new"
+    # A backlog teaser whose page the backfill has not fetched yet; not processed (nor searched) until it has.
+    page_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
     story: Mapped[Story | None] = relationship(back_populates="articles")
