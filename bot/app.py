@@ -1,18 +1,25 @@
 """The running bot: platforms, scheduler and ingestion in one event loop, split by role for scale-out.
 
 Roles (see the Procfile): ``web`` serves only Slack's HTTP endpoint; ``worker`` runs the Discord gateway, Slack
-Socket Mode, the scheduler (ingestion, processing, digests, outbox); ``all`` does both in one process. Every role
-can publish to every configured platform, so `/news digest` works wherever the command arrives.
+Socket Mode, the scheduler (ingestion, processing, digests, outbox); ``all`` does both in one process; ``processor``
+runs queued model work (TASK_QUEUE=procrastinate, `bot/queue.py`). Every role but ``processor`` can publish to every
+configured platform, so `/news digest` works wherever the command arrives.
+
+On PostgreSQL one worker holds the scheduler's advisory lock; the others stand by and try for it every few
+seconds, so when the holder dies another takes over. A holder checks its lock's connection and stops scheduling
+when it is gone; a new holder waits out that check interval before it starts, so two schedulers never overlap.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -23,11 +30,18 @@ from bot.platforms.base import Platform
 from bot.scheduler import build_scheduler, register_digest_jobs, register_feed_jobs
 from bot.service import NewsService
 from bot.storage import Database
+from bot.storage.db import ADVISORY_LOCK
+
+if TYPE_CHECKING:
+    from bot.queue import ProcessingQueue
 
 log = logging.getLogger(__name__)
 
-Role = Literal["all", "web", "worker"]
+Role = Literal["all", "web", "worker", "processor"]
 SCHEDULER_LOCK_KEY = 0x6E657773  # PostgreSQL advisory lock held by the one process that runs the scheduler
+STANDBY_SECONDS = 10.0  # a standby worker tries for the scheduler lock this often
+LOCK_CHECK_SECONDS = 5.0  # the scheduler checks that its lock's connection is alive this often
+TAKEOVER_GRACE_SECONDS = 2 * LOCK_CHECK_SECONDS  # a holder that lost its lock has stopped by then
 
 
 def build_platforms(settings: Settings, service: NewsService, role: Role) -> list[Platform]:
@@ -49,8 +63,13 @@ def build_platforms(settings: Settings, service: NewsService, role: Role) -> lis
 
 
 async def run_bot(settings: Settings, database: Database, role: Role) -> None:
-    """Run the platforms (and, for worker roles, the scheduler) until cancelled."""
-    async with HttpClient(HttpPolicy.from_settings(settings)) as http:
+    """Run the platforms (and, for worker roles, the scheduler; for processors, queued jobs) until cancelled."""
+    if role == "processor":
+        from bot.queue import run_processor
+
+        await run_processor(settings, database)
+        return
+    async with HttpClient(HttpPolicy.from_settings(settings)) as http, AsyncExitStack() as stack:
         service = NewsService(settings, database, http)
         platforms = build_platforms(settings, service, role)
         if role == "web" and not platforms:
@@ -58,24 +77,67 @@ async def run_bot(settings: Settings, database: Database, role: Role) -> None:
                 "The web role serves Slack's HTTP endpoint: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."
             )
         await service.load_models()
-        scheduler = None
-        lock = _acquire_scheduler_lock(database) if role in ("all", "worker") else None
-        if role in ("all", "worker") and lock is not False:
-            scheduler = build_scheduler(database)
-            sync_sources(database, configured_sources(settings.feeds))
-            register_feed_jobs(scheduler, settings, database=database, http=http)
-            register_digest_jobs(scheduler, service)
-            scheduler.start()
-            log.info("scheduler started: %d jobs", len(scheduler.get_jobs()))
+        processing = None
+        if settings.task_queue == "procrastinate" and role in ("all", "worker"):
+            from bot.queue import ProcessingQueue, queue_app
+
+            processing = ProcessingQueue(await stack.enter_async_context(queue_app(settings.database_url).open_async()))
+        runs = [platform.run() for platform in platforms]
+        if role in ("all", "worker"):
+            runs.append(_run_scheduler(settings, database, service, http, processing))
         try:
-            await asyncio.gather(*(platform.run() for platform in platforms), _forever())
+            await asyncio.gather(*runs, _forever())
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
             for platform in platforms:
                 await platform.close()
+
+
+async def _run_scheduler(
+    settings: Settings, database: Database, service: NewsService, http: HttpClient, processing: ProcessingQueue | None
+) -> None:
+    """Run the scheduler whenever this process holds the scheduler lock; stand by while another does."""
+    standing_by = False
+    while True:
+        try:
+            lock = await asyncio.to_thread(_acquire_scheduler_lock, database)
+        except (OSError, SQLAlchemyError) as error:
+            log.warning("scheduler lock: database unreachable (%s); trying again", type(error).__name__)
+            lock = False
+        if lock is False:
+            if not standing_by:
+                log.info("another worker runs the scheduler; this one serves platforms and stands by")
+            standing_by = True
+            await asyncio.sleep(STANDBY_SECONDS)
+            continue
+        standing_by = False
+        if isinstance(lock, Connection):
+            await asyncio.sleep(TAKEOVER_GRACE_SECONDS)
+        scheduler = build_scheduler(database)
+        try:
+            sync_sources(database, configured_sources(settings.feeds))
+            register_feed_jobs(scheduler, settings, database=database, http=http)
+            register_digest_jobs(scheduler, service, processing=processing)
+            scheduler.start()
+            log.info("scheduler started: %d jobs", len(scheduler.get_jobs()))
+            while await asyncio.to_thread(_still_held, lock):
+                await asyncio.sleep(LOCK_CHECK_SECONDS)
+            log.warning("the scheduler lock's connection is gone: scheduling stops here; standing by")
+        finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
             if isinstance(lock, Connection):
-                lock.close()
+                lock.invalidate()  # a broken connection cannot be closed politely
+
+
+def _still_held(lock: Connection | bool) -> bool:
+    """Whether the scheduler lock is still ours: always on SQLite; on PostgreSQL while its session lives."""
+    if not isinstance(lock, Connection):
+        return True
+    try:
+        lock.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True
 
 
 async def _forever() -> None:
@@ -87,11 +149,10 @@ def _acquire_scheduler_lock(database: Database) -> Connection | bool:
     if database.engine.dialect.name != "postgresql":
         return True
     connection = database.engine.connect()
-    if connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}).scalar():
+    if connection.execute(ADVISORY_LOCK, {"key": SCHEDULER_LOCK_KEY}).scalar():
         log.info("this process runs the scheduler")
         connection.commit()
         connection.detach()  # out of the pool: closing it ends the session, and with it the lock
         return connection
     connection.close()
-    log.info("another worker runs the scheduler; this one serves platforms only")
     return False

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bot.app import _acquire_scheduler_lock, build_platforms
+from bot.app import _acquire_scheduler_lock, _still_held, build_platforms
 from bot.config import Settings
 from bot.news.http import HttpClient, HttpPolicy
 from bot.service import NewsService
@@ -53,6 +54,27 @@ def test_only_one_worker_runs_the_scheduler_on_postgresql(postgres_schema_url: s
         assert isinstance(held, Connection)
         assert _acquire_scheduler_lock(second) is False
         held.close()
+        taken_over = _acquire_scheduler_lock(second)
+        assert isinstance(taken_over, Connection)
+        taken_over.close()
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+@pytest.mark.postgres
+def test_scheduler_notices_a_dropped_lock_and_another_worker_takes_over(postgres_schema_url: str):
+    """When the server drops the lock's connection, the holder sees it (and stops); a standby gets the lock."""
+    first, second = Database(postgres_schema_url), Database(postgres_schema_url)
+    try:
+        held = _acquire_scheduler_lock(first)
+        assert isinstance(held, Connection) and _still_held(held)
+        pid = held.execute(text("SELECT pg_backend_pid()")).scalar()
+        held.commit()
+        with second.engine.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert not _still_held(held)
+        held.invalidate()
         taken_over = _acquire_scheduler_lock(second)
         assert isinstance(taken_over, Connection)
         taken_over.close()

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.intelligence.encoder import encoder_for
-from bot.intelligence.processing import process_new_articles
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis
+from bot.tasks import ProcessingBusyError, process_articles_job
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,10 @@ def process_command(settings: Settings, args: argparse.Namespace) -> int:
     """`process`: tag, embed, index and cluster the stored articles that are not processed yet."""
     database = _open(settings)
     try:
-        report = process_new_articles(database, encoder_for(settings), limit=args.limit)
+        report = process_articles_job(database, encoder_for(settings), limit=args.limit)
+    except ProcessingBusyError:
+        sys.stdout.write("Another process is processing articles right now; they will be done there.\n")
+        return 0
     finally:
         database.dispose()
     sys.stdout.write(
