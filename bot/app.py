@@ -17,6 +17,7 @@ import logging
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Literal
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -114,10 +115,10 @@ async def _run_scheduler(
             await asyncio.sleep(TAKEOVER_GRACE_SECONDS)
         scheduler = build_scheduler(database)
         try:
-            sync_sources(database, configured_sources(settings.feeds))
-            register_feed_jobs(scheduler, settings, database=database, http=http)
-            register_digest_jobs(scheduler, service, processing=processing)
+            # Start first, then register in a thread: writing a thousand jobs to the job store takes seconds, and
+            # the event loop must keep the Discord heartbeat going meanwhile (APScheduler's add_job is thread-safe).
             scheduler.start()
+            await asyncio.to_thread(_register_jobs, scheduler, settings, database, service, http, processing)
             log.info("scheduler started: %d jobs", len(scheduler.get_jobs()))
             while await asyncio.to_thread(_still_held, lock):
                 await asyncio.sleep(LOCK_CHECK_SECONDS)
@@ -129,12 +130,26 @@ async def _run_scheduler(
                 lock.invalidate()  # a broken connection cannot be closed politely
 
 
+def _register_jobs(
+    scheduler: AsyncIOScheduler,
+    settings: Settings,
+    database: Database,
+    service: NewsService,
+    http: HttpClient,
+    processing: ProcessingQueue | None,
+) -> None:
+    sync_sources(database, configured_sources(settings.feeds))
+    register_feed_jobs(scheduler, settings, database=database, http=http)
+    register_digest_jobs(scheduler, service, processing=processing)
+
+
 def _still_held(lock: Connection | bool) -> bool:
     """Whether the scheduler lock is still ours: always on SQLite; on PostgreSQL while its session lives."""
     if not isinstance(lock, Connection):
         return True
     try:
         lock.execute(text("SELECT 1"))
+        lock.rollback()  # end the check's transaction: an idle-in-transaction timeout would end the session too
     except SQLAlchemyError:
         return False
     return True

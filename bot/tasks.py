@@ -55,6 +55,7 @@ class _Lock:
     def check(self) -> None:
         if self.connection is not None:
             self.connection.execute(text("SELECT 1"))
+            self.connection.rollback()  # no transaction left open on the lock's session
 
 
 @contextmanager

@@ -168,7 +168,7 @@ async def test_processor_process_serves_the_queue(queue, postgres_schema_url):
         text=True,
     )
     try:
-        for _ in range(240):  # bounded: the model loads in a few seconds, the three articles in one more
+        for _ in range(600):  # bounded (5 min): the model loads in seconds, or minutes on a loaded machine
             if _analysed(database) == 3 or processor.poll() is not None:
                 break
             await asyncio.sleep(0.5)

@@ -112,20 +112,19 @@ class Outbox:
             return None
 
     async def send(self, delivery_id: int) -> SendResult:
-        """Send one pending, due delivery through its platform's publisher (unless another sender claimed it)."""
-        with self.database.session() as session:
-            delivery = session.get(Delivery, delivery_id)
-            if delivery is None or delivery.status is not DeliveryStatus.PENDING:
-                status = DeliveryStatus.FAILED if delivery is None else delivery.status
-                return SendResult(delivery_id, status, "not pending")
-            subscription = delivery.subscription
-            channel = ChannelRef(subscription.platform, subscription.workspace_id, subscription.channel_id)
-            digest = Digest.from_json(delivery.payload)
-            subscription_id = subscription.id
+        """Send one pending, due delivery through its platform's publisher (unless another sender claimed it).
+
+        The database work runs in worker threads, so many sends at once never stall the event loop.
+        """
+        loaded = await asyncio.to_thread(self._load, delivery_id)
+        if isinstance(loaded, SendResult):
+            return loaded
+        channel, digest, subscription_id = loaded
         publisher = self.publishers.get(channel.platform)
         if publisher is None:
-            return self._postpone(delivery_id, f"no publisher for platform {channel.platform} in this process")
-        if not self._claim(delivery_id):
+            error = f"no publisher for platform {channel.platform} in this process"
+            return await asyncio.to_thread(self._postpone, delivery_id, error)
+        if not await asyncio.to_thread(self._claim, delivery_id):
             return SendResult(delivery_id, DeliveryStatus.PENDING, "being sent by another sender, or not due")
 
         lock = self._channel_locks.setdefault(subscription_id, asyncio.Lock())
@@ -138,14 +137,31 @@ class Outbox:
                 log.warning(
                     "delivery %s to %s took over %.0f s; abandoned, will retry", delivery_id, channel, SEND_TIMEOUT
                 )
-                return self._postpone(delivery_id, f"the platform did not answer within {SEND_TIMEOUT:.0f} s")
+                error = f"the platform did not answer within {SEND_TIMEOUT:.0f} s"
+                return await asyncio.to_thread(self._postpone, delivery_id, error)
             except ChannelUnavailableError as error:
-                return self._pause(delivery_id, subscription_id, str(error))
+                return await asyncio.to_thread(self._pause, delivery_id, subscription_id, str(error))
             except PublishError as error:
                 log.warning("delivery %s to %s failed, will retry: %s", delivery_id, channel, error)
-                return self._postpone(delivery_id, str(error))
+                return await asyncio.to_thread(self._postpone, delivery_id, str(error))
             finally:
                 self._last_post[subscription_id] = self.clock()
+        await asyncio.to_thread(self._mark_sent, delivery_id, message_id)
+        log.info("delivery %s sent to %s as %s", delivery_id, channel, message_id)
+        return SendResult(delivery_id, DeliveryStatus.SENT)
+
+    def _load(self, delivery_id: int) -> tuple[ChannelRef, Digest, int] | SendResult:
+        """The delivery's channel, digest and subscription, or why it cannot be sent."""
+        with self.database.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None or delivery.status is not DeliveryStatus.PENDING:
+                status = DeliveryStatus.FAILED if delivery is None else delivery.status
+                return SendResult(delivery_id, status, "not pending")
+            subscription = delivery.subscription
+            channel = ChannelRef(subscription.platform, subscription.workspace_id, subscription.channel_id)
+            return channel, Digest.from_json(delivery.payload), subscription.id
+
+    def _mark_sent(self, delivery_id: int, message_id: str) -> None:
         with self.database.session() as session:
             delivery = session.get_one(Delivery, delivery_id)
             delivery.status = DeliveryStatus.SENT
@@ -153,8 +169,6 @@ class Outbox:
             delivery.platform_message_id = message_id
             delivery.last_error = None
             delivery.next_attempt_at = None
-        log.info("delivery %s sent to %s as %s", delivery_id, channel, message_id)
-        return SendResult(delivery_id, DeliveryStatus.SENT)
 
     def due_deliveries(self, platforms: Sequence[str] | None = None) -> list[int]:
         """Ids of pending deliveries whose retry time has come, oldest first."""
