@@ -8,6 +8,10 @@ configured platform, so `/news digest` works wherever the command arrives.
 On PostgreSQL one worker holds the scheduler's advisory lock; the others stand by and try for it every few
 seconds, so when the holder dies another takes over. A holder checks its lock's connection and stops scheduling
 when it is gone; a new holder waits out that check interval before it starts, so two schedulers never overlap.
+
+SIGTERM (how process managers stop a process) and Ctrl-C both stop it cleanly: the scheduler stops, deliveries
+being sent finish (for up to DELIVERY_GRACE_SECONDS; any still running then stay pending in the outbox), then the
+Discord gateway and the Slack connection are closed. After SIGTERM the process exits with status 0.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from bot.news.sources import configured_sources
 from bot.platforms.base import Platform
 from bot.scheduler import build_scheduler, register_digest_jobs, register_feed_jobs
 from bot.service import NewsService
+from bot.shutdown import cancel_on_sigterm, stopped_by_sigterm
 from bot.storage import Database
 from bot.storage.db import ADVISORY_LOCK
 
@@ -43,6 +48,7 @@ SCHEDULER_LOCK_KEY = 0x6E657773  # PostgreSQL advisory lock held by the one proc
 STANDBY_SECONDS = 10.0  # a standby worker tries for the scheduler lock this often
 LOCK_CHECK_SECONDS = 5.0  # the scheduler checks that its lock's connection is alive this often
 TAKEOVER_GRACE_SECONDS = 2 * LOCK_CHECK_SECONDS  # a holder that lost its lock has stopped by then
+DELIVERY_GRACE_SECONDS = 20.0  # within the usual 30 s between SIGTERM and SIGKILL
 
 
 def build_platforms(settings: Settings, service: NewsService, role: Role) -> list[Platform]:
@@ -64,7 +70,17 @@ def build_platforms(settings: Settings, service: NewsService, role: Role) -> lis
 
 
 async def run_bot(settings: Settings, database: Database, role: Role) -> None:
-    """Run the platforms (and, for worker roles, the scheduler; for processors, queued jobs) until cancelled."""
+    """Run the platforms (and, for worker roles, the scheduler; for processors, queued jobs) until cancelled or
+    stopped by SIGTERM."""
+    with cancel_on_sigterm() as sigterm:
+        try:
+            await _run_bot(settings, database, role)
+        except asyncio.CancelledError:
+            if not stopped_by_sigterm(sigterm):
+                raise
+
+
+async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
     if role == "processor":
         from bot.queue import run_processor
 
@@ -89,6 +105,10 @@ async def run_bot(settings: Settings, database: Database, role: Role) -> None:
         try:
             await asyncio.gather(*runs, _forever())
         finally:
+            # The scheduler stopped with its task (_run_scheduler's own cleanup); let deliveries in flight finish.
+            unfinished = await service.outbox.drain(DELIVERY_GRACE_SECONDS)
+            if unfinished:
+                log.warning("%d deliveries still sending were left pending; they resume after the restart", unfinished)
             for platform in platforms:
                 await platform.close()
 
@@ -125,7 +145,7 @@ async def _run_scheduler(
             log.warning("the scheduler lock's connection is gone: scheduling stops here; standing by")
         finally:
             if scheduler.running:
-                scheduler.shutdown(wait=False)
+                scheduler.shutdown(wait=False)  # no new jobs; running ones are cancelled (safe, see bot.scheduler)
             if isinstance(lock, Connection):
                 lock.invalidate()  # a broken connection cannot be closed politely
 

@@ -8,10 +8,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import NoReturn
+
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings, load_settings
-from bot.errors import BotError
-from bot.log import setup_logging
+from bot.errors import BotError, UserInputError
+from bot.log import mask_credentials, setup_logging
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -26,8 +29,25 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line that names the problem (and points to --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `prog: error: message` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _whole_number(text: str) -> int:
+    """An argparse type: a whole number in ASCII digits, optionally negative (range checks come later)."""
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
+        raise argparse.ArgumentTypeError("must be a whole number")
+    return int(text)
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from alembic import command
+    from alembic.util import CommandError
 
     from bot.storage.db import alembic_config
 
@@ -40,6 +60,8 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
             command.downgrade(config, args.revision)
         else:
             command.current(config, verbose=False)
+    except CommandError as error:
+        raise UserInputError(f"db {args.action}: {error}") from None
     finally:
         database.dispose()
     return 0
@@ -81,16 +103,21 @@ async def _ingest_forever(settings: Settings, database: Database) -> int:
 
     from bot.news.http import HttpClient, HttpPolicy
     from bot.scheduler import register_feed_jobs
+    from bot.shutdown import cancel_on_sigterm, stopped_by_sigterm
 
     async with HttpClient(HttpPolicy.from_settings(settings)) as http:
         scheduler = AsyncIOScheduler(timezone=UTC)
         jobs = register_feed_jobs(scheduler, settings, database=database, http=http)
         scheduler.start()
         log.info("polling %d feeds every %d minutes; stop with Ctrl-C", len(jobs), settings.feed_poll_minutes)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            scheduler.shutdown(wait=False)
+        with cancel_on_sigterm() as sigterm:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                if not stopped_by_sigterm(sigterm):
+                    raise
+            finally:
+                scheduler.shutdown(wait=False)
     return 0
 
 
@@ -209,7 +236,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand and its help."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m bot",
         description="Geobrief: geopolitical news briefings for Discord, Slack and the terminal.",
         epilog="Settings come from the environment and .env (see .env.example).",
@@ -246,11 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--once", action="store_true", help="run one pass over all feeds, print a report and exit")
     brief = add("brief", _brief, "Print the top stories on a topic, country or region.")
     brief.add_argument("topic", nargs="?", default="", help="a topic, country or region (default: everything)")
-    brief.add_argument("--limit", type=int, default=5, help="how many stories (default 5)")
+    brief.add_argument("--limit", type=_whole_number, default=5, help="how many stories, 1 to 10 (default 5)")
     ask = add("ask", _ask, "Answer a question from stored articles, with citations.")
     ask.add_argument("question", help="the question, in quotes")
     process = add("process", _process, "Tag, embed, index and cluster the stored articles not processed yet.")
-    process.add_argument("--limit", type=int, default=None, help="process at most this many articles")
+    process.add_argument("--limit", type=_whole_number, default=None, help="process at most this many articles")
     summarize = add("summarize", _summarize, "Fetch an article and print its summary.")
     summarize.add_argument("url", help="an http(s) URL of a news article")
     digest = add("digest", _digest, "Print the digest the console channel would get now (stories not shown yet).")
@@ -260,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="short",
         help="short: two summary lines and three sources a story (default); detailed: all of them",
     )
-    digest.add_argument("--limit", type=int, default=5, help="at most this many stories, 1 to 10 (default 5)")
+    digest.add_argument("--limit", type=_whole_number, default=5, help="at most this many stories, 1 to 10 (default 5)")
     feeds = add("feeds", _feeds_list, "List, add or remove feeds; the list shows each feed's health.")
     feeds_actions = feeds.add_subparsers(dest="feeds_action", metavar="ACTION")
     feeds_list = feeds_actions.add_parser("list", help="list the feeds with their health (the default)")
@@ -299,6 +326,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(settings, args)
     except BotError as error:
         sys.stderr.write(f"{error}\n")
+        return 1
+    except OperationalError as error:  # the database is unreachable, refuses us, or is not one
+        url = mask_credentials(settings.database_url)
+        reason = mask_credentials(" ".join(str(error.orig or error).split()))
+        sys.stderr.write(f"Cannot use the database {url}: {reason}\n")
         return 1
     except KeyboardInterrupt:
         return 130

@@ -8,13 +8,15 @@ variable that names it and says what is allowed.
 from __future__ import annotations
 
 import zoneinfo
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.log import mask_credentials
 
 DEFAULT_DATABASE_URL = "sqlite:///var/geobrief.sqlite3"  # relative to the working directory
 
@@ -26,11 +28,24 @@ def _http_url(value: str) -> str:
     return value
 
 
-def _timezone(value: str) -> str:
+MAX_TIMEZONE_CHARS = 64  # the longest IANA name is about 30
+
+
+def find_timezone(name: str) -> zoneinfo.ZoneInfo | None:
+    """The IANA timezone called `name`, or None: unknown names, folders of the tz database ("America", "Etc"),
+    overlong names and paths all give None, never an OSError."""
+    name = name.strip()
+    if not name or len(name) > MAX_TIMEZONE_CHARS:
+        return None
     try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError("must be an IANA timezone name such as 'UTC' or 'Europe/Berlin'") from None
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _timezone(value: str) -> str:
+    if find_timezone(value) is None:
+        raise ValueError("must be an IANA timezone name such as 'UTC' or 'Europe/Berlin'")
     return value
 
 
@@ -57,11 +72,14 @@ class Settings(BaseSettings):
     feed_max_items: PositiveInt = 1000
     fetch_article_pages: bool = True
     http_timeout_seconds: PositiveFloat = 10.0
+    http_total_deadline_seconds: PositiveFloat = 60.0
     http_max_bytes: PositiveInt = 5_000_000
     http_max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     http_max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
     http_per_host_concurrency: PositiveInt = 2
     http_politeness_delay_seconds: Annotated[float, Field(ge=0)] = 1.0
+    user_fetch_concurrency: PositiveInt = 8
+    user_fetches_per_minute: PositiveInt = 5
     http_user_agent: str = "geobrief/0.1 (+https://github.com/geobrief/geobrief; news digest bot)"
 
     # Summariser
@@ -73,7 +91,7 @@ class Settings(BaseSettings):
     # Discord
     discord_token: SecretStr | None = None
     discord_dev_guild_id: int | None = None
-    discord_admin_role: str = ""
+    discord_admin_role: int | None = None  # a role id: a name could be copied by anyone who may create roles
     discord_api_url: HttpUrl = "https://discord.com/api/v10"
     discord_shard_count: PositiveInt | None = None
     discord_shard_ids: str = ""  # comma-separated shard ids this process runs; needs DISCORD_SHARD_COUNT
@@ -88,6 +106,19 @@ class Settings(BaseSettings):
 
     # Scale-out
     task_queue: Literal["inline", "procrastinate"] = "inline"
+
+    @field_validator("discord_admin_role", mode="before")
+    @classmethod
+    def _role_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not (value.isascii() and value.isdigit()):
+                raise ValueError(
+                    "must be a role id (a number: Server Settings → Roles → … → Copy Role ID), not a role name"
+                )
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -120,6 +151,12 @@ class Settings(BaseSettings):
     def shard_ids(self) -> list[int] | None:
         """The Discord shards this process runs, or None for all of them."""
         return [int(part) for part in self.discord_shard_ids.split(",")] if self.discord_shard_ids else None
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Fields for repr() and str(): secrets are SecretStr already; URL credentials (DATABASE_URL's password)
+        are masked too."""
+        for name, value in super().__repr_args__():
+            yield name, mask_credentials(value) if isinstance(value, str) else value
 
     @property
     def discord_enabled(self) -> bool:

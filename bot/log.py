@@ -2,12 +2,14 @@
 
 Modules log through `logging.getLogger(__name__)` with identifiers (feed URL, channel id, job id) as %-arguments.
 A filter masks every configured secret, so that a token pasted into an exception message or a URL never reaches
-the output.
+the output, and another escapes control characters in messages, so that text from outside (a header, a request
+field) can never start a forged log line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
@@ -29,6 +31,15 @@ QUIET_LOGGERS = (
 # Known warnings that need no action: the bot never joins voice channels, and Bolt warns that it ignores the
 # SLACK_BOT_TOKEN variable (which it reads by itself) because the bot hands it a ready Web API client.
 NOISE = ("voice will NOT be supported", "`token` will be unused")
+# The user info of a URL (scheme://user:password@ or scheme://token@): the password, or a lone user, is masked.
+URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?:(?P<user>[^:/@\s]*):)?[^:/@\s]+@")
+
+
+def mask_credentials(text: str) -> str:
+    """`text` with the password (or a lone token) of every URL's user info masked."""
+    return URL_CREDENTIALS.sub(
+        lambda m: f"{m['scheme']}{m['user']}:{MASK}@" if m["user"] is not None else f"{m['scheme']}{MASK}@", text
+    )
 
 
 class NoiseFilter(logging.Filter):
@@ -40,7 +51,7 @@ class NoiseFilter(logging.Filter):
 
 
 class SecretMaskFilter(logging.Filter):
-    """Replaces secret values in a record's final message (and traceback) with a mask."""
+    """Replaces secret values, and the credentials of any URL, in a record's final message (and traceback)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -48,20 +59,40 @@ class SecretMaskFilter(logging.Filter):
         self.secrets = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
 
     def mask(self, text: str) -> str:
-        """Return `text` with every secret masked."""
+        """Return `text` with every secret and URL credential masked."""
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return text
+        return mask_credentials(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Render the message now, mask it, and drop the arguments that held the secrets."""
-        if not self.secrets:
-            return True
-        record.msg = self.mask(record.getMessage())
-        record.args = None
+        """Render the message now and, when it holds a secret, mask it and drop the arguments that held it.
+
+        Records with nothing to mask are left as they are: other handlers (tests' log capture) see them whole.
+        """
+        message = record.getMessage()
+        masked = self.mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
         if record.exc_info:
-            record.exc_text = self.mask(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
+            trace = logging.Formatter().formatException(record.exc_info)
+            masked_trace = self.mask(trace)
+            if masked_trace != trace:
+                record.exc_text, record.exc_info = masked_trace, None
+        return True
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+class ControlCharacterFilter(logging.Filter):
+    """Escapes line breaks and other control characters in a record's message: one record, one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message and escape it (a newline becomes the two characters backslash and n)."""
+        message = record.getMessage()
+        escaped = CONTROL_CHARACTERS.sub(lambda match: repr(match.group())[1:-1], message)
+        if escaped != message:
+            record.msg, record.args = escaped, None
         return True
 
 
@@ -71,6 +102,7 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     handler.setFormatter(logging.Formatter(FORMAT, style="{", datefmt="%Y-%m-%d %H:%M:%S"))
     handler.addFilter(NoiseFilter())
     handler.addFilter(SecretMaskFilter(secrets))
+    handler.addFilter(ControlCharacterFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -40,7 +40,7 @@ from bot.intelligence.results import Answer
 from bot.intelligence.search import ask
 from bot.news.extract import extract_page
 from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
-from bot.news.http import FetchError, HttpClient
+from bot.news.http import FetchBudget, FetchError, HttpClient
 from bot.storage import Database, TextKind, utcnow
 from bot.tasks import process_articles_job
 
@@ -97,6 +97,8 @@ class NewsService:
         self.outbox = Outbox(database, {}, clock=clock)
         self.dispatcher = Dispatcher(database, self.outbox, clock=clock)
         self._model_slot = asyncio.Semaphore(1)  # the encoder uses every core: one model call at a time
+        # Pages people ask for have their own budget, so a burst of them cannot starve feed polling.
+        self.user_fetches = FetchBudget(settings.user_fetch_concurrency, settings.user_fetches_per_minute)
 
     def add_publisher(self, platform: str, publisher: Publisher) -> None:
         """Let this process deliver digests to `platform`."""
@@ -142,14 +144,18 @@ class NewsService:
         encoder = question_encoder_for(self.settings)  # float32: steady latency on a single sentence
         return await self._model(ask, self.database, encoder, question, now=self.clock())
 
-    async def summarize_url(self, url: str) -> LinkSummary:
-        """Fetch a page that a user gave (never a private address) and summarise it, saying what it was based on."""
+    async def summarize_url(self, url: str, *, requester: str = "") -> LinkSummary:
+        """Fetch a page that a user gave (never a private address) and summarise it, saying what it was based on.
+
+        `requester` names the person ("slack:T1:U1"); each may have USER_FETCHES_PER_MINUTE pages fetched a minute.
+        """
         url = url.strip().strip("<>")
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > MAX_URL_CHARS:
             raise UserInputError("Give a full http:// or https:// link to a news article.")
         try:
-            response = await self.http.get(url, accept="text/html, application/xhtml+xml;q=0.9")
+            async with self.user_fetches.slot(requester, url):
+                response = await self.http.get(url, accept="text/html, application/xhtml+xml;q=0.9")
         except FetchError as error:
             raise UserInputError(f"I could not fetch that page: {error}") from None
         page = await self._db(extract_page, response.content, url=response.url, http_charset=response.charset)

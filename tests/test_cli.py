@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, inspect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,3 +52,36 @@ def test_processor_role_needs_the_task_queue(tmp_path):
     result = _run("run", "--role", "processor", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"})
     assert result.returncode == 2
     assert "set TASK_QUEUE=procrastinate" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (("db", "upgrade", "bogus"), {}, "Can't locate revision identified by 'bogus'"),
+        (("summarize", f"https://{'a' * 64}.example.com/story"), {}, "not a valid host name"),
+        (("db", "current"), {"DEFAULT_TIMEZONE": "America"}, "DEFAULT_TIMEZONE: must be an IANA timezone name"),
+        (("brief", "--limit", "0"), {}, "--limit must be 1 to 10"),
+        (("brief", "--limit", "-1"), {}, "--limit must be 1 to 10"),
+        (("brief", "--limit", "1e9"), {}, "argument --limit: must be a whole number"),
+        (("brief", "--limit", "1000000000"), {}, "--limit must be 1 to 10"),
+        (("brief", "--limit", "³"), {}, "argument --limit: must be a whole number"),
+        (("process", "--limit", "-1"), {}, "--limit must be 1 or more"),
+    ],
+)
+def test_bad_input_ends_with_one_line_naming_the_problem(tmp_path, args, env, expected):
+    """Wrong arguments or settings: a non-zero exit and one line on stderr that names the problem, no traceback."""
+    result = _run(*args, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", **env})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+
+
+def test_unreachable_database_is_one_line_without_the_password():
+    """A database that does not answer: one line naming it (password masked), exit 1, no traceback."""
+    result = _run("db", "current", env={"DATABASE_URL": "postgresql://bot:hunter2-pass@127.0.0.1:1/geobrief"})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Cannot use the database postgresql://bot:********@127.0.0.1:1/geobrief:")
+    assert "hunter2-pass" not in result.stderr

@@ -111,3 +111,23 @@ def test_secret_values_include_database_password(monkeypatch):
     """The database password is treated as a secret for log masking."""
     monkeypatch.setenv("DATABASE_URL", "postgresql://bot:hunter2-pass@db:5432/geobrief")
     assert "hunter2-pass" in load_settings().secret_values()
+
+
+def test_discord_admin_role_must_be_an_id(monkeypatch):
+    """A role name is refused at start with a hint, since a name can be copied; an id is read as a number."""
+    monkeypatch.setenv("DISCORD_ADMIN_ROLE", "News Desk")
+    with pytest.raises(ConfigError, match="DISCORD_ADMIN_ROLE: must be a role id"):
+        load_settings()
+    monkeypatch.setenv("DISCORD_ADMIN_ROLE", "900000000000000005")
+    assert load_settings().discord_admin_role == 900000000000000005
+
+
+def test_credentials_in_urls_never_appear_in_repr_or_str(monkeypatch):
+    """DATABASE_URL's password (a plain string setting) and any other URL with user info are masked in repr/str."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://bot:hunter2-pass@db:5432/geobrief")
+    monkeypatch.setenv("SLACK_API_URL", "https://proxy-user:proxy-pass@slack.example/api/")
+    settings = load_settings()
+    for text in (repr(settings), str(settings)):
+        assert "hunter2-pass" not in text and "proxy-pass" not in text
+        assert "postgresql+psycopg://bot:********@db:5432/geobrief" in text
+    assert settings.database_url.endswith(":hunter2-pass@db:5432/geobrief")  # the value itself is intact

@@ -57,3 +57,27 @@ def test_voice_support_warning_is_dropped(capsys, restore_root_logger):
     out = capsys.readouterr().out
     assert "PyNaCl" not in out
     assert "heartbeat blocked" in out
+
+
+def test_line_breaks_from_outside_cannot_forge_a_log_line(capsys, restore_root_logger):
+    """A newline or carriage return in a logged value is escaped, so each record stays on one line."""
+    setup_logging("INFO", ["xoxb-123-secret"])
+    logging.getLogger("bot.test").warning("request from team %s", "T1\n[2026-11-26 12:00:00] [ERROR  ] bot: forged\r")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith("request from team T1\\n[2026-11-26 12:00:00] [ERROR  ] bot: forged\\r")
+
+
+def test_credentials_in_any_logged_url_are_masked(capsys, restore_root_logger):
+    """A URL with user info is masked in messages and tracebacks even when it is no configured secret."""
+    setup_logging("INFO")
+    log = logging.getLogger("bot.test")
+    log.info("connecting to %s", "postgresql://bot:s3cret-pw@db.internal/geobrief")
+    try:
+        raise RuntimeError("fetch of https://token-abc123@example.org/feed failed")
+    except RuntimeError:
+        log.exception("job failed")
+    out = capsys.readouterr().out
+    assert "s3cret-pw" not in out and "token-abc123" not in out
+    assert f"postgresql://bot:{MASK}@db.internal/geobrief" in out
+    assert f"https://{MASK}@example.org/feed" in out

@@ -15,6 +15,10 @@ A crash between 1 and 2 leaves a pending delivery with no attempt: `resume()` se
 A crash inside 3 (the platform accepted, the mark was lost) leaves `attempts > 0`, and the delivery is resumed
 when its lease ends; publishers get the delivery id as an idempotency key so that a platform that supports one
 (Discord's enforced nonce) drops the repeat.
+
+A shutdown never cuts step 3 short: the platform call and its mark run in their own task, which a cancelled
+caller does not cancel, and `drain()` lets them finish before the platforms disconnect. So a delivery in flight
+at SIGTERM is marked sent once, not sent again after the restart.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ class Outbox:
         self.channel_interval = channel_interval  # minimum gap between two posts to one channel
         self._channel_locks: dict[int, asyncio.Lock] = {}
         self._last_post: dict[int, datetime] = {}
+        self._in_flight: set[asyncio.Task[SendResult]] = set()
 
     def record(self, subscription_id: int, occurrence_key: str, digest: Digest) -> int | None:
         """Store a pending delivery and claim its stories; return its id, or None if this occurrence exists.
@@ -126,7 +131,28 @@ class Outbox:
             return await asyncio.to_thread(self._postpone, delivery_id, error)
         if not await asyncio.to_thread(self._claim, delivery_id):
             return SendResult(delivery_id, DeliveryStatus.PENDING, "being sent by another sender, or not due")
+        task = asyncio.create_task(self._deliver(delivery_id, subscription_id, channel, digest, publisher))
+        self._in_flight.add(task)
+        task.add_done_callback(_forget(self._in_flight))
+        # Shielded: a caller cancelled by shutdown leaves the post and its mark to finish (see drain()).
+        return await asyncio.shield(task)
 
+    async def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for deliveries being sent; return how many did not finish.
+
+        Those are cancelled and stay pending with their attempt counted: `resume()` sends them after the restart
+        (once their lease ends), with the same idempotency key.
+        """
+        if not self._in_flight:
+            return 0
+        _done, unfinished = await asyncio.wait(set(self._in_flight), timeout=timeout)
+        for task in unfinished:
+            task.cancel()
+        return len(unfinished)
+
+    async def _deliver(
+        self, delivery_id: int, subscription_id: int, channel: ChannelRef, digest: Digest, publisher: Publisher
+    ) -> SendResult:
         lock = self._channel_locks.setdefault(subscription_id, asyncio.Lock())
         async with lock:
             await self._respect_channel_interval(subscription_id)
@@ -134,9 +160,7 @@ class Outbox:
                 async with asyncio.timeout(SEND_TIMEOUT):
                     message_id = await publisher.publish(channel, digest, idempotency_key=f"delivery-{delivery_id}")
             except TimeoutError:
-                log.warning(
-                    "delivery %s to %s took over %.0f s; abandoned, will retry", delivery_id, channel, SEND_TIMEOUT
-                )
+                log.warning("delivery %s to %s took over %.0f s; abandoned", delivery_id, channel, SEND_TIMEOUT)
                 error = f"the platform did not answer within {SEND_TIMEOUT:.0f} s"
                 return await asyncio.to_thread(self._postpone, delivery_id, error)
             except ChannelUnavailableError as error:
@@ -169,6 +193,10 @@ class Outbox:
             delivery.platform_message_id = message_id
             delivery.last_error = None
             delivery.next_attempt_at = None
+
+    def in_flight(self) -> int:
+        """How many deliveries are being sent right now."""
+        return len(self._in_flight)
 
     def due_deliveries(self, platforms: Sequence[str] | None = None) -> list[int]:
         """Ids of pending deliveries whose retry time has come, oldest first."""
@@ -227,3 +255,14 @@ class Outbox:
             wait = (last + self.channel_interval - self.clock()).total_seconds()
             if wait > 0:
                 await asyncio.sleep(wait)
+
+
+def _forget(tasks: set[asyncio.Task[SendResult]]) -> Callable[[asyncio.Task[SendResult]], None]:
+    """A done-callback that drops the task from `tasks` and retrieves its outcome (nobody may be awaiting it)."""
+
+    def done(task: asyncio.Task[SendResult]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending a delivery failed", exc_info=task.exception())
+
+    return done

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.config import find_timezone
 from bot.errors import UserInputError
 
 MAX_TIMES_PER_DAY = 12
@@ -25,18 +26,20 @@ MAX_TIMES_PER_DAY = 12
 INTERVAL_ANCHOR = datetime(2000, 1, 1)  # noqa: DTZ001 - made local to the schedule's zone below
 SCHEDULE_HELP = 'Use times of day like "08:00" or "07:30, 18:00", or an interval like "every 6h" (1 to 168 hours).'
 
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
-_EVERY = re.compile(r"every\s+(\d{1,3})\s*(?:h|hr|hrs|hour|hours)", re.IGNORECASE)
+# ASCII digits only: \d would also take digits of other scripts.
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+_EVERY = re.compile(r"every\s+([0-9]{1,3})\s*(?:h|hr|hrs|hour|hours)", re.IGNORECASE)
 
 
 def parse_timezone(name: str) -> ZoneInfo:
     """The IANA timezone called `name`, or a `UserInputError` that says what is allowed."""
-    try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    zone = find_timezone(name)
+    if zone is None:
+        shown = name.strip()[:64]
         raise UserInputError(
-            f'Unknown timezone "{name}". Use an IANA name such as "UTC", "Europe/Berlin" or "Asia/Tokyo".'
-        ) from None
+            f'Unknown timezone "{shown}". Use an IANA name such as "UTC", "Europe/Berlin" or "Asia/Tokyo".'
+        )
+    return zone
 
 
 @dataclass(frozen=True)

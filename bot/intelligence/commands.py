@@ -9,6 +9,7 @@ import sys
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.errors import UserInputError
 from bot.intelligence.encoder import encoder_for
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis
@@ -37,6 +38,8 @@ def unprocessed_count(database: Database) -> int:
 
 def process_command(settings: Settings, args: argparse.Namespace) -> int:
     """`process`: tag, embed, index and cluster the stored articles that are not processed yet."""
+    if args.limit is not None and args.limit < 1:
+        raise UserInputError("--limit must be 1 or more.")
     database = _open(settings)
     try:
         report = process_articles_job(database, encoder_for(settings), limit=args.limit)

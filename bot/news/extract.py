@@ -8,14 +8,17 @@ a subscription prompt where the text should be). The reason is kept, so logs nev
 from __future__ import annotations
 
 import enum
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import trafilatura
+from tld import get_fld
 
-from bot.news.normalize import canonical_url
+from bot.news.normalize import canonical_url, strip_invisible
 from bot.news.parse import decode_body
 
 log = logging.getLogger(__name__)
@@ -78,10 +81,35 @@ class _CanonicalFinder(HTMLParser):
             self.href = values["href"]
 
 
+def registrable_domain(host: str) -> str:
+    """The part of a host name that one owner registered ("news.bbc.co.uk" -> "bbc.co.uk"), by the Public Suffix
+    List; an IP address, or a name under a suffix the list does not know, stands for itself (its last two labels)."""
+    host = host.lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host
+    except ValueError:
+        pass
+    domain = get_fld(host, fail_silently=True, fix_protocol=True)
+    return str(domain) if domain else ".".join(host.split(".")[-2:])
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether two URLs are on the same registrable domain (www.x.com and m.x.com are; x.com and y.com are not)."""
+    host, other_host = urlsplit(url).hostname or "", urlsplit(other).hostname or ""
+    return bool(host) and registrable_domain(host) == registrable_domain(other_host)
+
+
 def _page_canonical(page: str, url: str) -> str | None:
     finder = _CanonicalFinder()
     finder.feed(page[:SCAN_BYTES])
-    return canonical_url(finder.href, base=url) if finder.href else None
+    canonical = canonical_url(finder.href, base=url) if finder.href else None
+    if canonical is not None and not same_site(canonical, url):
+        # A page may not claim another site's article: its text would be stored under that URL, and the real
+        # article dropped later as a duplicate.
+        log.info("page %s names a canonical URL on another site (%s); ignored", url, canonical)
+        return None
+    return canonical
 
 
 def extract_page(body: bytes, *, url: str, http_charset: str | None = None) -> PageExtract:
@@ -102,8 +130,8 @@ def extract_page(body: bytes, *, url: str, http_charset: str | None = None) -> P
     document = trafilatura.bare_extraction(
         page, url=url, include_comments=False, include_tables=False, favor_precision=True, with_metadata=True
     )
-    text = str(getattr(document, "text", None) or "").strip()
-    title = str(getattr(document, "title", None) or "").strip() or None
+    text = strip_invisible(str(getattr(document, "text", None) or "")).strip()
+    title = strip_invisible(str(getattr(document, "title", None) or "")).strip() or None
     if len(text) < MIN_ARTICLE_CHARS:
         blocked = BlockReason.PAYWALL if PAYWALL_MARKERS.search(head) else None
         return PageExtract("", canonical, blocked, title)

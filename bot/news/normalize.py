@@ -6,6 +6,7 @@ Everything here is a pure function, so the dedup rules can be read (and tested) 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import threading
 import time
@@ -34,6 +35,10 @@ BLOCK_TAGS = frozenset(
         "section", "article", "header", "footer", "figure", "figcaption", "hr", "dd", "dt", "dl", "aside", "main",
     }
 )  # fmt: skip
+# Invisible characters that only ever disguise text: bidi embeddings, overrides and isolates (which can make a title
+# read backwards), zero-width spaces, word joiners, invisible operators and stray byte-order marks. Zero-width
+# (non-)joiners and the left-to-right/right-to-left marks stay: Persian, Arabic, Hebrew and emoji need them.
+INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, *range(0x2060, 0x2065), 0xFEFF])
 READ_MORE = re.compile(r"^(continue reading|read more|read the full (story|article)|weiterlesen|leia mais)\W*$", re.I)
 
 # A publish time this far in the future is a publisher's clock or time-zone error, not a scheduled story.
@@ -45,11 +50,27 @@ MIN_LANGUAGE_CONFIDENCE = 0.5
 MIN_HASHED_TEXT = 50
 
 
+def valid_host(host: str) -> bool:
+    """Whether `host` is an IP address or a name that DNS can carry: labels of 1 to 63 characters once IDNA-encoded,
+    253 in all. A link to anything else can never be fetched (and makes the IDNA codec raise)."""
+    host = host.strip("[]").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError:
+        return False
+    return 0 < len(encoded) <= 253 and all(0 < len(label) <= 63 for label in encoded.split(b"."))
+
+
 def canonical_url(url: str, base: str | None = None) -> str | None:
     """The URL that identifies an article: absolute http(s), lower-case host, no default port, credentials,
     fragment or tracking parameters, and the remaining query parameters sorted.
 
-    Returns None when `url` (resolved against `base`) is not an http(s) URL with a host.
+    Returns None when `url` (resolved against `base`) is not an http(s) URL with a valid host.
     """
     url = url.strip()
     if base:
@@ -61,7 +82,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
         return None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
-    if scheme not in {"http", "https"} or not host:
+    if scheme not in {"http", "https"} or not host or not valid_host(host):
         return None
     if ":" in host:
         host = f"[{host}]"  # IPv6 literal
@@ -114,8 +135,13 @@ def html_to_text(html: str) -> str:
     return _tidy_lines("".join(collector.parts))
 
 
+def strip_invisible(text: str) -> str:
+    """`text` without bidi overrides, isolates, zero-width spaces and other invisible characters (see INVISIBLE)."""
+    return text.translate(INVISIBLE)
+
+
 def _tidy_lines(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.splitlines())
+    lines = (" ".join(line.split()) for line in strip_invisible(text).splitlines())
     return "\n".join(line for line in lines if line and not READ_MORE.match(line))
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import feedparser
 
 from bot.errors import BotError
-from bot.news.normalize import html_to_text, primary_language
+from bot.news.normalize import html_to_text, primary_language, strip_invisible
 
 XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 XML_DECLARATION_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -36,6 +36,13 @@ CDATA = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 AMPERSAND = re.compile(r"&(?:(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)?")
 XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 UTF_16_32 = ("utf-16", "utf-32")
+# Without a byte-order mark, UTF-16 and UTF-32 show in the first bytes of "<" (XML 1.0, appendix F).
+XML_FIRST_BYTES = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -89,12 +96,15 @@ class ParsedFeed:
 def decode_body(body: bytes, http_charset: str | None = None) -> str:
     """Decode a feed or page body with the first charset that fits it.
 
-    The order is: a byte-order mark; a declared UTF-16/32 (whose bytes often also pass as UTF-8); UTF-8, since
-    bytes that decode as UTF-8 almost never are anything else; then the XML declaration's and the HTTP header's
-    charsets; then Windows-1252 and Latin-1, which accept any bytes.
+    The order is: a byte-order mark; UTF-16/32 recognised by how "<" starts the document; a declared UTF-16/32
+    (whose bytes often also pass as UTF-8); UTF-8, since bytes that decode as UTF-8 almost never are anything else;
+    then the XML declaration's and the HTTP header's charsets; then Windows-1252 and Latin-1, which accept any bytes.
     """
     for bom, encoding in BOMS:
         if body.startswith(bom):
+            return body.decode(encoding, errors="replace")
+    for first, encoding in XML_FIRST_BYTES:
+        if body.startswith(first):
             return body.decode(encoding, errors="replace")
     match = XML_DECLARATION.match(body[:200])
     declared = match.group(1).decode("ascii").lower() if match else None
@@ -166,7 +176,7 @@ def _title(entry: dict[str, Any]) -> str:
     detail = entry.get("title_detail") or {}
     if "html" in str(detail.get("type", "")):
         title = html_to_text(title)
-    return " ".join(title.split())
+    return " ".join(strip_invisible(title).split())
 
 
 def _content(entry: dict[str, Any]) -> str:
@@ -208,7 +218,7 @@ def parse_feed(body: bytes, *, url: str, http_charset: str | None = None, max_it
     if isinstance(problem, xml.sax.SAXParseException):
         line = (problem.getLineNumber() or 1) - 1  # one line was added in front: the new XML declaration
         raise MalformedFeedError(f"malformed XML: {problem.getMessage()} (line {line})")
-    if not result.get("version") or (not result.entries and not result.feed.get("title")):
+    if not result.get("version"):  # a feed with no items and no title is still a valid, empty feed
         raise NotAFeedError("not a feed: neither RSS nor Atom")
     if len(result.entries) > max_items:
         raise TooManyItemsError(f"the feed has {len(result.entries)} items; at most {max_items} are accepted")
@@ -224,7 +234,7 @@ def parse_feed(body: bytes, *, url: str, http_charset: str | None = None, max_it
         for entry in result.entries
     ]
     return ParsedFeed(
-        title=" ".join(str(result.feed.get("title", "")).split()),
+        title=" ".join(strip_invisible(str(result.feed.get("title", ""))).split()),
         language=primary_language(result.feed.get("language")),
         items=items,
     )

@@ -15,7 +15,8 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.digests.model import Style
-from bot.digests.subscriptions import Actor, SubscriptionRequest
+from bot.digests.subscriptions import MAX_ITEMS_LIMIT, Actor, SubscriptionRequest
+from bot.errors import UserInputError
 from bot.intelligence.commands import unprocessed_count
 from bot.news.http import HttpClient, HttpPolicy
 from bot.platforms.console import CONSOLE_CHANNEL, ConsolePublisher, render_answer, render_digest, render_link_summary
@@ -30,7 +31,7 @@ async def summarize(service: NewsService, url: str, out: TextIO) -> None:
     Raises:
         UserInputError: the URL is not a public http(s) page, could not be fetched, or has no article text.
     """
-    out.write(render_link_summary(await service.summarize_url(url)))
+    out.write(render_link_summary(await service.summarize_url(url, requester=CONSOLE_ACTOR.user_id)))
 
 
 async def post_digest(service: NewsService, out: TextIO, *, style: Style = "short", limit: int = 5) -> DigestNow:
@@ -62,6 +63,9 @@ def ask_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def brief_command(settings: Settings, args: argparse.Namespace) -> int:
     """`brief [TOPIC]`: the top stories for a topic, country or region, with summaries and sources."""
+
+    if not 1 <= args.limit <= MAX_ITEMS_LIMIT:
+        raise UserInputError(f"--limit must be 1 to {MAX_ITEMS_LIMIT}.")
 
     async def show(service: NewsService) -> None:
         await _warn_unprocessed(service)

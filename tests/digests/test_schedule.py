@@ -88,3 +88,17 @@ def test_interval_schedule_is_anchored_and_steady():
     assert schedule.next_occurrence(utc(2026, 5, 1, 13, 59)) == utc(2026, 5, 1, 18, 0)
     fire = schedule.trigger().get_next_fire_time(None, utc(2026, 5, 1, 13, 59))
     assert fire == utc(2026, 5, 1, 18, 0)
+
+
+@pytest.mark.parametrize("name", ["America", "Etc", "x" * 300, "../../etc/passwd", ""])
+def test_timezone_directories_and_odd_names_are_refused_politely(name: str):
+    """Names that are folders of the tz database, too long or paths are a UserInputError, not an OSError."""
+    with pytest.raises(UserInputError, match="Unknown timezone"):
+        parse_timezone(name)
+
+
+@pytest.mark.parametrize("text", ["every ٣h", "every ³h", "٠٨:٠٠", "08:٠٠"])
+def test_only_ascii_digits_make_a_schedule(text: str):
+    """Digits of other scripts are not accepted as schedule numbers (parsing is strict everywhere)."""
+    with pytest.raises(UserInputError):
+        Schedule.parse(text)

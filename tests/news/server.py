@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpcore
 from aiohttp import web
 
 DATA = Path(__file__).parent / "data"
@@ -180,3 +182,33 @@ async def start_silent_server() -> tuple[asyncio.Server, int]:
 
     silent = await asyncio.start_server(on_connect, "127.0.0.1", 0)
     return silent, silent.sockets[0].getsockname()[1]
+
+
+class RoutedNetwork(httpcore.AsyncNetworkBackend):
+    """The network edge for tests: connections to public addresses are routed to loopback servers.
+
+    `routes` maps a public IP to the (host, port) that answers for it; `connects` records each (ip, port) the client
+    asked for, so a test sees which address a request really went to.
+    """
+
+    def __init__(self, routes: dict[str, tuple[str, int]]) -> None:
+        self.routes = routes
+        self.connects: list[tuple[str, int]] = []
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.connects.append((host, port))
+        if host not in self.routes:
+            raise httpcore.ConnectError(f"no route to {host}")
+        real_host, real_port = self.routes[host]
+        return await self._inner.connect_tcp(real_host, real_port, timeout, local_address, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)

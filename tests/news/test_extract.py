@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.news.extract import BlockReason, blocked_by_status, extract_page
+from bot.news.extract import BlockReason, blocked_by_status, extract_page, same_site
 from tests.news.feeds import ARTICLE_TEXT, article_page
 
 CLOUDFLARE = (
@@ -62,3 +62,19 @@ def test_page_without_article_is_neither_text_nor_blocked():
 def test_blocking_statuses(status: int, blocked: bool):
     """Access-denied statuses mean blocked; a 404 is just a failure."""
     assert (blocked_by_status(status) is BlockReason.ACCESS_DENIED) is blocked
+
+
+@pytest.mark.parametrize(
+    ("url", "other", "same"),
+    [
+        ("https://www.bbc.co.uk/news/1", "https://m.bbc.co.uk/news/1", True),
+        ("https://news.example.com/a", "https://example.com/a", True),
+        ("https://bbc.co.uk/a", "https://itv.co.uk/a", False),
+        ("https://alice.github.io/a", "https://bob.github.io/a", False),  # a private suffix: separate owners
+        ("http://127.0.0.1:8000/a", "http://127.0.0.1:9000/b", True),
+        ("http://127.0.0.1/a", "http://127.0.0.2/a", False),
+    ],
+)
+def test_same_site_compares_registrable_domains(url: str, other: str, same: bool):
+    """Canonical links are accepted within one registrable domain only (Public Suffix List, private suffixes too)."""
+    assert same_site(url, other) is same

@@ -6,6 +6,8 @@ import asyncio
 import gzip
 import itertools
 import time
+import tracemalloc
+import zlib
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from aiohttp import web
 from bot.news.http import (
     BlockedURLError,
     ConnectionFailedError,
+    ContentEncodingError,
     FetchTimeoutError,
     HttpClient,
     HTTPStatusError,
@@ -21,7 +24,7 @@ from bot.news.http import (
     TooManyRedirectsError,
 )
 from tests.news.conftest import USER_AGENT, fast_policy
-from tests.news.server import FeedServer, start_silent_server
+from tests.news.server import FeedServer, RoutedNetwork, start_silent_server
 
 
 async def test_get_returns_body_and_sends_honest_user_agent(server: FeedServer, http: HttpClient):
@@ -200,6 +203,10 @@ async def test_politeness_delay_spaces_requests_to_one_host(server: FeedServer):
         "http://[::ffff:127.0.0.1]/feed",
         "http://0.0.0.0/feed",
         "http://224.0.0.1/feed",
+        "http://[2002:7f00:1::]/feed",  # 6to4 around 127.0.0.1
+        "http://[2002:a9fe:a9fe::1]/latest/",  # 6to4 around 169.254.169.254
+        "http://[64:ff9b::7f00:1]/feed",  # NAT64 around 127.0.0.1
+        "http://[::127.0.0.1]/feed",  # IPv4-compatible
     ],
 )
 async def test_ssrf_guard_refuses_non_public_addresses(url: str, http: HttpClient):
@@ -252,3 +259,143 @@ async def test_compression_bomb_is_cut_at_the_cap(server: FeedServer, http: Http
     assert len(bomb) < 100_000
     with pytest.raises(ResponseTooLargeError):
         await http.get(server.url("/bomb"), allow_private=True)
+
+
+def _bomb_route(server: FeedServer, path: str, body: bytes, encoding: str) -> str:
+    async def handler(_request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, headers={"Content-Encoding": encoding, "Content-Type": "application/rss+xml"})
+
+    server.routes[path] = handler
+    return server.url(path)
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "deflate, gzip"])
+async def test_stacked_encoding_bomb_is_cut_with_bounded_memory(server: FeedServer, http: HttpClient, encoding: str):
+    """Two stacked encodings of 100 MB of zeros (a few KB on the wire) are cut at the cap while decoding.
+
+    httpx would decode a whole network chunk through every layer before any size check; the peak memory here stays
+    within a few times the 1 MB cap.
+    """
+    inner = gzip.compress(b"\0" * 100_000_000) if encoding.startswith("gzip") else zlib.compress(b"\0" * 100_000_000)
+    bomb = gzip.compress(inner)
+    url = _bomb_route(server, "/stacked", bomb, encoding)
+    assert len(bomb) < 10_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseTooLargeError):
+            await http.get(url, allow_private=True)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"{encoding}: {len(bomb)} bytes on the wire, peak traced memory {peak / 1e6:.1f} MB")
+    assert peak < 5 * http.policy.max_bytes
+
+
+async def test_more_than_two_stacked_encodings_are_refused(server: FeedServer, http: HttpClient):
+    """Three layers of gzip are refused before decoding anything, as a FetchError."""
+    url = _bomb_route(server, "/triple", gzip.compress(gzip.compress(gzip.compress(b"<rss/>"))), "gzip, gzip, gzip")
+    with pytest.raises(ContentEncodingError, match="stacked"):
+        await http.get(url, allow_private=True)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "gzip, identity"])
+async def test_compressed_bodies_are_decoded(server: FeedServer, http: HttpClient, encoding: str):
+    """Ordinary gzip and deflate bodies (zlib-wrapped or raw deflate) come back decoded."""
+    body = b"<rss>" + b"news " * 50_000 + b"</rss>"
+    raw_deflate = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    encoded = {
+        "gzip": gzip.compress(body),
+        "deflate": raw_deflate.compress(body) + raw_deflate.flush(),
+        "gzip, identity": gzip.compress(body),
+    }[encoding]
+    response = await http.get(_bomb_route(server, "/ok", encoded, encoding), allow_private=True)
+    assert response.content == body
+
+
+async def test_unknown_or_corrupt_encoding_is_a_fetch_error(server: FeedServer, http: HttpClient):
+    """A body in an encoding the client did not offer, or a corrupt gzip stream, fails as a FetchError."""
+    with pytest.raises(ContentEncodingError, match="unsupported"):
+        await http.get(_bomb_route(server, "/br", b"\x1b\x00", "br"), allow_private=True)
+    with pytest.raises(ContentEncodingError, match="corrupt"):
+        await http.get(_bomb_route(server, "/bad", b"\x1f\x8bnot gzip at all", "gzip"), allow_private=True)
+    assert server.hits[0].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+async def test_one_total_deadline_bounds_retries_and_waits(server: FeedServer):
+    """A server that answers a slow 503 with Retry-After every time cannot hold one get() past the total deadline.
+
+    Without it, 1 + 10 retries of (0.3 s answer + 1 s Retry-After) would take about 14 s.
+    """
+    calls = 0
+
+    async def slow_unavailable(_request: web.Request) -> web.StreamResponse:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.3)
+        return web.Response(status=503, text="busy", headers={"Retry-After": "1"})
+
+    server.routes["/busy"] = slow_unavailable
+    async with HttpClient(fast_policy(max_retries=10, total_deadline=2.0)) as client:
+        started = time.monotonic()
+        with pytest.raises(HTTPStatusError):
+            await client.get(server.url("/busy"), allow_private=True)
+        elapsed = time.monotonic() - started
+    print(f"total deadline 2.0 s: gave up after {elapsed:.2f} s and {calls} attempts")
+    assert elapsed < 2.5
+    assert calls == 2  # the third attempt's wait would not fit in the deadline
+
+
+async def test_total_deadline_cuts_a_slow_redirect_chain(server: FeedServer):
+    """Each hop of a redirect chain answers slowly; the chain as a whole is cut at the total deadline."""
+
+    async def slow_hop(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.4)
+        return web.Response(status=302, headers={"Location": f"/hop{int(request.path[4:]) + 1}"})
+
+    for hop in range(10):
+        server.routes[f"/hop{hop}"] = slow_hop
+    async with HttpClient(fast_policy(max_redirects=9, total_deadline=1.0)) as client:
+        started = time.monotonic()
+        with pytest.raises(FetchTimeoutError, match=r"within 1 s"):
+            await client.get(server.url("/hop0"), allow_private=True)
+        assert time.monotonic() - started < 1.5
+
+
+async def test_dns_rebinding_to_loopback_is_refused_at_connect(server: FeedServer):
+    """A name that answers a public address to the guard's look-up and loopback to the next one never reaches the
+    loopback page: the connection goes only to an address the guard vetted (here the system's localhost would be
+    127.0.0.1, where the secret page is)."""
+    server.serve_bytes("/internal", b"internal secret")
+    answers = [["93.184.216.34"], ["127.0.0.1"]]
+
+    async def rebinding(_host: str, _port: int) -> list[str]:
+        return answers.pop(0) if answers else ["127.0.0.1"]
+
+    async with HttpClient(fast_policy(max_retries=0), resolver=rebinding) as client:
+        with pytest.raises(BlockedURLError, match="not a public internet address"):
+            await client.get(f"http://localhost:{server.port}/internal")
+    assert server.hits == []
+
+
+async def test_connection_goes_to_the_vetted_address_with_the_host_name(server: FeedServer):
+    """The request is sent to the address the guard resolved, once, and still names the host in its Host header."""
+    server.serve_bytes("/story", b"<html>story</html>", content_type="text/html")
+    network = RoutedNetwork({"93.184.216.34": ("127.0.0.1", server.port)})
+    lookups: list[str] = []
+
+    async def resolver(host: str, _port: int) -> list[str]:
+        lookups.append(host)
+        return ["93.184.216.34"]
+
+    async with HttpClient(fast_policy(), resolver=resolver, network=network) as client:
+        response = await client.get("http://news.example/story")
+    assert response.content == b"<html>story</html>"
+    assert network.connects == [("93.184.216.34", 80)]
+    assert server.hits[0].headers["Host"] == "news.example"
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+async def test_host_with_an_overlong_label_is_refused_cleanly(http: HttpClient, allow_private: bool):
+    """A 64-character label cannot be encoded (IDNA): a BlockedURLError, not a UnicodeError."""
+    with pytest.raises(BlockedURLError, match="not a valid host name"):
+        await http.get(f"http://{'a' * 64}.example.com/story", allow_private=allow_private)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -137,6 +138,21 @@ async def test_rel_canonical_of_the_page_is_the_stored_url(database: Database, s
     assert [a.canonical_url for a in articles(database)] == [server.url("/world/talks")]
 
 
+async def test_canonical_on_another_site_is_ignored(database: Database, server: FeedServer, http):
+    """A page that names another outlet's article as its canonical keeps its own URL, so the other outlet's real
+    article is not dropped later as a duplicate."""
+    claimed = "https://other-outlet.example/world/real-story"
+    server.serve_html("/copy", article_page("Copied talks", canonical=claimed))
+    first = server.serve_bytes("/feed1", rss([Item("Copied talks", server.url("/copy"), guid="c")]))
+    real = Item("Real story", claimed, guid="r", content=f"<p>{ARTICLE_TEXT}</p>" * 3)
+    second = server.serve_bytes("/feed2", rss([real]))
+    configure(database, first, second)
+    mark_backlog_loaded(database)
+    await run_ingest_pass(database, http, OPTIONS, feed_urls=[first], now=NOW)
+    await run_ingest_pass(database, http, OPTIONS, feed_urls=[second], now=NOW)
+    assert sorted(a.canonical_url for a in articles(database)) == sorted([server.url("/copy"), claimed])
+
+
 async def test_page_on_another_host_goes_through_the_ssrf_guard(database: Database, server: FeedServer, http):
     """A trusted feed vouches for its own host only: an item pointing at localhost is not fetched."""
     server.serve_html("/internal", article_page("Secret"))
@@ -225,6 +241,27 @@ async def test_items_without_links_are_counted_unusable(database: Database, serv
     assert (report.total("backlog"), report.total("unusable")) == (1, 1)
 
 
+async def test_item_with_an_unencodable_host_is_skipped_and_counted(database: Database, server: FeedServer, http):
+    """A link whose host has a 64-character label (IDNA cannot encode it) is one unusable item; the rest is stored."""
+    server.serve_html("/good", article_page("Talks"))
+    items = [Item("Bad link", f"https://{'a' * 64}.example.com/story", guid="bad"), Item("Talks", server.url("/good"))]
+    configure(database, server.serve_bytes("/feed", rss(items)))
+    mark_backlog_loaded(database)
+    [result] = (await ingest(database, http)).results
+    assert (result.outcome, result.new, result.unusable) == (FeedOutcome.OK, 1, 1)
+    assert [a.canonical_url for a in articles(database)] == [server.url("/good")]
+
+
+async def test_empty_feed_is_ok_and_titles_lose_bidi_overrides(database: Database, server: FeedServer, http):
+    """A valid feed with no items and no title polls as OK; a title with a right-to-left override is stored clean."""
+    empty = server.serve_bytes("/empty", b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>')
+    tricky = server.serve_bytes("/tricky", rss([Item("Minister \u202eslaunches\u202c\u200b talks", server.url("/a"))]))
+    configure(database, empty, tricky)
+    report = await ingest(database, http)
+    assert [result.outcome for result in report.results] == [FeedOutcome.OK, FeedOutcome.OK]
+    assert [a.title for a in articles(database)] == ["Minister slaunches talks"]
+
+
 HOSTILE = {
     "malformed XML": lambda s: s.serve_bytes("/h", b'<?xml version="1.0"?><rss version="2.0"><channel><item></rss>'),
     "billion laughs": lambda s: s.serve_bytes(
@@ -242,6 +279,9 @@ HOSTILE = {
         "/h", b'<rss version="2.0"><channel>' + b"<item><guid>1</guid></item>" * 10_000 + b"</channel></rss>"
     ),
     "server error": lambda s: s.serve_status("/h", 500),
+    "stacked gzip bomb": lambda s: s.serve_bytes(
+        "/h", gzip.compress(gzip.compress(b"\0" * 50_000_000)), **{"Content-Encoding": "gzip, gzip"}
+    ),
 }
 HOSTILE_REASONS = {
     "malformed XML": "malformed XML",
@@ -254,6 +294,7 @@ HOSTILE_REASONS = {
     "HTML page": "HTML page",
     "10,000 items": "10000 items",
     "server error": "HTTP 500",
+    "stacked gzip bomb": "larger than",
 }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.news.normalize import html_to_text
 from bot.news.parse import (
     MalformedFeedError,
     NotAFeedError,
@@ -174,3 +175,44 @@ def test_permalink_guid_serves_as_link():
         b"<guid>https://a.example/story</guid></item></channel></rss>"
     )
     assert parse_feed(body, url="http://a.example/feed").items[0].link == "https://a.example/story"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>',
+        b'<rss version="2.0"><channel><link>http://a.example/</link></channel></rss>',
+        b'<feed xmlns="http://www.w3.org/2005/Atom"></feed>',
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"/>',
+    ],
+    ids=["rss", "rss-link-only", "atom", "rdf"],
+)
+def test_valid_empty_feed_is_a_feed_with_no_items(body: bytes):
+    """An RSS, Atom or RDF feed with no items and no title is valid and empty, not "not a feed"."""
+    feed = parse_feed(body, url="http://a.example/feed")
+    assert feed.items == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("declared", [True, False])
+def test_utf16_and_utf32_without_a_byte_order_mark_are_decoded(encoding: str, declared: bool):
+    """UTF-16/32 without a BOM is recognised by its first bytes ("<?" or "<r" in that encoding), as XML 1.0 says."""
+    document = rss([Item("Kyiv – update", "http://a.example/1")], encoding="utf-8").decode()
+    if declared:
+        document = document.replace('encoding="utf-8"', f'encoding="{encoding[:6]}"')
+    else:
+        document = document.split("\n", 1)[1]  # no XML declaration at all
+    feed = parse_feed(document.encode(encoding), url="http://a.example/feed")
+    assert feed.items[0].title == "Kyiv – update"
+
+
+def test_bidi_overrides_and_invisible_characters_are_removed():
+    """Right-to-left overrides, isolates and zero-width spaces in titles and text are dropped; joiners stay."""
+    title = "Talks \u202eresume\u202c in\u200b Geneva\u2066\u2069 \ufeffnow"
+    body = rss([Item(title, "http://a.example/1", description="<p>Ceasefire\u200b agreed \u202eeht\u202c</p>")])
+    [item] = parse_feed(body, url="http://a.example/feed").items
+    assert item.title == "Talks resume in Geneva now"
+    assert html_to_text(item.summary_html) == "Ceasefire agreed eht"
+    persian = "می\u200cخواهم"  # a zero-width non-joiner is part of Persian spelling
+    [kept] = parse_feed(rss([Item(persian, "http://a.example/2")]), url="http://a.example/feed").items
+    assert kept.title == persian

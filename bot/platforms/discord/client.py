@@ -66,7 +66,7 @@ class NewsBot(discord.AutoShardedClient):
         self,
         service: NewsService,
         *,
-        admin_role: str = "",
+        admin_role: int | None = None,
         dev_guild_id: int | None = None,
         shard_count: int | None = None,
         shard_ids: list[int] | None = None,

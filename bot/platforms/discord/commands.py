@@ -76,15 +76,17 @@ def channel_ref(interaction: discord.Interaction) -> ChannelRef:
     return ChannelRef("discord", str(interaction.guild_id), str(interaction.channel_id))
 
 
-def actor_of(interaction: discord.Interaction, admin_role: str = "") -> Actor:
-    """Who runs the command: a manager if they have Manage Channels here, or the configured admin role (name or id)."""
+def actor_of(interaction: discord.Interaction, admin_role: int | None = None) -> Actor:
+    """Who runs the command: a manager if they have Manage Channels here, or the configured admin role.
+
+    The role is matched by id only: anyone allowed to create roles could make one with the same name.
+    """
     user = interaction.user
     # Discord resolves these for the member in this channel, channel overwrites included.
     permissions = interaction.permissions
     can_manage = permissions.manage_channels or permissions.administrator
-    wanted = admin_role.strip()
-    if not can_manage and wanted and isinstance(user, discord.Member):
-        can_manage = any(role.name == wanted or str(role.id) == wanted for role in user.roles)
+    if not can_manage and admin_role is not None and isinstance(user, discord.Member):
+        can_manage = any(role.id == admin_role for role in user.roles)
     return Actor(str(user.id), can_manage, user.display_name)
 
 
@@ -160,7 +162,7 @@ def _choices(values: Sequence[str]) -> list[Choice[str]]:
 class NewsCommands(app_commands.Group):
     """`/news …`: briefs, answers, link summaries, and the channel's digest subscription."""
 
-    def __init__(self, service: NewsService, *, admin_role: str = "") -> None:
+    def __init__(self, service: NewsService, *, admin_role: int | None = None) -> None:
         # Servers only, installed to servers only: subscriptions belong to server channels, and who manages them
         # is decided by server permissions. Not default_permissions: everyone may read; only changes are checked.
         super().__init__(
@@ -212,7 +214,7 @@ class NewsCommands(app_commands.Group):
     async def summarize(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         """Fetch a page and summarise it."""
         await defer(interaction)
-        summary = await self.service.summarize_url(url)
+        summary = await self.service.summarize_url(url, requester=f"discord:{interaction.user.id}")
         await reply(interaction, render_link_summary(summary))
 
     # -- the channel's subscription --------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def parse_command(text: str) -> NewsCommand:
 def _parse_brief(rest: str) -> NewsCommand:
     limit = DEFAULT_BRIEF_ITEMS
     if match := MAX_OPTION.search(rest):
-        if not match.group(1).isdigit() or not 1 <= int(match.group(1)) <= MAX_BRIEF_ITEMS:
+        if not _is_number(match.group(1)) or not 1 <= int(match.group(1)) <= MAX_BRIEF_ITEMS:
             raise UserInputError(f"`max` must be a number from 1 to {MAX_BRIEF_ITEMS}. {USAGE['brief']}")
         limit = int(match.group(1))
         rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
@@ -194,7 +194,7 @@ def _parse_subscription(rest: str) -> SubscriptionRequest:
         if target in LIST_FIELDS:
             values[target] = [*values.get(target, []), *split_list(value)]
         elif target == "max_items":
-            if not value.strip().isdigit():
+            if not _is_number(value.strip()):
                 raise UserInputError(f"`max` must be a whole number. {USAGE['subscribe']}")
             values[target] = int(value)
         else:
@@ -247,7 +247,8 @@ class NewsCommands:
             answer = await self.service.ask(request.text)
             await _send(respond, render.render_answer(answer), "in_channel" if answer.found else "ephemeral")
         elif request.name == "summarize":
-            summary = await self.service.summarize_url(request.text)
+            requester = f"slack:{command.get('team_id', '')}:{user}"
+            summary = await self.service.summarize_url(request.text, requester=requester)
             await _send(respond, render.render_link_summary(summary), "in_channel")
         elif request.name == "subscribe":
             info = await self.service.subscribe(channel, request.subscription, await self._actor(command))
@@ -305,6 +306,12 @@ class NewsCommands:
         team, user = str(command.get("team_id", "")), str(command.get("user_id", ""))
         can_manage = await self.managers.can_manage(team, user)
         return Actor(user_id=user, can_manage=can_manage, name=str(command.get("user_name", "")))
+
+
+def _is_number(text: str) -> bool:
+    """Whether `text` is a plain whole number in ASCII digits (str.isdigit() alone accepts "³", which int() refuses,
+    and digits of other scripts)."""
+    return text.isascii() and text.isdigit() and len(text) <= 6
 
 
 def _user_id(user: str) -> str:

@@ -19,7 +19,7 @@ from bot.service import NewsService
 from bot.storage import Database
 from tests.conftest import Clock
 from tests.intelligence.conftest import NOW
-from tests.platforms.discord.fake_discord import ADMIN_ROLE, GUILD_ID, FakeDiscord, guild_payload
+from tests.platforms.discord.fake_discord import ADMIN_ROLE_ID, GUILD_ID, FakeDiscord, guild_payload
 from tests.platforms.discord.limits import assert_within_limits
 
 ARTICLE_URL = "https://news.example/world/summit-talks"
@@ -61,7 +61,7 @@ def settings() -> Settings:
         encoder_threads=2,
         encoder_bf16=False,
         discord_token="test-token",
-        discord_admin_role=ADMIN_ROLE,
+        discord_admin_role=ADMIN_ROLE_ID,
     )
 
 

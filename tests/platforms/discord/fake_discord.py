@@ -30,6 +30,7 @@ ADMIN_ROLE_ID = 900000000000000005
 USER_ID = 900000000000000006
 OWNER_ID = 900000000000000007
 ADMIN_ROLE = "News Desk"
+IMPOSTOR_ROLE_ID = 900000000000000008  # a role anyone who may create roles made, with the admin role's name
 MANAGE_CHANNELS = 1 << 4
 TIMESTAMP = "2026-11-26T12:00:00+00:00"
 
@@ -81,7 +82,9 @@ class FakeDiscord:
     gateway_shards: int = 1  # the shard count GET /gateway/bot recommends
     identifies: list[dict[str, Any]] = field(default_factory=list)  # IDENTIFY payloads received, in order
     base: str = ""
-    gateway: str = ""
+    gateway: str = ""  # ws:// URL of the fake gateway (HELLO, READY after IDENTIFY, heartbeat ACKs)
+    identified: int = 0
+    gateway_close_codes: list[int | None] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(910000000000000000))
     _nonces: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -163,7 +166,7 @@ class FakeDiscord:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         self._sockets.append(socket)
-        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
         sequence = 0
         async for message in socket:
             if message.type != WSMsgType.TEXT:
@@ -174,6 +177,7 @@ class FakeDiscord:
             elif payload.get("op") == 6:  # resume: this fake keeps no sessions, so the client identifies again
                 await socket.send_json({"op": 9, "d": False, "s": None, "t": None})
             elif payload.get("op") == 2:  # identify
+                self.identified += 1
                 self.identifies.append(payload["d"])
                 shard_id, shard_count = payload["d"].get("shard") or [0, 1]
                 guilds = self.shard_guilds(shard_id, shard_count)
@@ -189,6 +193,7 @@ class FakeDiscord:
                 for event, data in [("READY", ready), *(("GUILD_CREATE", guild_payload(guild)) for guild in guilds)]:
                     sequence += 1
                     await socket.send_json({"op": 0, "d": data, "s": sequence, "t": event})
+        self.gateway_close_codes.append(socket.close_code)
         return socket
 
     async def _post(self, channel_id: int, body: dict[str, Any]) -> web.Response:
@@ -291,7 +296,8 @@ def guild_payload(guild_id: int = GUILD_ID) -> dict[str, Any]:
     """GUILD_CREATE for a test server (the main one by default): its text channels and the admin role."""
     everyone = {"id": str(guild_id), "name": "@everyone", "permissions": "0", "position": 0, "color": 0}
     admin = {"id": str(ADMIN_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 1, "color": 0}
-    for role in (everyone, admin):
+    impostor = {"id": str(IMPOSTOR_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 2, "color": 0}
+    for role in (everyone, admin, impostor):
         role |= {"hoist": False, "managed": False, "mentionable": False, "flags": 0}
     named = [(CHANNEL_ID, "world-news"), (OTHER_CHANNEL_ID, "general")] if guild_id == GUILD_ID else []
     channels = [
@@ -302,7 +308,7 @@ def guild_payload(guild_id: int = GUILD_ID) -> dict[str, Any]:
         "id": str(guild_id),
         "name": "Test server",
         "owner_id": str(OWNER_ID),
-        "roles": [everyone, admin],
+        "roles": [everyone, admin, impostor],
         "channels": channels,
         "threads": [],
         "members": [],

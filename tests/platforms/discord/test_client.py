@@ -1,12 +1,19 @@
-"""Start-up: building the platform from settings, development-guild sync, the invite URL, and a rejected token."""
+"""Start-up and shutdown: building the platform from settings, development-guild sync, the invite URL, a rejected
+token, and SIGTERM closing the gateway cleanly."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import signal
 from urllib.parse import parse_qs, urlsplit
 
+import discord
 import pytest
+import yarl
 
+from bot.app import run_bot
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.platforms.discord import build_discord, invite_url
@@ -82,3 +89,22 @@ async def test_failed_command_sync_is_logged_and_the_bot_still_starts(
     await platform.close()
     assert platform.bot.user is not None
     assert [r.getMessage() for r in caplog.records] == ["could not register the slash commands (guild global)"]
+
+
+async def test_sigterm_closes_the_gateway_cleanly(
+    settings: Settings, fake_discord: FakeDiscord, sqlite_database, monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    """The runner, logged in over the fake gateway, gets SIGTERM: it returns normally and closes the gateway with
+    1000 (a clean close), where the default action would kill the process and leave Discord to see 1006."""
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway))
+    (tmp_path / "feeds.toml").write_text("feeds = []\n")
+    config = settings.model_copy(update={"feeds": str(tmp_path / "feeds.toml")})
+    runner = asyncio.create_task(run_bot(config, sqlite_database, "worker"))
+    deadline = asyncio.get_running_loop().time() + 60
+    while not fake_discord.identified and not runner.done():
+        assert asyncio.get_running_loop().time() < deadline, "the bot never identified"
+        await asyncio.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(runner, timeout=30)  # returns: SIGTERM is a clean stop, not an error
+    await asyncio.sleep(0.1)
+    assert fake_discord.gateway_close_codes == [1000]

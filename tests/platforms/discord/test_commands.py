@@ -21,6 +21,7 @@ from tests.platforms.discord.fake_discord import (
     APP_ID,
     CHANNEL_ID,
     GUILD_ID,
+    IMPOSTOR_ROLE_ID,
     MANAGE_CHANNELS,
     FakeDiscord,
     dispatch,
@@ -203,6 +204,16 @@ async def test_configured_admin_role_may_subscribe(bot: NewsBot, fake_discord: F
     assert _subscriptions(service) == []
 
 
+async def test_a_role_with_the_admin_role_name_but_another_id_does_not_count(
+    bot: NewsBot, fake_discord: FakeDiscord, service: NewsService
+):
+    """Only the configured role id counts: a role someone created with the same name gets the plain refusal."""
+    interaction = await dispatch(bot, interaction_payload("subscribe", roles=(IMPOSTOR_ROLE_ID,)))
+    (request,) = fake_discord.for_interaction(interaction)
+    assert request.body["data"]["content"].startswith("Only people who can manage this channel")
+    assert _subscriptions(service) == []
+
+
 async def test_invalid_subscription_is_explained_privately_and_changes_nothing(
     bot: NewsBot, fake_discord: FakeDiscord, service: NewsService
 ):
@@ -233,3 +244,16 @@ async def test_timezone_autocomplete_offers_iana_names(bot: NewsBot, fake_discor
     interaction = await dispatch(bot, interaction_payload("subscribe", [typed], autocomplete=True))
     (request,) = fake_discord.for_interaction(interaction)
     assert [choice["value"] for choice in request.body["data"]["choices"]] == ["Europe/Berlin"]
+
+
+async def test_timezone_that_is_a_directory_is_refused_politely(
+    bot: NewsBot, fake_discord: FakeDiscord, service: NewsService
+):
+    """`timezone: Etc` (a folder of the tz database) or an overlong name gets a private explanation, no error."""
+    for name in ("Etc", "America", "A" * 64):
+        payload = interaction_payload("subscribe", [option("timezone", name)], permissions=MANAGE_CHANNELS)
+        interaction = await dispatch(bot, payload)
+        error = _followups(fake_discord, interaction)[-1]
+        assert error["flags"] & EPHEMERAL
+        assert "Unknown timezone" in error["content"], name
+    assert _subscriptions(service) == []

@@ -60,6 +60,9 @@ class FakeSlack:
         default_factory=lambda: defaultdict(deque)
     )
     socket_acks: list[dict[str, Any]] = field(default_factory=list)  # what the bot sent back over Socket Mode
+    socket_close_codes: list[int | None] = field(default_factory=list)  # how each Socket Mode connection ended
+    slow: dict[str, float] = field(default_factory=dict)  # Web API method -> seconds it takes to answer
+    started: list[str] = field(default_factory=list)  # Web API methods as their requests arrive
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _ts: int = 0
@@ -149,6 +152,9 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         payload = await self._payload(request)
+        self.started.append(method)
+        if method in self.slow:
+            await asyncio.sleep(self.slow[method])
         script = self._scripts[method]
         scripted = script.popleft() if script else None
         status, body, headers = scripted or (200, self._answer(method, payload), {})
@@ -182,6 +188,7 @@ class FakeSlack:
                 self.socket_acks.append(ack)
                 if ack.get("payload"):
                     self.problems += message_problems(ack["payload"], f"socket ack #{len(self.socket_acks)}")
+        self.socket_close_codes.append(socket.close_code)
         return socket
 
     async def _respond(self, request: web.Request) -> web.Response:

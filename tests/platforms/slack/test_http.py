@@ -6,11 +6,15 @@ Every payload the fake receives and every ack body passes the Block Kit checker 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from urllib.parse import urlencode
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from bot.log import FORMAT
 from bot.platforms.slack.commands import APOLOGY, PERMISSION_DETAIL, WORKING
 from bot.storage import Delivery, DeliveryStatus, Subscription
 from tests.intelligence.shared import fixture_articles
@@ -130,6 +134,14 @@ async def test_service_refusal_is_shown_ephemerally(make_bot, archive):
     (reply,) = await bot.ask("summarize http://127.0.0.1:9/admin")
     assert reply.payload["response_type"] == "ephemeral"
     assert "I could not fetch that page" in reply.all_text
+
+
+async def test_summarize_of_an_unencodable_host_is_refused_politely(make_bot, archive):
+    """A host with a 64-character label gets a short reason, not an apology for an internal error."""
+    bot = await make_bot(archive.database)
+    (reply,) = await bot.ask(f"summarize https://{'a' * 64}.example.com/story")
+    assert reply.payload["response_type"] == "ephemeral"
+    assert "I could not fetch that page: not a valid host name" in reply.all_text
 
 
 async def test_non_admin_cannot_subscribe_and_nothing_changes(make_bot, sqlite_database, fake_slack):
@@ -256,3 +268,78 @@ async def test_unexpected_error_gets_an_apology(make_bot, sqlite_database, fake_
     assert reply.payload["response_type"] == "ephemeral"
     assert APOLOGY in reply.all_text
     assert "Traceback" not in reply.all_text
+
+
+FORGED = "T1\n[2026-11-26 12:00:00] [ERROR  ] bot.app: forged line"
+MALFORMED = {
+    "non-numeric timestamp": (
+        lambda body: {**signed_headers(body), "x-slack-request-timestamp": "soon"},
+        "text=brief&team_id=T1",
+        401,
+    ),
+    "unicode digits in timestamp": (
+        lambda body: {**signed_headers(body), "x-slack-request-timestamp": "١٧٠٠٠٠٠٠٠٠".encode()},
+        "text=brief&team_id=T1",
+        401,
+    ),
+    "non-UTF-8 body": (lambda body: signed_headers("x"), b"text=\xff\xfe\xfa&team_id=T1", 400),
+    "unknown charset": (
+        lambda body: {
+            **signed_headers(body, secret="wrong"),
+            "content-type": "application/x-www-form-urlencoded; charset=klingon",
+        },
+        "text=brief&team_id=T1",
+        401,  # the label is ignored (Slack sends UTF-8), so the request is judged by its signature
+    ),
+    "newline in team_id": (
+        lambda body: {**signed_headers(body), "x-slack-request-timestamp": "soon"},
+        urlencode({"team_id": FORGED, "channel_id": "C1\r\nforged"}),
+        401,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+async def test_malformed_unsigned_requests_are_refused_without_a_traceback(make_bot, sqlite_database, caplog, case):
+    """Garbage from anyone on the internet gets 401/400, logs no ERROR or traceback, and forges no log line."""
+    headers, body, status = MALFORMED[case]
+    bot = await make_bot(sqlite_database)
+    raw = body.encode() if isinstance(body, str) else body
+    response = await bot.client.post(f"{bot.base}/slack/events", content=raw, headers=headers(body))
+    assert response.status_code == status
+    await asyncio.sleep(0.1)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    handler_output = "\n".join(logging.Formatter(FORMAT, style="{").format(r) for r in caplog.records)
+    assert "\n[2026-11-26 12:00:00]" not in handler_output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("subscribe tz=America", 'Unknown timezone "America"'),
+        ("subscribe tz=Etc", 'Unknown timezone "Etc"'),
+        (f"subscribe tz={'A' * 300}", "Unknown timezone"),
+        ("subscribe max=³", "`max` must be a whole number"),
+        ("subscribe max=١٢", "`max` must be a whole number"),
+        ('subscribe schedule="every ٣h"', "is not a schedule I understand"),
+    ],
+)
+async def test_odd_timezones_and_numbers_get_a_polite_answer(make_bot, sqlite_database, fake_slack, text, expected):
+    """A timezone that is a directory or too long, or digits that are not ASCII, get usage help, not a 500."""
+    bot = await make_bot(sqlite_database)
+    body = command_body(fake_slack, text, user=MANAGER)
+    before = len(fake_slack.responses)
+    response = await bot.post(body, signed_headers(body))
+    assert response.status_code == 200
+    if expected not in response.text:  # refused after the ack: the reply goes to the response_url
+        await fake_slack.wait_for(lambda fake: len(fake.responses) > before)
+        assert expected in fake_slack.responses[-1].all_text
+    with sqlite_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Subscription)) == 0
+
+
+async def test_brief_with_unicode_digits_gets_usage_help(make_bot, sqlite_database):
+    """`/news brief max=³` (str.isdigit() is true, int() fails) is answered with usage help in the ack."""
+    bot = await make_bot(sqlite_database)
+    response = await bot.command("brief max=³")
+    assert "`max` must be a number from 1 to 10" in response.text
