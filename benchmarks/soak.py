@@ -672,7 +672,8 @@ async def soak(plan: Plan, server_url: str, *, keep: bool = False) -> Report:
         environment = _environment(run, _feeds_file(run, feeds), slack, discord_api)
         web_ports = [_free_port() for _ in range(plan.webs)]
         for index in range(plan.workers):
-            worker_env = {**environment, "DISCORD_SHARD_IDS": str(index % 2)}
+            # PORT: each worker serves its status page on a port of its own
+            worker_env = {**environment, "DISCORD_SHARD_IDS": str(index % 2), "PORT": str(_free_port())}
             run.children.append(Child("worker", index, worker_env, workdir / f"worker-{index}.log"))
         for index, port in enumerate(web_ports):
             run.children.append(Child("web", index, {**environment, "PORT": str(port)}, workdir / f"web-{index}.log"))

@@ -3,7 +3,8 @@
 Roles (see the Procfile): ``web`` serves only Slack's HTTP endpoint; ``worker`` runs the Discord gateway, Slack
 Socket Mode, the scheduler (ingestion, processing, digests, outbox); ``all`` does both in one process; ``processor``
 runs queued model work (TASK_QUEUE=procrastinate, `bot/queue.py`). Every role but ``processor`` can publish to every
-configured platform, so `/news digest` works wherever the command arrives.
+configured platform, so `/news digest` works wherever the command arrives. Every role but ``processor`` serves the
+status page and /metrics on PORT: on the Slack HTTP server where it runs, else on a small server of its own.
 
 On PostgreSQL one worker holds the scheduler's advisory lock; the others stand by and try for it every few
 seconds, so when the holder dies another takes over. A holder checks its lock's connection and stops scheduling
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
@@ -31,6 +32,7 @@ from bot.errors import ConfigError
 from bot.news.feeds import sync_sources
 from bot.news.http import HttpClient, HttpPolicy
 from bot.news.sources import configured_sources
+from bot.ops.web import StatusServer, StatusSite
 from bot.platforms.base import Platform
 from bot.scheduler import build_scheduler, register_digest_jobs, register_feed_jobs
 from bot.service import NewsService
@@ -44,6 +46,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Role = Literal["all", "web", "worker", "processor"]
+
+
+class Runner(Protocol):
+    """What the runner starts and stops: a platform, or the status page's own server."""
+
+    async def run(self) -> None:
+        """Serve until cancelled."""
+        ...
+
+    async def close(self) -> None:
+        """Release what `run` opened."""
+        ...
+
+
 SCHEDULER_LOCK_KEY = 0x6E657773  # PostgreSQL advisory lock held by the one process that runs the scheduler
 STANDBY_SECONDS = 10.0  # a standby worker tries for the scheduler lock this often
 LOCK_CHECK_SECONDS = 5.0  # the scheduler checks that its lock's connection is alive this often
@@ -51,8 +67,17 @@ TAKEOVER_GRACE_SECONDS = 2 * LOCK_CHECK_SECONDS  # a holder that lost its lock h
 DELIVERY_GRACE_SECONDS = 20.0  # within the usual 30 s between SIGTERM and SIGKILL
 
 
-def build_platforms(settings: Settings, service: NewsService, role: Role) -> list[Platform]:
-    """The platform adapters this role runs, each registered as a publisher with the service."""
+def serves_slack_http(settings: Settings, role: Role) -> bool:
+    """Whether this role serves Slack's HTTP endpoint (whose server then serves the status page too)."""
+    socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
+    return settings.slack_enabled and not socket_mode and role in ("all", "web")
+
+
+def build_platforms(
+    settings: Settings, service: NewsService, role: Role, status: StatusSite | None = None
+) -> list[Platform]:
+    """The platform adapters this role runs, each registered as a publisher with the service; the Slack HTTP
+    endpoint, where this role serves it, serves `status` too."""
     platforms: list[Platform] = []
     if settings.discord_enabled and role in ("all", "worker"):
         from bot.platforms.discord import build_discord
@@ -63,7 +88,8 @@ def build_platforms(settings: Settings, service: NewsService, role: Role) -> lis
 
         socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
         serves = (socket_mode and role in ("all", "worker")) or (not socket_mode and role in ("all", "web"))
-        platforms.append(build_slack(settings, service, serve=serves))
+        slack_status = status if serves_slack_http(settings, role) else None
+        platforms.append(build_slack(settings, service, serve=serves, status=slack_status))
     for platform in platforms:
         service.add_publisher(platform.name, platform.publisher)
     return platforms
@@ -88,7 +114,8 @@ async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
         return
     async with HttpClient(HttpPolicy.from_settings(settings)) as http, AsyncExitStack() as stack:
         service = NewsService(settings, database, http)
-        platforms = build_platforms(settings, service, role)
+        status = StatusSite.from_settings(settings, database)
+        platforms = build_platforms(settings, service, role, status)
         if role == "web" and not platforms:
             raise ConfigError(
                 "The web role serves Slack's HTTP endpoint: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."
@@ -99,7 +126,10 @@ async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
             from bot.queue import ProcessingQueue, queue_app
 
             processing = ProcessingQueue(await stack.enter_async_context(queue_app(settings.database_url).open_async()))
-        runs = [platform.run() for platform in platforms]
+        runners: list[Runner] = list(platforms)
+        if not serves_slack_http(settings, role):  # no Slack HTTP server here to serve the status page: its own
+            runners.append(StatusServer.for_settings(status, settings))
+        runs = [runner.run() for runner in runners]
         if role in ("all", "worker"):
             runs.append(_run_scheduler(settings, database, service, http, processing))
         try:
@@ -109,8 +139,8 @@ async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
             unfinished = await service.outbox.drain(DELIVERY_GRACE_SECONDS)
             if unfinished:
                 log.warning("%d deliveries still sending were left pending; they resume after the restart", unfinished)
-            for platform in platforms:
-                await platform.close()
+            for runner in runners:
+                await runner.close()
 
 
 async def _run_scheduler(

@@ -181,6 +181,61 @@ def _feeds_remove(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _feeds_import(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.errors import UserInputError
+    from bot.news.feeds import import_feeds, sync_sources
+    from bot.news.opml import read_opml
+    from bot.news.sources import configured_sources
+
+    path = Path(args.file).expanduser()
+    try:
+        entries = read_opml(path)
+    except OSError as error:
+        raise UserInputError(f"Cannot read {path}: {error.strerror or error}.") from None
+    except ValueError as error:
+        raise UserInputError(f"{path} is not a usable OPML file: {error}.") from None
+    database = open_database(settings)
+    try:
+        sync_sources(database, configured_sources(settings.feeds))  # so configured feeds count as listed
+        report = import_feeds(database, entries, allow_private=args.allow_private)
+    finally:
+        database.dispose()
+    lines = [f"Added {feed.name} <{feed.url}>" for feed in report.added]
+    lines += [f"Already listed: {url}" for url in report.already_listed]
+    lines.append(
+        f"{len(report.added)} feeds added, {len(report.already_listed)} already listed; "
+        "the current items of new feeds will be stored as backlog."
+    )
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _feeds_export(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.news.feeds import list_feeds, sync_sources
+    from bot.news.opml import to_opml
+    from bot.news.sources import FeedSource, configured_sources
+
+    database = open_database(settings)
+    try:
+        sync_sources(database, configured_sources(settings.feeds))
+        feeds = list_feeds(database)
+    finally:
+        database.dispose()
+    sources = [FeedSource(feed.url, feed.name, feed.country, feed.language) for feed in feeds]
+    document = to_opml(sources, title="Geobrief feeds", created=datetime.now(UTC))
+    if args.file in (None, "-"):
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+    else:
+        Path(args.file).expanduser().write_bytes(document)
+        sys.stderr.write(f"Wrote {len(sources)} feeds to {args.file}.\n")
+    return 0
+
+
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from bot.platforms.console_commands import ask_command
 
@@ -288,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="short: two summary lines and three sources a story (default); detailed: all of them",
     )
     digest.add_argument("--limit", type=_whole_number, default=5, help="at most this many stories, 1 to 10 (default 5)")
-    feeds = add("feeds", _feeds_list, "List, add or remove feeds; the list shows each feed's health.")
+    feeds = add(
+        "feeds", _feeds_list, "List, add, remove, import or export (OPML) feeds; the list shows each feed's health."
+    )
     feeds_actions = feeds.add_subparsers(dest="feeds_action", metavar="ACTION")
     feeds_list = feeds_actions.add_parser("list", help="list the feeds with their health (the default)")
     feeds_list.add_argument("--all", action="store_true", help="include removed feeds")
@@ -305,6 +362,17 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_remove = feeds_actions.add_parser("remove", help="stop polling a feed (its articles stay)")
     feeds_remove.add_argument("url", help="the feed's URL, as listed")
     feeds_remove.set_defaults(handler=_feeds_remove)
+    feeds_import = feeds_actions.add_parser(
+        "import", help="add every feed of an OPML file (from a feed reader), checked as `add` checks them"
+    )
+    feeds_import.add_argument("file", help="an .opml file; nothing is added if any feed in it is invalid")
+    feeds_import.add_argument(
+        "--allow-private", action="store_true", help="allow hosts on a private network (intranet feeds)"
+    )
+    feeds_import.set_defaults(handler=_feeds_import)
+    feeds_export = feeds_actions.add_parser("export", help="write the polled feeds as OPML (for a feed reader)")
+    feeds_export.add_argument("file", nargs="?", help="where to write it (default: standard output)")
+    feeds_export.set_defaults(handler=_feeds_export)
 
     db = add("db", _db, "Manage the database schema (migrations also run on every start).")
     db.add_argument("action", choices=["upgrade", "downgrade", "current"], help="what to do")
@@ -320,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as error:
         sys.stderr.write(f"{error}\n")
         return 2
-    setup_logging(settings.log_level, settings.secret_values())
+    setup_logging(settings.log_level, settings.secret_values(), settings.log_format)
     try:
         handler: Handler = args.handler
         return handler(settings, args)

@@ -19,6 +19,7 @@ from bot.errors import ConfigError
 from bot.log import mask_credentials
 
 DEFAULT_DATABASE_URL = "sqlite:///var/geobrief.sqlite3"  # relative to the working directory
+MIN_STATUS_TOKEN_LENGTH = 16  # the status page's token guards it on the network: long enough not to be guessed
 
 
 def _http_url(value: str) -> str:
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     # Core
     database_url: str = DEFAULT_DATABASE_URL
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     default_timezone: Timezone = "UTC"
 
     # Feeds and fetching
@@ -106,6 +108,9 @@ class Settings(BaseSettings):
 
     # Scale-out
     task_queue: Literal["inline", "procrastinate"] = "inline"
+
+    # Operators' view: the status page and /metrics
+    status_token: SecretStr | None = None
 
     @field_validator("discord_admin_role", mode="before")
     @classmethod
@@ -152,6 +157,15 @@ class Settings(BaseSettings):
         """The Discord shards this process runs, or None for all of them."""
         return [int(part) for part in self.discord_shard_ids.split(",")] if self.discord_shard_ids else None
 
+    @field_validator("status_token")
+    @classmethod
+    def _status_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < MIN_STATUS_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_STATUS_TOKEN_LENGTH} characters (or empty to keep the page local)")
+        return value
+
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """Fields for repr() and str(): secrets are SecretStr already; URL credentials (DATABASE_URL's password)
         are masked too."""
@@ -170,7 +184,13 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """The configured secrets in clear, so that logging can mask them."""
-        secrets = [self.discord_token, self.slack_bot_token, self.slack_app_token, self.slack_signing_secret]
+        secrets = [
+            self.discord_token,
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+            self.status_token,
+        ]
         values = [secret.get_secret_value() for secret in secrets if secret is not None]
         password = urlsplit(self.database_url).password
         return [value for value in [*values, password] if value]

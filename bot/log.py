@@ -1,20 +1,27 @@
 """The one place where logging handlers are configured.
 
-Modules log through `logging.getLogger(__name__)` with identifiers (feed URL, channel id, job id) as %-arguments.
-A filter masks every configured secret, so that a token pasted into an exception message or a URL never reaches
-the output, and another escapes control characters in messages, so that text from outside (a header, a request
-field) can never start a forged log line.
+Modules log through `logging.getLogger(__name__)` with identifiers (feed URL, channel id, job id) as %-arguments,
+and pass the same identifiers as `extra=` (keys `feed`, `channel`, `job`, `subscription`, `delivery`, ...), which
+the JSON format (LOG_FORMAT=json, one object per line for log shippers) writes as fields of their own. A filter
+masks every configured secret in the message, the traceback and those fields, so that a token pasted into an
+exception message or a URL never reaches the output in either format, and another escapes control characters in
+messages, so that text from outside (a header, a request field) can never start a forged log line.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal
 
 FORMAT = "[{asctime}] [{levelname:<7}] {name}: {message}"
 MASK = "********"
+# What every LogRecord has; anything else on a record came in through `extra=`.
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 # Libraries that are chatty at INFO.
 QUIET_LOGGERS = (
@@ -65,7 +72,8 @@ class SecretMaskFilter(logging.Filter):
         return mask_credentials(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Render the message now and, when it holds a secret, mask it and drop the arguments that held it.
+        """Render the message now and, when it holds a secret, mask it and drop the arguments that held it; mask the
+        `extra=` fields too.
 
         Records with nothing to mask are left as they are: other handlers (tests' log capture) see them whole.
         """
@@ -78,6 +86,9 @@ class SecretMaskFilter(logging.Filter):
             masked_trace = self.mask(trace)
             if masked_trace != trace:
                 record.exc_text, record.exc_info = masked_trace, None
+        for key, value in extra_fields(record).items():
+            if isinstance(value, str) and (masked_value := self.mask(value)) != value:
+                setattr(record, key, masked_value)
         return True
 
 
@@ -96,10 +107,42 @@ class ControlCharacterFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    """Send all logs to stdout in one format, with secrets masked and noisy libraries quietened."""
+def extra_fields(record: logging.LogRecord) -> dict[str, object]:
+    """The fields a log call passed with `extra=`."""
+    return {key: value for key, value in vars(record).items() if key not in _RECORD_FIELDS}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC, ISO 8601), level, logger, message, the `extra=` fields, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(extra_fields(record))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def setup_logging(
+    level: str = "INFO", secrets: Iterable[str] = (), log_format: Literal["text", "json"] = "text"
+) -> None:
+    """Send all logs to stdout in one format (text, or one JSON object per line), with secrets masked and noisy
+    libraries quietened."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter(FORMAT, style="{", datefmt="%Y-%m-%d %H:%M:%S"))
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(FORMAT, style="{", datefmt="%Y-%m-%d %H:%M:%S"))
     handler.addFilter(NoiseFilter())
     handler.addFilter(SecretMaskFilter(secrets))
     handler.addFilter(ControlCharacterFilter())

@@ -30,6 +30,7 @@ from bot.news.feeds import list_feeds, sync_sources
 from bot.news.http import HttpClient
 from bot.news.ingest import IngestOptions, run_ingest_pass
 from bot.news.sources import configured_sources
+from bot.ops.metrics import watch_scheduler
 from bot.storage import Database, Subscription, utcnow
 from bot.tasks import ProcessingBusyError
 
@@ -55,6 +56,15 @@ PROCESS_SECONDS = 60  # newly ingested articles join stories within this time
 P = ParamSpec("P")
 
 
+def job_kind(job_id: str) -> str:
+    """What a job does, from its id: "feed" or "digest" for the per-feed and per-subscription jobs, else the id
+    itself (a fixed name such as "outbox:resume"). A label with few values, for metrics and the status page."""
+    for prefix in (FEED_JOB_PREFIX, DIGEST_JOB_PREFIX):
+        if job_id.startswith(prefix):
+            return prefix.removesuffix(":")
+    return job_id
+
+
 def _job(function: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, Coroutine[Any, Any, None]]:
     """Mark a job function: a run cut short by shutdown ends with one line, not an error and a traceback.
 
@@ -67,7 +77,7 @@ def _job(function: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, Corout
         try:
             await function(*args, **kwargs)
         except asyncio.CancelledError:
-            log.info("job %s%s stopped by shutdown", function.__name__, args)
+            log.info("job %s%s stopped by shutdown", function.__name__, args, extra={"job": function.__name__})
 
     return run
 
@@ -137,10 +147,11 @@ def _sync_jobs(runtime: _Runtime, *, replace: bool) -> list[str]:
             max_instances=1,
             misfire_grace_time=max(1, interval // 2),
         )
-        log.info("feed %s: polling every %d min", feed.url, interval // 60)
+        log.info("feed %s: polling every %d min", feed.url, interval // 60, extra={"feed": feed.url, "job": job_id})
     for job_id in existing - set(wanted):
         runtime.scheduler.remove_job(job_id)
-        log.info("feed %s: no longer polled", job_id.removeprefix(FEED_JOB_PREFIX))
+        url = job_id.removeprefix(FEED_JOB_PREFIX)
+        log.info("feed %s: no longer polled", url, extra={"feed": url, "job": job_id})
     return wanted
 
 
@@ -148,7 +159,7 @@ def _sync_jobs(runtime: _Runtime, *, replace: bool) -> list[str]:
 async def poll_feed(feed_url: str) -> None:
     """Job: one ingestion pass over one feed (failures are recorded on the feed, not raised)."""
     if _runtime is None:
-        log.error("feed %s: job ran before register_feed_jobs; skipped", feed_url)
+        log.error("feed %s: job ran before register_feed_jobs; skipped", feed_url, extra={"feed": feed_url})
         return
     options = IngestOptions.from_settings(_runtime.settings)
     report = await run_ingest_pass(_runtime.database, _runtime.http, options, feed_urls=[feed_url])
@@ -166,8 +177,11 @@ async def sync_feed_jobs() -> None:
 
 
 def build_scheduler(database: Database) -> AsyncIOScheduler:
-    """A scheduler whose jobs persist in the bot's database (table ``apscheduler_jobs``), in UTC."""
-    return AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=database.engine)}, timezone=UTC)
+    """A scheduler whose jobs persist in the bot's database (table ``apscheduler_jobs``), in UTC, with its runs
+    and misfires counted for /metrics."""
+    scheduler = AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=database.engine)}, timezone=UTC)
+    watch_scheduler(scheduler, job_kind)
+    return scheduler
 
 
 @dataclass(frozen=True)
@@ -229,10 +243,18 @@ def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[st
             max_instances=1,
             misfire_grace_time=None,
         )
-        log.info("subscription %s: digests %s", subscription_id, name.removeprefix("digest "))
+        log.info(
+            "subscription %s: digests %s",
+            subscription_id,
+            name.removeprefix("digest "),
+            extra={"subscription": subscription_id, "job": job_id},
+        )
     for job_id in set(existing) - set(wanted):
         scheduler.remove_job(job_id)
-        log.info("subscription %s: no digest job any more", job_id.removeprefix(DIGEST_JOB_PREFIX))
+        subscription = job_id.removeprefix(DIGEST_JOB_PREFIX)
+        log.info(
+            "subscription %s: no digest job any more", subscription, extra={"subscription": subscription, "job": job_id}
+        )
     return wanted
 
 
@@ -240,7 +262,11 @@ def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[st
 async def serve_digest(subscription_id: int) -> None:
     """Job: serve the subscription's due occurrence (compose, record in the outbox, send)."""
     if _digests is None:
-        log.error("digest job for subscription %s ran before register_digest_jobs; skipped", subscription_id)
+        log.error(
+            "digest job for subscription %s ran before register_digest_jobs; skipped",
+            subscription_id,
+            extra={"subscription": subscription_id},
+        )
         return
     await _digests.service.dispatcher.serve_occurrence(subscription_id)
 

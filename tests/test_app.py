@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bot.app import _acquire_scheduler_lock, _still_held, build_platforms
+from bot.app import _acquire_scheduler_lock, _still_held, build_platforms, serves_slack_http
 from bot.config import Settings
 from bot.news.http import HttpClient, HttpPolicy
+from bot.ops.web import StatusSite
 from bot.service import NewsService
 from bot.storage import Database
 
@@ -35,6 +36,32 @@ async def test_roles_run_the_right_platforms_and_every_role_can_publish(sqlite_d
         try:
             assert [(p.name, getattr(p, "serve", True)) for p in platforms] == expected
             assert set(service.outbox.publishers) == {name for name, _ in expected}
+        finally:
+            for platform in platforms:
+                await platform.close()
+
+
+@pytest.mark.parametrize(
+    ("settings", "role", "on_slack_server"),
+    [
+        (SLACK_HTTP, "web", True),
+        (SLACK_HTTP, "all", True),
+        (SLACK_HTTP, "worker", False),  # the worker serves the page on a server of its own
+        ({**SLACK_HTTP, "slack_app_token": "xapp-test"}, "all", False),  # Socket Mode: no Slack server
+        ({"discord_token": "discord-test"}, "all", False),
+    ],
+)
+async def test_status_page_rides_on_the_slack_server_only_where_it_runs(
+    sqlite_database, settings, role, on_slack_server
+):
+    """One server on PORT per process: Slack's in HTTP mode (it then serves the page), else the page's own."""
+    config = Settings(_env_file=None, **settings)
+    status = StatusSite(sqlite_database)
+    async with HttpClient(HttpPolicy.from_settings(config)) as http:
+        platforms = build_platforms(config, NewsService(config, sqlite_database, http), role, status)
+        try:
+            assert serves_slack_http(config, role) is on_slack_server
+            assert any(getattr(p, "status", None) is status for p in platforms) is on_slack_server
         finally:
             for platform in platforms:
                 await platform.close()

@@ -63,6 +63,8 @@ def test_defaults_load_without_any_environment():
         ("TASK_QUEUE", "procrastinate", "TASK_QUEUE=procrastinate keeps its jobs in PostgreSQL"),
         ("DISCORD_SHARD_IDS", "0,1", "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT"),
         ("DISCORD_SHARD_IDS", "zero", "DISCORD_SHARD_IDS: must be comma-separated shard numbers"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT: Input should be 'text' or 'json'"),
+        ("STATUS_TOKEN", "short-token", "STATUS_TOKEN: must be at least 16 characters"),
     ],
 )
 def test_invalid_value_names_the_variable(monkeypatch, variable, value, expected):
@@ -111,6 +113,16 @@ def test_secret_values_include_database_password(monkeypatch):
     """The database password is treated as a secret for log masking."""
     monkeypatch.setenv("DATABASE_URL", "postgresql://bot:hunter2-pass@db:5432/geobrief")
     assert "hunter2-pass" in load_settings().secret_values()
+
+
+def test_status_token_is_a_masked_secret(monkeypatch):
+    """STATUS_TOKEN never shows in a repr, and logging masks it; empty means no token (the page stays local)."""
+    monkeypatch.setenv("STATUS_TOKEN", "status-token-0123456789")
+    settings = load_settings()
+    assert "status-token-0123456789" not in repr(settings)
+    assert "status-token-0123456789" in settings.secret_values()
+    monkeypatch.setenv("STATUS_TOKEN", "")
+    assert load_settings().status_token is None
 
 
 def test_discord_admin_role_must_be_an_id(monkeypatch):

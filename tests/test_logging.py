@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -57,6 +58,47 @@ def test_voice_support_warning_is_dropped(capsys, restore_root_logger):
     out = capsys.readouterr().out
     assert "PyNaCl" not in out
     assert "heartbeat blocked" in out
+
+
+def test_json_format_writes_one_object_per_line_with_the_identifiers(capsys, restore_root_logger):
+    """LOG_FORMAT=json: each record is one JSON object; identifiers passed as `extra=` are fields of their own."""
+    setup_logging("INFO", log_format="json")
+    log = logging.getLogger("bot.news.ingest")
+    log.info("feed %s: %d new", "https://example.org/rss", 3, extra={"feed": "https://example.org/rss"})
+    log.warning("delivery %s failed", 7, extra={"delivery": 7, "channel": "slack:T1/C1"})
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["message"] == "feed https://example.org/rss: 3 new"
+    assert (first["level"], first["logger"], first["feed"]) == ("INFO", "bot.news.ingest", "https://example.org/rss")
+    assert first["time"].endswith("+00:00")
+    assert (second["delivery"], second["channel"]) == (7, "slack:T1/C1")
+
+
+def test_json_format_masks_secrets_in_message_fields_and_traceback(capsys, restore_root_logger):
+    """The masking filter applies to JSON output too: the message, every `extra=` field and the traceback."""
+    setup_logging("INFO", ["xoxb-123-secret"], log_format="json")
+    log = logging.getLogger("bot.test")
+    try:
+        raise RuntimeError("auth failed for xoxb-123-secret")
+    except RuntimeError:
+        log.exception(
+            "job %s failed with %s", "digest:42", "xoxb-123-secret", extra={"job": "digest:42 xoxb-123-secret"}
+        )
+    out = capsys.readouterr().out
+    assert "xoxb-123-secret" not in out
+    entry = json.loads(out)
+    assert entry["message"] == f"job digest:42 failed with {MASK}"
+    assert entry["job"] == f"digest:42 {MASK}"
+    assert f"RuntimeError: auth failed for {MASK}" in entry["exception"]
+
+
+def test_text_format_is_the_default(capsys, restore_root_logger):
+    """Without LOG_FORMAT the lines stay human-readable, with no JSON and no extra fields."""
+    setup_logging("INFO")
+    logging.getLogger("bot.scheduler").info("feed %s polled", "https://a.example/rss", extra={"feed": "x"})
+    line = capsys.readouterr().out.strip()
+    assert line.endswith("[INFO   ] bot.scheduler: feed https://a.example/rss polled")
 
 
 def test_line_breaks_from_outside_cannot_forge_a_log_line(capsys, restore_root_logger):

@@ -139,7 +139,11 @@ class Dispatcher:
         now = self.clock()
         target = self._target(subscription_id)
         if target is None or target.paused:
-            log.info("subscription %s: missing or paused, occurrence skipped", subscription_id)
+            log.info(
+                "subscription %s: missing or paused, occurrence skipped",
+                subscription_id,
+                extra={"subscription": subscription_id},
+            )
             return None
         occurrence = target.schedule.latest_occurrence(now)
         if occurrence < target.created_at:
@@ -148,7 +152,12 @@ class Dispatcher:
         digest = self._compose(target, now)
         delivery_id = self.outbox.record(subscription_id, key, digest)
         if delivery_id is None or not digest.items:
-            log.info("subscription %s occurrence %s: nothing to post", subscription_id, key)
+            log.info(
+                "subscription %s occurrence %s: nothing to post",
+                subscription_id,
+                key,
+                extra={"subscription": subscription_id},
+            )
             return None
         return delivery_id
 

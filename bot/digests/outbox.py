@@ -34,6 +34,7 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.digests.model import ChannelRef, Digest
+from bot.ops.metrics import record_delivery
 from bot.storage import Database, DeliveredStory, Delivery, DeliveryStatus, Subscription, utcnow
 
 log = logging.getLogger(__name__)
@@ -111,10 +112,20 @@ class Outbox:
                     DeliveredStory(subscription_id=subscription_id, story_id=story_id, delivery_id=delivery.id)
                     for story_id in story_ids
                 )
-                return delivery.id
+                platform = session.scalars(
+                    select(Subscription.platform).where(Subscription.id == subscription_id)
+                ).one()
+                delivery_id, status = delivery.id, delivery.status
         except IntegrityError:
-            log.info("occurrence %s of subscription %s is already in the outbox", occurrence_key, subscription_id)
+            log.info(
+                "occurrence %s of subscription %s is already in the outbox",
+                occurrence_key,
+                subscription_id,
+                extra={"subscription": subscription_id},
+            )
             return None
+        record_delivery(platform, status)  # once committed
+        return delivery_id
 
     async def send(self, delivery_id: int) -> SendResult:
         """Send one pending, due delivery through its platform's publisher (unless another sender claimed it).
@@ -128,7 +139,7 @@ class Outbox:
         publisher = self.publishers.get(channel.platform)
         if publisher is None:
             error = f"no publisher for platform {channel.platform} in this process"
-            return await asyncio.to_thread(self._postpone, delivery_id, error)
+            return await asyncio.to_thread(self._postpone, delivery_id, channel, error)
         if not await asyncio.to_thread(self._claim, delivery_id):
             return SendResult(delivery_id, DeliveryStatus.PENDING, "being sent by another sender, or not due")
         task = asyncio.create_task(self._deliver(delivery_id, subscription_id, channel, digest, publisher))
@@ -162,16 +173,29 @@ class Outbox:
             except TimeoutError:
                 log.warning("delivery %s to %s took over %.0f s; abandoned", delivery_id, channel, SEND_TIMEOUT)
                 error = f"the platform did not answer within {SEND_TIMEOUT:.0f} s"
-                return await asyncio.to_thread(self._postpone, delivery_id, error)
+                return await asyncio.to_thread(self._postpone, delivery_id, channel, error)
             except ChannelUnavailableError as error:
-                return await asyncio.to_thread(self._pause, delivery_id, subscription_id, str(error))
+                return await asyncio.to_thread(self._pause, delivery_id, subscription_id, channel, str(error))
             except PublishError as error:
-                log.warning("delivery %s to %s failed, will retry: %s", delivery_id, channel, error)
-                return await asyncio.to_thread(self._postpone, delivery_id, str(error))
+                log.warning(
+                    "delivery %s to %s failed, will retry: %s",
+                    delivery_id,
+                    channel,
+                    error,
+                    extra={"delivery": delivery_id, "channel": str(channel)},
+                )
+                return await asyncio.to_thread(self._postpone, delivery_id, channel, str(error))
             finally:
                 self._last_post[subscription_id] = self.clock()
         await asyncio.to_thread(self._mark_sent, delivery_id, message_id)
-        log.info("delivery %s sent to %s as %s", delivery_id, channel, message_id)
+        record_delivery(channel.platform, DeliveryStatus.SENT)
+        log.info(
+            "delivery %s sent to %s as %s",
+            delivery_id,
+            channel,
+            message_id,
+            extra={"delivery": delivery_id, "channel": str(channel)},
+        )
         return SendResult(delivery_id, DeliveryStatus.SENT)
 
     def _load(self, delivery_id: int) -> tuple[ChannelRef, Digest, int] | SendResult:
@@ -230,16 +254,22 @@ class Outbox:
             result = cast(CursorResult[Any], session.execute(claim))  # an UPDATE's result counts its rows
             return result.rowcount == 1
 
-    def _postpone(self, delivery_id: int, error: str) -> SendResult:
+    def _postpone(self, delivery_id: int, channel: ChannelRef, error: str) -> SendResult:
         with self.database.session() as session:
             delivery = session.get_one(Delivery, delivery_id)
             delay = min(RETRY_CAP, RETRY_BASE * 2 ** max(0, delivery.attempts - 1))
             delivery.next_attempt_at = self.clock() + delay
             delivery.last_error = error
+        record_delivery(channel.platform, "retry")
         return SendResult(delivery_id, DeliveryStatus.PENDING, error)
 
-    def _pause(self, delivery_id: int, subscription_id: int, reason: str) -> SendResult:
-        log.warning("subscription %s paused: %s", subscription_id, reason)
+    def _pause(self, delivery_id: int, subscription_id: int, channel: ChannelRef, reason: str) -> SendResult:
+        log.warning(
+            "subscription %s paused: %s",
+            subscription_id,
+            reason,
+            extra={"subscription": subscription_id, "delivery": delivery_id},
+        )
         with self.database.session() as session:
             delivery = session.get_one(Delivery, delivery_id)
             delivery.status = DeliveryStatus.FAILED
@@ -247,6 +277,7 @@ class Outbox:
             session.get_one(Subscription, subscription_id).paused_reason = reason
             # Its stories never reached the channel: release them for the first digest after the pause ends.
             session.execute(delete(DeliveredStory).where(DeliveredStory.delivery_id == delivery_id))
+        record_delivery(channel.platform, DeliveryStatus.FAILED)
         return SendResult(delivery_id, DeliveryStatus.FAILED, reason)
 
     async def _respect_channel_interval(self, subscription_id: int) -> None:

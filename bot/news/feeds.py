@@ -1,4 +1,4 @@
-"""Feed management that the service layer and the CLI call: add, remove, list with health, seed from config.
+"""Feed management that the service layer and the CLI call: add, import, remove, list with health, seed from config.
 
 Removing a feed disables its row rather than deleting it: its health history stays, and a configured list that
 still names it does not bring it back at the next start. Adding it again re-enables it.
@@ -7,14 +7,16 @@ still names it does not bring it back at the next start. Adding it again re-enab
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.errors import UserInputError
+from bot.news.opml import OpmlFeed
 from bot.news.sources import (
     MAX_NAME_LENGTH,
     FeedSource,
@@ -73,6 +75,28 @@ class FeedHealth:
         )
 
 
+def check_new_feed(
+    url: str,
+    *,
+    name: str | None = None,
+    country: str | None = None,
+    language: str | None = None,
+    allow_private: bool = False,
+) -> FeedSource:
+    """Check a feed that someone asks to add (`add_feed`, `import_feeds`); ValueError says what is wrong.
+
+    Returns:
+        The feed as it will be stored: URL stripped, name defaulting to the host, codes normalised.
+    """
+    url = check_feed_url(url, allow_private=allow_private)
+    country = normalise_country(country)
+    language = normalise_language(language)
+    name = " ".join((name or "").split()) or (urlsplit(url).hostname or url).removeprefix("www.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"the name is longer than {MAX_NAME_LENGTH} characters")
+    return FeedSource(url=url, name=name, country=country, language=language)
+
+
 def add_feed(
     database: Database,
     url: str,
@@ -98,31 +122,86 @@ def add_feed(
         UserInputError: the URL, name, country or language is invalid, or the feed is already polled.
     """
     try:
-        url = check_feed_url(url, allow_private=allow_private)
-        country = normalise_country(country)
-        language = normalise_language(language)
+        source = check_new_feed(url, name=name, country=country, language=language, allow_private=allow_private)
     except ValueError as error:
         raise UserInputError(f"Cannot add that feed: {error}.") from None
-    name = " ".join((name or "").split()) or (urlsplit(url).hostname or url).removeprefix("www.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise UserInputError(f"Cannot add that feed: the name is longer than {MAX_NAME_LENGTH} characters.")
     with database.session() as session:
-        feed = session.scalars(select(Feed).where(Feed.url == url)).one_or_none()
+        feed = session.scalars(select(Feed).where(Feed.url == source.url)).one_or_none()
         if feed is not None and feed.enabled:
-            raise UserInputError(f"{url} is already on the feed list, as {feed.name!r}.")
-        if feed is None:
-            feed = Feed(url=url, name=name, country=country, language=language, allow_private=allow_private)
-            session.add(feed)
-        else:
-            feed.enabled = True
-            feed.name, feed.country, feed.language = name, country or feed.country, language or feed.language
-            feed.allow_private = feed.allow_private or allow_private
-            # Back after a pause: what it carries now is backlog, not news, and old failures are forgotten.
-            feed.backlog_loaded = False
-            feed.consecutive_failures, feed.last_error, feed.retry_after = 0, None, None
-        session.flush()
-        log.info("feed %s added as %r", url, name)
-        return FeedHealth.of(feed)
+            raise UserInputError(f"{source.url} is already on the feed list, as {feed.name!r}.")
+        return _store_new_feed(session, feed, source, allow_private=allow_private)
+
+
+def _store_new_feed(session: Session, feed: Feed | None, source: FeedSource, *, allow_private: bool) -> FeedHealth:
+    """Insert the feed, or re-enable its removed row."""
+    if feed is None:
+        feed = Feed(
+            url=source.url,
+            name=source.name,
+            country=source.country,
+            language=source.language,
+            allow_private=allow_private,
+        )
+        session.add(feed)
+    else:
+        feed.enabled = True
+        feed.name = source.name
+        feed.country, feed.language = source.country or feed.country, source.language or feed.language
+        feed.allow_private = feed.allow_private or allow_private
+        # Back after a pause: what it carries now is backlog, not news, and old failures are forgotten.
+        feed.backlog_loaded = False
+        feed.consecutive_failures, feed.last_error, feed.retry_after = 0, None, None
+    session.flush()
+    log.info("feed %s added as %r", source.url, source.name, extra={"feed": source.url})
+    return FeedHealth.of(feed)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What `import_feeds` did: the feeds added, and the URLs that were already on the list."""
+
+    added: tuple[FeedHealth, ...]
+    already_listed: tuple[str, ...]
+
+
+def import_feeds(database: Database, entries: Sequence[OpmlFeed], *, allow_private: bool = False) -> ImportReport:
+    """Add the feeds of a subscription list, with the checks of `add_feed`, all or nothing.
+
+    Every entry is checked first; if any is invalid, nothing is added and the error lists each bad entry by its
+    position. Feeds already on the list are left as they are and reported.
+
+    Raises:
+        UserInputError: one or more entries are invalid (nothing was added).
+    """
+    problems: list[str] = []
+    sources: dict[str, FeedSource] = {}
+    for number, entry in enumerate(entries, start=1):
+        try:
+            source = check_new_feed(
+                entry.url,
+                name=entry.name,
+                country=entry.country,
+                language=entry.language,
+                allow_private=allow_private,
+            )
+        except ValueError as error:
+            problems.append(f"  #{number} {entry.url[:200]}: {error}")
+            continue
+        sources.setdefault(source.url, source)
+    if problems:
+        count = f"{len(problems)} of {len(entries)} feeds are" if len(problems) > 1 else f"1 of {len(entries)} feeds is"
+        raise UserInputError(f"Nothing was imported: {count} invalid.\n" + "\n".join(problems))
+    added: list[FeedHealth] = []
+    already: list[str] = []
+    with database.session() as session:
+        existing = {feed.url: feed for feed in session.scalars(select(Feed).where(Feed.url.in_(list(sources))))}
+        for source in sources.values():
+            feed = existing.get(source.url)
+            if feed is not None and feed.enabled:
+                already.append(source.url)
+            else:
+                added.append(_store_new_feed(session, feed, source, allow_private=allow_private))
+    return ImportReport(tuple(added), tuple(already))
 
 
 def remove_feed(database: Database, url: str) -> FeedHealth:
@@ -132,7 +211,7 @@ def remove_feed(database: Database, url: str) -> FeedHealth:
         if feed is None:
             raise UserInputError(f"No feed with the URL {url.strip()!r} is being polled; list the feeds to see them.")
         feed.enabled = False
-        log.info("feed %s removed", feed.url)
+        log.info("feed %s removed", feed.url, extra={"feed": feed.url})
         return FeedHealth.of(feed)
 
 

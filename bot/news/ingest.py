@@ -40,6 +40,7 @@ from bot.news.extract import blocked_by_status, extract_page
 from bot.news.http import FetchError, HttpClient, HTTPStatusError
 from bot.news.normalize import canonical_url, content_hash, detect_language, html_to_text, to_utc
 from bot.news.parse import FeedParseError, ParsedFeed, parse_feed
+from bot.ops.metrics import record_feed_result
 from bot.storage import Article, Database, Feed, TextKind, utcnow
 
 if TYPE_CHECKING:
@@ -233,6 +234,7 @@ async def run_ingest_pass(
     async def one(feed: _FeedState) -> FeedResult:
         async with gate:
             result = await _ingest_feed_safely(state, feed)
+        record_feed_result(result)
         if on_feed_done is not None:
             on_feed_done(result)
         return result
@@ -275,7 +277,7 @@ def _load_feeds(database: Database, feed_urls: Sequence[str] | None) -> list[_Fe
 
 async def _ingest_feed_safely(state: _Pass, feed: _FeedState) -> FeedResult:
     if feed.retry_after is not None and feed.retry_after > state.now:
-        log.debug("feed %s backing off until %s", feed.url, feed.retry_after)
+        log.debug("feed %s backing off until %s", feed.url, feed.retry_after, extra={"feed": feed.url})
         return FeedResult(
             feed.url,
             feed.name,
@@ -288,11 +290,11 @@ async def _ingest_feed_safely(state: _Pass, feed: _FeedState) -> FeedResult:
     except Exception as error:
         if not isinstance(error, FetchError | FeedParseError):
             # A bug or a database problem: logged in full, but kept to this feed.
-            log.exception("feed %s: unexpected error", feed.url)
+            log.exception("feed %s: unexpected error", feed.url, extra={"feed": feed.url})
         try:
             return _record_failure(state, feed, error)
         except SQLAlchemyError:
-            log.exception("feed %s: could not record the failure", feed.url)
+            log.exception("feed %s: could not record the failure", feed.url, extra={"feed": feed.url})
             return FeedResult(feed.url, feed.name, FeedOutcome.FAILED, error=_describe(error))
 
 
@@ -322,7 +324,14 @@ async def _ingest_feed(state: _Pass, feed: _FeedState) -> FeedResult:
     candidates = await asyncio.to_thread(_with_languages, candidates, fallback_language)
     stored = _record_success(state, feed, candidates, etag=response.etag, last_modified=response.last_modified)
     counts.duplicate += len(candidates) - stored
-    log.info("feed %s: %d %s, %d duplicate", feed.url, stored, "backlog" if backlog else "new", counts.duplicate)
+    log.info(
+        "feed %s: %d %s, %d duplicate",
+        feed.url,
+        stored,
+        "backlog" if backlog else "new",
+        counts.duplicate,
+        extra={"feed": feed.url},
+    )
     return FeedResult(
         feed.url,
         feed.name,
@@ -367,7 +376,12 @@ def _candidates(parsed: ParsedFeed, state: _Pass, feed: _FeedState, counts: _Cou
         seen |= keys
         candidates.append(_Candidate(guid, url, title, text, kind, published, digest))
     if counts.duplicate:
-        log.warning("feed %s repeats %d items (same GUID, link or content); kept the first", feed.url, counts.duplicate)
+        log.warning(
+            "feed %s repeats %d items (same GUID, link or content); kept the first",
+            feed.url,
+            counts.duplicate,
+            extra={"feed": feed.url},
+        )
     return candidates
 
 
@@ -425,10 +439,10 @@ async def _complete_text(state: _Pass, feed: _FeedState, candidate: _Candidate) 
         response = await state.http.get(candidate.url, allow_private=allow_private, accept=PAGE_ACCEPT)
     except HTTPStatusError as error:
         reason = blocked_by_status(error.status)
-        log.info("page %s (feed %s): %s", candidate.url, feed.url, error)
+        log.info("page %s (feed %s): %s", candidate.url, feed.url, error, extra={"feed": feed.url})
         return replace(candidate, kind=TextKind.BLOCKED) if reason else candidate
     except FetchError as error:
-        log.info("page %s (feed %s) not fetched: %s", candidate.url, feed.url, error)
+        log.info("page %s (feed %s) not fetched: %s", candidate.url, feed.url, error, extra={"feed": feed.url})
         return candidate
     if response.media_type not in PAGE_MEDIA_TYPES:
         return candidate
@@ -437,7 +451,7 @@ async def _complete_text(state: _Pass, feed: _FeedState, candidate: _Candidate) 
     if len(url) > MAX_URL_LENGTH:
         url = candidate.url
     if page.blocked is not None:
-        log.info("page %s (feed %s) blocked: %s", candidate.url, feed.url, page.blocked.value)
+        log.info("page %s (feed %s) blocked: %s", candidate.url, feed.url, page.blocked.value, extra={"feed": feed.url})
         return replace(candidate, url=url, kind=TextKind.BLOCKED)
     if len(page.text) > len(candidate.text):
         return replace(candidate, url=url, text=page.text, kind=TextKind.FULL_TEXT)
@@ -469,7 +483,11 @@ def _record_success(
         except IntegrityError:
             if attempt:
                 raise
-            log.info("feed %s: an article was stored concurrently; checking duplicates again", feed.url)
+            log.info(
+                "feed %s: an article was stored concurrently; checking duplicates again",
+                feed.url,
+                extra={"feed": feed.url},
+            )
     raise AssertionError("unreachable")
 
 
@@ -539,7 +557,14 @@ def _record_failure(state: _Pass, feed: _FeedState, error: Exception) -> FeedRes
         row.consecutive_failures = failures
         row.last_error = message
         row.retry_after = retry_after
-    log.error("feed %s failed (%d in a row, next try after %s): %s", feed.url, failures, retry_after, message)
+    log.error(
+        "feed %s failed (%d in a row, next try after %s): %s",
+        feed.url,
+        failures,
+        retry_after,
+        message,
+        extra={"feed": feed.url},
+    )
     return FeedResult(
         feed.url,
         feed.name,

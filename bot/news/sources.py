@@ -1,4 +1,5 @@
-"""The feed registry: the bundled default list (`feeds.toml`) or what the FEEDS setting names instead."""
+"""The feed registry: the bundled default list (`feeds.toml`) or what the FEEDS setting names instead (URLs, a
+file in the format of `feeds.toml`, or an OPML subscription list)."""
 
 from __future__ import annotations
 
@@ -125,12 +126,17 @@ def _unique(sources: list[FeedSource]) -> list[FeedSource]:
 
 
 def configured_sources(feeds_setting: str) -> list[FeedSource]:
-    """The feeds to poll: the bundled list when FEEDS is empty, else its URLs or the file it names."""
+    """The feeds to poll: the bundled list when FEEDS is empty, else its URLs or the file it names (.opml or TOML)."""
     value = feeds_setting.strip()
     if not value:
         return load_sources_file(BUNDLED_FEEDS)
     if "://" not in value:
-        return load_sources_file(Path(value).expanduser())
+        path = Path(value).expanduser()
+        if path.suffix.lower() == ".opml":
+            from bot.news.opml import load_opml_sources  # imported here: opml builds on this module
+
+            return _unique(load_opml_sources(path))
+        return load_sources_file(path)
     try:
         return _unique([source_from_url(url) for url in value.split(",") if url.strip()])
     except ValueError as error:

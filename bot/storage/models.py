@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     LargeBinary,
     MetaData,
     String,
@@ -152,10 +153,10 @@ class Article(Base):
     outlet: Mapped[str] = mapped_column(String(200))
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
     published_at: Mapped[datetime] = mapped_column(index=True)
-    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # indexes: gauges count these,
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
-    text_kind: Mapped[TextKind] = mapped_column(_string_enum(TextKind))
+    text_kind: Mapped[TextKind] = mapped_column(_string_enum(TextKind), index=True)  # never reading the texts
     is_backlog: Mapped[bool] = mapped_column(default=False)  # stored on a feed's first fetch: never "new"
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
@@ -217,7 +218,11 @@ class Delivery(Base):
     """One digest in the outbox: recorded before it is sent, marked sent once the platform confirms."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("subscription_id", "occurrence_key", name="uq_deliveries_occurrence"),)
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "occurrence_key", name="uq_deliveries_occurrence"),
+        # Covers the status page's per-channel counts and last send, so they never read the large payloads.
+        Index("ix_deliveries_subscription_status", "subscription_id", "status", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)

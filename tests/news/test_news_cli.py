@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot.news.opml import parse_opml
 from tests.news.feeds import Item, rss
 from tests.news.server import FeedServer
 
@@ -61,3 +62,44 @@ async def test_ingest_once_prints_the_report_and_feeds_shows_health(server: Feed
     assert code == 0
     code, stdout, _ = await run_bot("feeds", "list", "--all", env=env)
     assert any(line.startswith("removed") and good in line for line in stdout.splitlines())
+
+
+async def test_feeds_import_and_export_opml(tmp_path: Path):
+    """`feeds import FILE.opml` adds what `feeds add` would, all or nothing; `feeds export` writes it back."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "FEEDS": "https://seed.example/rss",
+        "LOG_LEVEL": "ERROR",
+    }
+    reader = tmp_path / "reader.opml"
+    reader.write_text(
+        "<opml version='2.0'><body><outline text='News'>"
+        "<outline type='rss' text='Example World' xmlUrl='https://news.example/world.rss' language='en'/>"
+        "<outline type='rss' text='Seed' xmlUrl='https://seed.example/rss'/>"
+        "</outline></body></opml>"
+    )
+    code, stdout, _ = await run_bot("feeds", "import", str(reader), env=env)
+    assert code == 0, stdout
+    assert stdout.splitlines() == [
+        "Added Example World <https://news.example/world.rss>",
+        "Already listed: https://seed.example/rss",
+        "1 feeds added, 1 already listed; the current items of new feeds will be stored as backlog.",
+    ]
+
+    bad = tmp_path / "bad.opml"
+    bad.write_text(
+        "<opml><body><outline xmlUrl='https://ok.example/rss'/><outline xmlUrl='http://10.0.0.1/'/></body></opml>"
+    )
+    code, stdout, stderr = await run_bot("feeds", "import", str(bad), env=env)
+    assert (code, stdout) == (1, "")
+    assert "Nothing was imported: 1 of 2 feeds is invalid." in stderr and "#2 http://10.0.0.1/" in stderr
+    code, _, stderr = await run_bot("feeds", "import", str(tmp_path / "feeds.toml"), env=env)
+    assert code == 1 and "Cannot read" in stderr and "Traceback" not in stderr
+
+    exported = tmp_path / "export.opml"
+    code, _, stderr = await run_bot("feeds", "export", str(exported), env=env)
+    assert code == 0 and "Wrote 2 feeds" in stderr
+    code, stdout, _ = await run_bot("feeds", "export", env=env)
+    assert code == 0 and parse_opml(stdout.encode()) == parse_opml(exported.read_bytes())
+    assert 'xmlUrl="https://news.example/world.rss" language="en"' in stdout
+    assert "ok.example" not in stdout  # the refused import added nothing

@@ -18,12 +18,13 @@ from typing import Any
 
 import discord
 import yarl
+from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.platforms.discord.commands import NewsCommands, NewsTree
+from bot.platforms.discord.commands import NewsCommands, NewsTree, observe_interaction
 from bot.platforms.discord.publisher import DiscordPublisher
 from bot.service import NewsService
 
@@ -102,6 +103,12 @@ class NewsBot(discord.AutoShardedClient):
             await self.sync_commands()
         if self.application_id is not None:
             log.info("invite the bot with %s", invite_url(self.application_id))
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, Any, Any] | app_commands.ContextMenu
+    ) -> None:
+        """A command finished without error: count its duration (the tree's error hook counts the others)."""
+        observe_interaction(interaction)
 
     async def sync_commands(self) -> None:
         """Register `/news` globally, or only in the development guild, where it shows at once."""

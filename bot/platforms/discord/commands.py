@@ -9,6 +9,7 @@ becomes its own message, privately; anything else is logged with the ids and ans
 from __future__ import annotations
 
 import logging
+import time
 import zoneinfo
 from collections.abc import Sequence
 from functools import cache
@@ -28,6 +29,7 @@ from bot.digests.subscriptions import (
     split_list,
 )
 from bot.errors import BotError, UserInputError
+from bot.ops.metrics import observe_command
 from bot.platforms.discord.render import (
     DiscordMessage,
     clean,
@@ -346,12 +348,31 @@ class NewsCommands(app_commands.Group):
         await reply(interaction, [notice(text)], ephemeral=True)
 
 
+def observe_interaction(interaction: discord.Interaction, error: str | None = None) -> None:
+    """Record a finished command's duration (measured from `NewsTree.interaction_check`) for /metrics."""
+    started = interaction.extras.get("started")
+    if isinstance(started, float) and interaction.command is not None:
+        observe_command("discord", interaction.command.name, time.perf_counter() - started, error)
+
+
+def _ids(interaction: discord.Interaction) -> dict[str, object]:
+    """The interaction's identifiers as log fields (the JSON log format writes them out)."""
+    return {
+        "platform": "discord",
+        "workspace": interaction.guild_id,
+        "channel": interaction.channel_id,
+        "user": interaction.user.id,
+        "interaction": interaction.id,
+    }
+
+
 class NewsTree(app_commands.CommandTree[discord.Client]):
     """The command tree, with one place that logs commands and turns errors into short private replies."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Log each command with its ids (never its text); every interaction is processed."""
         if interaction.type is discord.InteractionType.application_command:
+            interaction.extras["started"] = time.perf_counter()  # for the command's duration metric
             command = interaction.command.qualified_name if interaction.command else "?"
             log.info(
                 "/%s by user %s in guild %s channel %s (interaction %s)",
@@ -360,6 +381,7 @@ class NewsTree(app_commands.CommandTree[discord.Client]):
                 interaction.guild_id,
                 interaction.channel_id,
                 interaction.id,
+                extra=_ids(interaction),
             )
         return True
 
@@ -367,8 +389,16 @@ class NewsTree(app_commands.CommandTree[discord.Client]):
         """A `BotError`'s message goes to the user as is; anything unexpected is logged and gets an apology."""
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         command = interaction.command.qualified_name if interaction.command else "?"
+        refused = isinstance(original, BotError | app_commands.TransformerError | app_commands.CheckFailure)
+        observe_interaction(interaction, "refused" if refused else "failed")
         if isinstance(original, BotError):
-            log.info("/%s in channel %s refused: %s", command, interaction.channel_id, type(original).__name__)
+            log.info(
+                "/%s in channel %s refused: %s",
+                command,
+                interaction.channel_id,
+                type(original).__name__,
+                extra=_ids(interaction),
+            )
             text = str(original)
         elif isinstance(original, app_commands.NoPrivateMessage):
             text = "Use this command in a server channel."
@@ -382,6 +412,7 @@ class NewsTree(app_commands.CommandTree[discord.Client]):
                 interaction.channel_id,
                 interaction.id,
                 exc_info=original,
+                extra=_ids(interaction),
             )
             text = INTERNAL_ERROR
         await send_error(interaction, text)

@@ -2,7 +2,8 @@
 
 Socket Mode (SLACK_APP_TOKEN set) needs no public URL: the process opens a WebSocket to Slack. HTTP mode serves
 ``POST /slack/events`` (signed requests only: Bolt checks the signature and rejects a timestamp older than five
-minutes with 401) and ``GET /healthz`` on PORT, behind any load balancer.
+minutes with 401) and ``GET /healthz`` on PORT, behind any load balancer, and beside them the operators' status
+page and /metrics (`bot.ops.web`, with its own access rules).
 
 Listeners run after the ack (Bolt's `process_before_response=False`), so Slack gets its HTTP response within
 its 3 seconds while the work goes on in this process's event loop.
@@ -27,6 +28,7 @@ from bot.config import Settings
 from bot.digests.outbox import Publisher
 from bot.digests.subscriptions import split_list
 from bot.errors import ConfigError
+from bot.ops.web import StatusSite, build_web_app
 from bot.platforms.slack.commands import COMMAND, NewsCommands
 from bot.platforms.slack.permissions import ManagerCheck
 from bot.platforms.slack.publisher import SlackPublisher, build_client
@@ -73,7 +75,9 @@ class SlackPlatform:
 
     name = "slack"
 
-    def __init__(self, settings: Settings, service: NewsService, *, serve: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, service: NewsService, *, serve: bool = True, status: StatusSite | None = None
+    ) -> None:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         if not token:
             raise ConfigError("SLACK_BOT_TOKEN is not set.")
@@ -83,6 +87,7 @@ class SlackPlatform:
             raise ConfigError("Slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode).")
         self.settings = settings
         self.serve = serve
+        self.status = status  # the status page and /metrics, served beside the events endpoint in HTTP mode
         self.client = build_client(token, settings.slack_api_url)
         self.publisher: Publisher = SlackPublisher(self.client)  # typed as the protocol Platform declares
         managers = ManagerCheck(self.client, split_list(settings.slack_subscription_managers))
@@ -112,10 +117,8 @@ class SlackPlatform:
         await asyncio.Event().wait()
 
     def web_app(self) -> web.Application:
-        """The aiohttp application: Slack's events endpoint and a health check."""
-        application = web.Application()
-        application.add_routes([web.post(EVENTS_PATH, self._events), web.get(HEALTH_PATH, self._health)])
-        return application
+        """The aiohttp application: Slack's events endpoint, a health check and the status page when given."""
+        return build_web_app(self.status, [web.post(EVENTS_PATH, self._events), web.get(HEALTH_PATH, self._health)])
 
     async def start_http(self, host: str, port: int) -> int:
         """Start the HTTP server and return the port it listens on (useful with port 0)."""
@@ -154,6 +157,9 @@ class SlackPlatform:
         return web.json_response({"status": "ok", "platform": self.name})
 
 
-def build_slack(settings: Settings, service: NewsService, *, serve: bool = True) -> SlackPlatform:
-    """The Slack platform for `bot.app`: it serves commands when `serve` is true and always publishes."""
-    return SlackPlatform(settings, service, serve=serve)
+def build_slack(
+    settings: Settings, service: NewsService, *, serve: bool = True, status: StatusSite | None = None
+) -> SlackPlatform:
+    """The Slack platform for `bot.app`: it serves commands when `serve` is true and always publishes; in HTTP mode
+    its server also serves `status` (the status page and /metrics)."""
+    return SlackPlatform(settings, service, serve=serve, status=status)

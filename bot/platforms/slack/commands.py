@@ -23,6 +23,7 @@ import html
 import logging
 import re
 import shlex
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.digests.model import ChannelRef
 from bot.digests.subscriptions import Actor, SubscriptionRequest, split_list
 from bot.errors import BotError, PermissionDeniedError, UserInputError
+from bot.ops.metrics import observe_command
 from bot.platforms.slack import render
 from bot.platforms.slack.permissions import ManagerCheck
 from bot.platforms.slack.render import Message
@@ -211,11 +213,13 @@ class NewsCommands:
 
     async def handle(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         """Acknowledge, run the subcommand, respond; errors become an ephemeral message (the one error hook)."""
+        started = time.perf_counter()  # the command's duration for /metrics, from its arrival to its last reply
         team, channel, user = command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", "")
+        ids = {"platform": PLATFORM, "workspace": team, "channel": channel, "user": user}
         try:
             request = parse_command(str(command.get("text", "")))
         except UserInputError as error:
-            log.info("/news usage help for user %s in %s/%s", user, team, channel)
+            log.info("/news usage help for user %s in %s/%s", user, team, channel, extra=ids)
             await ack(**render.render_mrkdwn(str(error), fallback="How to use /news").payload())
             return
         if request.name == "help":
@@ -225,16 +229,21 @@ class NewsCommands:
             await ack(text=WORKING, response_type="ephemeral")
         else:
             await ack()
-        log.info("/news %s from user %s in %s/%s", request.name, user, team, channel)
+        log.info("/news %s from user %s in %s/%s", request.name, user, team, channel, extra=ids)
+        error_kind = None
         try:
             await self._run(request, command, respond)
         except BotError as error:
-            log.info("/news %s refused for user %s in %s/%s: %s", request.name, user, team, channel, error)
+            error_kind = "refused"
+            log.info("/news %s refused for user %s in %s/%s: %s", request.name, user, team, channel, error, extra=ids)
             detail = PERMISSION_DETAIL if isinstance(error, PermissionDeniedError) else ""
             await _send(respond, render.render_note(str(error), detail=detail))
         except Exception:
-            log.exception("/news %s failed for user %s in %s/%s", request.name, user, team, channel)
+            error_kind = "failed"
+            log.exception("/news %s failed for user %s in %s/%s", request.name, user, team, channel, extra=ids)
             await _send(respond, render.render_note(APOLOGY))
+        finally:
+            observe_command(PLATFORM, request.name, time.perf_counter() - started, error_kind)
 
     async def _run(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
         channel = ChannelRef(PLATFORM, str(command.get("team_id", "")), str(command.get("channel_id", "")))

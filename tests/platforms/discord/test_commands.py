@@ -7,9 +7,11 @@ Discord's limits and mention safety.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 
 from bot.platforms.discord.client import NewsBot
@@ -244,6 +246,30 @@ async def test_timezone_autocomplete_offers_iana_names(bot: NewsBot, fake_discor
     interaction = await dispatch(bot, interaction_payload("subscribe", [typed], autocomplete=True))
     (request,) = fake_discord.for_interaction(interaction)
     assert [choice["value"] for choice in request.body["data"]["choices"]] == ["Europe/Berlin"]
+
+
+async def test_commands_are_timed_and_failures_counted_for_metrics(
+    bot: NewsBot, fake_discord: FakeDiscord, service: NewsService
+):
+    """A finished command lands in the duration histogram; an unexpected failure is counted as failed."""
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, {"platform": "discord", "command": "sources", **labels}) or 0.0
+
+    timed, failed = (
+        sample("geobrief_command_duration_seconds_count"),
+        sample("geobrief_command_errors_total", kind="failed"),
+    )
+    await dispatch(bot, interaction_payload("sources"))
+    with service.database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE feeds"))
+    await dispatch(bot, interaction_payload("sources"))
+    for _ in range(100):  # the completion event runs as its own task, just after the command
+        if sample("geobrief_command_duration_seconds_count") >= timed + 2:
+            break
+        await asyncio.sleep(0.02)
+    assert sample("geobrief_command_duration_seconds_count") == timed + 2
+    assert sample("geobrief_command_errors_total", kind="failed") == failed + 1
 
 
 async def test_timezone_that_is_a_directory_is_refused_politely(

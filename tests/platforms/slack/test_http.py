@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from bot.log import FORMAT
@@ -268,6 +269,26 @@ async def test_unexpected_error_gets_an_apology(make_bot, sqlite_database, fake_
     assert reply.payload["response_type"] == "ephemeral"
     assert APOLOGY in reply.all_text
     assert "Traceback" not in reply.all_text
+
+
+async def test_commands_are_timed_and_refusals_counted_for_metrics(make_bot, archive, fake_slack):
+    """Each /news command lands in the duration histogram by platform and command; a refusal is counted too."""
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, {"platform": "slack", **labels}) or 0.0
+
+    timed = sample("geobrief_command_duration_seconds_count", command="sources")
+    refused = sample("geobrief_command_errors_total", command="subscribe", kind="refused")
+    bot = await make_bot(archive.database)
+    await bot.ask("sources")
+    await bot.ask("subscribe")  # a member who may not manage the channel
+    for _ in range(100):  # the count follows the reply by a moment: the listener ends after its last post
+        if sample("geobrief_command_errors_total", command="subscribe", kind="refused") > refused:
+            break
+        await asyncio.sleep(0.02)
+    assert sample("geobrief_command_duration_seconds_count", command="sources") == timed + 1
+    assert sample("geobrief_command_errors_total", command="subscribe", kind="refused") == refused + 1
+    assert sample("geobrief_command_duration_seconds_count", command="subscribe") >= 1
 
 
 FORGED = "T1\n[2026-11-26 12:00:00] [ERROR  ] bot.app: forged line"
