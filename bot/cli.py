@@ -74,7 +74,12 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     database = open_database(settings)
     try:
         sync_sources(database, configured_sources(settings.feeds))
-        return asyncio.run(_ingest_once(settings, database) if args.once else _ingest_forever(settings, database))
+        if not args.once:
+            return asyncio.run(_ingest_forever(settings, database))
+        code = asyncio.run(_ingest_once(settings, database))
+        if not args.no_process:
+            _process_stored(settings, database)
+        return code
     finally:
         database.dispose()
 
@@ -82,20 +87,37 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 async def _ingest_once(settings: Settings, database: Database) -> int:
     from tqdm import tqdm
 
+    from bot.news.backfill import run_backfill_pass
     from bot.news.feeds import list_feeds
     from bot.news.http import HttpClient, HttpPolicy
     from bot.news.ingest import IngestOptions, run_ingest_pass
 
     total = len(list_feeds(database))
+    options = IngestOptions.from_settings(settings)
     async with HttpClient(HttpPolicy.from_settings(settings)) as http:
-        # The bar goes to stderr (and hides itself when stderr is not a terminal); the table goes to stdout.
+        # The bars go to stderr (and hide themselves when stderr is not a terminal); the tables go to stdout.
         with tqdm(total=total, desc="Feeds", unit="feed", file=sys.stderr, disable=None) as bar:
-            report = await run_ingest_pass(
-                database, http, IngestOptions.from_settings(settings), on_feed_done=lambda _result: bar.update()
-            )
-    sys.stdout.write(report.as_table() + "\n")
+            report = await run_ingest_pass(database, http, options, on_feed_done=lambda _result: bar.update())
+        with tqdm(total=0, desc="Backlog pages", unit="page", file=sys.stderr, disable=None) as bar:
+
+            def advance(done: int, planned: int) -> None:
+                bar.total = planned
+                bar.update(done - bar.n)
+
+            backfill = await run_backfill_pass(database, http, options, progress=advance)
+    sys.stdout.write(f"{report.as_table()}\n\n{backfill.as_table()}\n")
     polled = len(report.results) - len(report.failed)
     return 1 if report.failed and polled == 0 else 0
+
+
+def _process_stored(settings: Settings, database: Database) -> None:
+    """Process what the pass stored, so that questions and briefs see it right away."""
+    from bot.intelligence.commands import process_pending
+    from bot.intelligence.encoder import encoder_for
+
+    report = process_pending(database, encoder_for(settings))
+    stories = f"{report.stories_created} new stor{'ies' if report.stories_created != 1 else 'y'}"
+    sys.stdout.write(f"\nProcessed {report.articles} article(s) in {report.seconds:.1f} s: {stories}.\n")
 
 
 async def _ingest_forever(settings: Settings, database: Database) -> int:
@@ -144,8 +166,12 @@ def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
         )
         if feed.last_error and feed.consecutive_failures:
             lines.append(f"{'':<9} └ {feed.last_error}")
+        if feed.pages_waiting:
+            lines.append(f"{'':<9} └ {feed.pages_waiting} backlog article(s) waiting for their page")
     failing = sum(1 for feed in feeds if feed.status == "failing")
-    lines.append(f"{len(feeds)} feeds, {failing} failing (times in UTC)")
+    waiting = sum(feed.pages_waiting for feed in feeds)
+    backlog = f", {waiting} backlog article(s) waiting for their page" if waiting else ""
+    lines.append(f"{len(feeds)} feeds, {failing} failing{backlog} (times in UTC)")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
@@ -325,7 +351,15 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = add(
         "ingest", _ingest, "Fetch the configured feeds and store new articles (every FEED_POLL_MINUTES until stopped)."
     )
-    ingest.add_argument("--once", action="store_true", help="run one pass over all feeds, print a report and exit")
+    ingest.add_argument(
+        "--once",
+        action="store_true",
+        help="run one pass over all feeds and one over the backlog's pages, process what was stored, print a "
+        "report and exit",
+    )
+    ingest.add_argument(
+        "--no-process", action="store_true", help="with --once: leave the articles for `process` or the bot"
+    )
     brief = add("brief", _brief, "Print the top stories on a topic, country or region.")
     brief.add_argument("topic", nargs="?", default="", help="a topic, country or region (default: everything)")
     brief.add_argument("--limit", type=_whole_number, default=5, help="how many stories, 1 to 10 (default 5)")

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     max_article_age_days: PositiveInt = 7
     feed_max_items: PositiveInt = 1000
     fetch_article_pages: bool = True
+    backlog_pages_per_feed: PositiveInt = 100
     http_timeout_seconds: PositiveFloat = 10.0
     http_total_deadline_seconds: PositiveFloat = 60.0
     http_max_bytes: PositiveInt = 5_000_000

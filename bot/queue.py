@@ -1,6 +1,6 @@
 """The task queue: procrastinate on the bot's PostgreSQL database, and the ``processor`` role that serves it.
 
-procrastinate keeps jobs in PostgreSQL tables (created by migration 0006), so a PostgreSQL deployment needs no
+procrastinate keeps jobs in PostgreSQL tables (created by migration 0008), so a PostgreSQL deployment needs no
 new server. The scheduler defers `process_articles` (`ProcessingQueue.request`); processors run it one at a
 time (procrastinate lock ``articles:process``) with the job body of `bot.tasks`, retry a failed run with
 backoff, and sweep the running jobs of processors whose heartbeat stopped back into the queue.

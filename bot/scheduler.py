@@ -1,5 +1,6 @@
-"""APScheduler jobs: polling each feed, processing new articles, serving each subscription's digests, and
-resuming the outbox. Jobs live in a SQLAlchemy job store on the bot's own database, so they survive restarts.
+"""APScheduler jobs: polling each feed, fetching the backlog's pages, processing new articles, serving each
+subscription's digests, and resuming the outbox. Jobs live in a SQLAlchemy job store on the bot's own database,
+so they survive restarts.
 
 APScheduler stores jobs by reference and may pickle them (stack-probe §7), so jobs are module-level functions
 whose only argument is a feed URL. What they need at run time (database, HTTP client, options) cannot be pickled;
@@ -26,6 +27,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.digests.schedule import Schedule
+from bot.news.backfill import run_backfill_pass
 from bot.news.feeds import list_feeds, sync_sources
 from bot.news.http import HttpClient
 from bot.news.ingest import IngestOptions, run_ingest_pass
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 
 FEED_JOB_PREFIX = "feed:"
 SYNC_JOB_ID = "feeds:sync"
+BACKFILL_JOB_ID = "backlog:pages"
+BACKFILL_SECONDS = 60  # a pass starts this often (never two at once); each is capped per feed
 SYNC_SECONDS = 60  # feeds added or removed at run time get or lose their job within this time
 MAX_JITTER_SECONDS = 300
 START_SPREAD_SECONDS = 60  # first polls after start-up are spread over this, not fired all at once
@@ -96,11 +100,13 @@ _runtime: _Runtime | None = None
 def register_feed_jobs(
     scheduler: BaseScheduler, settings: Settings, *, database: Database, http: HttpClient
 ) -> list[str]:
-    """Seed the configured feeds, then add (or replace) one polling job per enabled feed and a sync job.
+    """Seed the configured feeds, then add (or replace) one polling job per enabled feed, a sync job and the
+    backlog backfill job.
 
     Each feed job runs every FEED_POLL_MINUTES with jitter, one instance at a time, coalescing missed runs. The
     sync job re-reads the feed list every minute, so feeds added or removed through the service layer are picked
-    up without a restart. Call it once at start-up, before `scheduler.start()`.
+    up without a restart. The backfill job fetches the pages of new feeds' backlog in the background, one capped
+    pass at a time (`bot.news.backfill`). Call it once at start-up, before `scheduler.start()`.
 
     Returns:
         The ids of the feed jobs, one per enabled feed.
@@ -119,6 +125,17 @@ def register_feed_jobs(
         coalesce=True,
         max_instances=1,
         misfire_grace_time=SYNC_SECONDS,
+    )
+    scheduler.add_job(
+        backfill_backlog,
+        "interval",
+        seconds=BACKFILL_SECONDS,
+        id=BACKFILL_JOB_ID,
+        name="fetch backlog pages",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=BACKFILL_SECONDS,
     )
     return job_ids
 
@@ -165,6 +182,15 @@ async def poll_feed(feed_url: str) -> None:
     report = await run_ingest_pass(_runtime.database, _runtime.http, options, feed_urls=[feed_url])
     if report.total("new") and _digests is not None and _digests.processing is not None:
         await _digests.processing.request()  # processors start on new articles now, not at the next minute
+
+
+@_job
+async def backfill_backlog() -> None:
+    """Job: one backfill pass over the backlog articles still waiting for their page."""
+    if _runtime is None:
+        log.error("backlog backfill ran before register_feed_jobs; skipped")
+        return
+    await run_backfill_pass(_runtime.database, _runtime.http, IngestOptions.from_settings(_runtime.settings))
 
 
 @_job

@@ -11,7 +11,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -34,6 +34,7 @@ from bot.digests.subscriptions import (
 )
 from bot.errors import UserInputError
 from bot.intelligence.briefing import brief
+from bot.intelligence.commands import pending_note
 from bot.intelligence.encoder import encoder_for, question_encoder_for
 from bot.intelligence.processing import ProcessReport
 from bot.intelligence.results import Answer
@@ -142,7 +143,9 @@ class NewsService:
     async def ask(self, question: str) -> Answer:
         """Answer from stored articles with citations, or say plainly that the archive has nothing on it."""
         encoder = question_encoder_for(self.settings)  # float32: steady latency on a single sentence
-        return await self._model(ask, self.database, encoder, question, now=self.clock())
+        answer = await self._model(ask, self.database, encoder, question, now=self.clock())
+        note = await self._db(pending_note, self.database)  # articles stored but not searchable yet
+        return replace(answer, note=note) if note else answer
 
     async def summarize_url(self, url: str, *, requester: str = "") -> LinkSummary:
         """Fetch a page that a user gave (never a private address) and summarise it, saying what it was based on.

@@ -6,7 +6,7 @@ runs depends on TASK_QUEUE:
 - ``inline`` (the default, and the only choice on SQLite): the scheduler runs it in its own process, as
   `make run` always has. No broker, no extra process.
 - ``procrastinate``: the scheduler defers a job to procrastinate's queue, whose tables live in the bot's own
-  PostgreSQL database (migration 0006), and `python -m bot run --role processor` processes run it
+  PostgreSQL database (migration 0008), and `python -m bot run --role processor` processes run it
   (`bot/queue.py`).
 
 What makes it safe to run anywhere, any number of times:

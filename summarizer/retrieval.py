@@ -2,8 +2,8 @@
 
 Lexical matching finds exact names and figures ("Strait Thunder-2026B", "117 tankers") that a small encoder
 blurs; the encoder finds paraphrases ("how long did it fly" / "flew for about 71 minutes") that share no word.
-The two scores are combined on an absolute scale (not by rank), so that a weak best match can be recognised
-and reported as "nothing relevant" instead of being returned because it was the least bad.
+The two scores are combined on an absolute scale (not by rank). Ranking is not answering: which ranked sentences
+actually answer a question is decided by :mod:`summarizer.answers`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ __all__ = [
     "bm25_scores",
     "hybrid_score",
     "rank_passages",
-    "select_answer",
     "similarities",
     "term_counts",
     "tokenize",
@@ -35,11 +34,6 @@ BM25_B = 0.75
 # match, so one rare shared name helps a lot and many common words cannot outweigh the meaning.
 LEXICAL_HALF = 6.0
 LEXICAL_WEIGHT = 0.25  # how much the squashed lexical score adds to the cosine similarity
-# A sentence answers the question when cosine + lexical bonus reaches this (tuned on eval.toml: every answer
-# sentence scored above it, every best match for an unanswerable question below).
-RELEVANCE_THRESHOLD = 0.5
-ANSWER_MARGIN = 0.12  # further answer sentences must score within this of the best one
-NEAR_DUPLICATE = 0.9  # cosine above which two sentences say the same thing (wire copy in two outlets)
 MAX_TERM_LENGTH = 64  # longer "words" are junk (URLs, hashes) and do not fit the index column
 
 _WORD = re.compile(r"[^\W_]+(?:[-'.,][^\W_]+)*")
@@ -193,29 +187,3 @@ def rank_passages(
     scores = hybrid_score(dense.astype(np.float64), lexical)
     order = np.argsort(-scores, kind="stable")
     return [ScoredPassage(int(i), float(scores[i]), float(dense[i]), float(lexical[i])) for i in order]
-
-
-def select_answer(
-    ranked: Sequence[ScoredPassage],
-    vectors: np.ndarray,
-    max_sentences: int = 4,
-    threshold: float = RELEVANCE_THRESHOLD,
-    margin: float = ANSWER_MARGIN,
-) -> list[ScoredPassage]:
-    """Pick 0 to ``max_sentences`` answer sentences from ranked passages.
-
-    The best passage must reach ``threshold`` (otherwise nothing is relevant and the list is empty); the others
-    must also reach it, score within ``margin`` of the best, and not repeat a sentence already chosen.
-    """
-    chosen: list[ScoredPassage] = []
-    if not ranked or ranked[0].score < threshold:
-        return chosen
-    floor = max(threshold, ranked[0].score - margin)
-    for passage in ranked:
-        if len(chosen) >= max_sentences or passage.score < floor:
-            break
-        vector = vectors[passage.index]
-        if any(float(vector @ vectors[other.index]) >= NEAR_DUPLICATE for other in chosen):
-            continue
-        chosen.append(passage)
-    return chosen

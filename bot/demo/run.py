@@ -2,7 +2,8 @@
 
 Everything the bot does for a team happens here for real, only against a news site on this computer and a
 database that is thrown away afterwards: the sample server starts; its feeds are added; a first poll stores what
-they carry as backlog; a second poll finds new items and fetches their pages; the articles are tagged, embedded
+they carry as backlog, and the backlog's pages are fetched (the bot does it in the background); a second poll finds
+new items and fetches their pages; the articles are tagged, embedded
 and clustered into stories; the console channel's digest goes through the outbox to the console publisher; and
 two questions are answered with citations. Progress goes to standard error and results to standard output.
 """
@@ -28,6 +29,7 @@ from bot.demo.bundle import Bundle, load_bundle
 from bot.demo.server import DemoNewsServer
 from bot.digests.model import TEXT_KIND_LABELS
 from bot.intelligence.encoder import encoder_for
+from bot.news.backfill import BackfillReport, run_backfill_pass
 from bot.news.feeds import add_feed
 from bot.news.http import HttpClient, HttpPolicy
 from bot.news.ingest import IngestOptions, IngestReport, run_ingest_pass
@@ -43,7 +45,7 @@ QUESTIONS = (
     "How many foreign fighters have joined militant groups in Syria and Iraq?",
 )
 DIGEST_ITEMS = 6
-STEPS = 7
+STEPS = 8
 # Loggers whose INFO lines repeat what the progress lines say (one per feed, page and batch) and would mix with
 # the digest on standard output; they are held at WARNING during the demo unless LOG_LEVEL=DEBUG.
 CHATTY_LOGGERS = ("bot", "summarizer")
@@ -67,7 +69,7 @@ def demo_policy(settings: Settings) -> HttpPolicy:
 
 
 class Progress:
-    """Numbered step lines on a stream: "[2/7] Polling … done: 7 backlog (0.3 s)"."""
+    """Numbered step lines on a stream: "[2/8] Polling … done: 7 backlog (0.3 s)"."""
 
     def __init__(self, stream: TextIO, total: int) -> None:
         self.stream = stream
@@ -158,6 +160,11 @@ async def run_pipeline(
         first = await run_ingest_pass(database, http, options)
         progress.done(_ingest_outcome(first, server.page_requests, database))
 
+        pages_before = server.page_requests
+        progress.start("Fetching the backlog's pages, as the bot does in the background")
+        backfill = await run_backfill_pass(database, http, options)
+        progress.done(_backfill_outcome(backfill, server.page_requests - pages_before))
+
         server.round = 2
         pages_before = server.page_requests
         progress.start("Round 2: next poll, new items get their pages fetched")
@@ -206,6 +213,17 @@ def _ingest_outcome(report: IngestReport, pages: int, database: Database) -> str
     if report.failed:
         parts.append(f"{len(report.failed)} feeds failed")
     return ", ".join(parts)
+
+
+def _backfill_outcome(report: BackfillReport, pages: int) -> str:
+    """What the backfill did, e.g. "3 full text, 4 feed teaser only, 7 pages requested"."""
+    counts = {
+        TextKind.FULL_TEXT: report.full_text,
+        TextKind.TEASER: report.teaser,
+        TextKind.BLOCKED: report.blocked,
+    }
+    parts = [f"{count} {TEXT_KIND_LABELS[kind]}" for kind, count in counts.items() if count]
+    return ", ".join([*parts, f"{pages} pages requested"])
 
 
 def _new_by_kind(database: Database) -> str:

@@ -11,29 +11,21 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from bot.intelligence.clustering import link_related, recluster
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, Feed, Story, utcnow
 from summarizer.encoder import TextEncoder
 from summarizer.results import StoryDocument
 from summarizer.retrieval import term_counts
 from summarizer.sentences import split_sentences
-from summarizer.stories import (
-    MAX_STORY_SPAN,
-    STORY_WINDOW,
-    ArticleSignature,
-    StoryClusterer,
-    StoryState,
-    article_vector,
-    representative,
-)
+from summarizer.stories import LEAD_SENTENCES, article_vector, representative, weighted_terms
 from summarizer.story import summarize_story
 from summarizer.tagging import Tagger
 
@@ -76,12 +68,14 @@ def process_new_articles(
     tagger: Tagger | None = None,
     batch_size: int = BATCH_SIZE,
     limit: int | None = None,
+    on_batch: Callable[[int], object] | None = None,
 ) -> ProcessReport:
     """Tag, embed, index and cluster every stored article that has not been processed yet.
 
-    Articles are taken oldest first, in batches of ``batch_size``, each batch in its own transaction; stories
-    touched by a batch get their title, summary, outlets, countries and tags recomputed. Safe to call again at
-    any time (the scheduler runs it after each ingestion pass); only unprocessed articles are read.
+    Articles are taken oldest first, in batches of ``batch_size``, each batch in its own transaction: the batch
+    is analysed, then the open window around it is re-clustered (`bot.intelligence.clustering`), and the stories
+    that changed get their title, summary, outlets, countries, tags and storyline links recomputed. Safe to call
+    again at any time (the scheduler runs it after each ingestion pass); only unprocessed articles are read.
 
     Args:
         database: the database.
@@ -89,6 +83,7 @@ def process_new_articles(
         tagger: the tagger; by default one over ``encoder`` with the bundled aliases.
         batch_size: articles per transaction.
         limit: stop after this many articles (None: all).
+        on_batch: called with the number of articles of each finished batch (a progress bar).
 
     Returns:
         How many articles were processed and how many stories were created and updated.
@@ -103,13 +98,20 @@ def process_new_articles(
             articles = _unprocessed(session, size)
             if not articles:
                 break
-            signatures = [_analyse(session, article, encoder, tagger) for article in articles]
-            new_stories, touched = _cluster(session, articles, signatures)
+            for article in articles:
+                _analyse(session, article, encoder, tagger)
+            session.flush()
+            stories_before = session.scalar(select(func.max(Story.id))) or 0
+            touched = recluster(database, session, min(article.published_at for article in articles))
             _refresh_stories(session, touched, encoder)
+            link_related(session, touched)
+            new_stories = sum(1 for story_id in touched if story_id > stories_before)
         processed += len(articles)
         created += new_stories
         updated |= touched
         log.info("processed %d articles (%d new stories, %d touched)", len(articles), new_stories, len(touched))
+        if on_batch is not None:
+            on_batch(len(articles))
     return ProcessReport(processed, created, len(updated), time.perf_counter() - started)
 
 
@@ -117,15 +119,15 @@ def _unprocessed(session: Session, limit: int) -> list[Article]:
     query = (
         select(Article)
         .outerjoin(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
-        .where(ArticleAnalysis.article_id.is_(None))
+        .where(ArticleAnalysis.article_id.is_(None), Article.page_pending.is_(False))  # full text first
         .order_by(Article.published_at, Article.id)
         .limit(limit)
     )
     return list(session.scalars(query))
 
 
-def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: Tagger) -> ArticleSignature:
-    """Store the article's analysis and word index; return what clustering needs."""
+def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: Tagger) -> None:
+    """Store the article's analysis (tags, vectors, sentence index, word profile) and its word index."""
     sentences = split_sentences(article.text)[:MAX_INDEXED_SENTENCES]
     # an article always has a vector: a headline-less, empty item is represented by its outlet and address
     title = article.title.strip() or (f"{article.outlet} {article.canonical_url}" if not sentences else "")
@@ -149,6 +151,9 @@ def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: T
             sentence_spans=[[sentence.start, sentence.end] for sentence in sentences],
             sentence_vectors=to_blob(sentence_vectors, SENTENCE_DTYPE),
             term_count=sum(counts.values()),
+            story_terms=weighted_terms(
+                title, " ".join(sentence.text for sentence in sentences[:LEAD_SENTENCES]), article.text
+            ),
         )
     )
     if counts:
@@ -156,63 +161,6 @@ def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: T
             insert(ArticleTerm),
             [{"term": term, "article_id": article.id, "count": count} for term, count in counts.items()],
         )
-    return ArticleSignature(vector, article.published_at, frozenset(tags.entities), frozenset(tags.salient_countries))
-
-
-def _open_stories(session: Session, earliest: datetime, latest: datetime) -> list[StoryState]:
-    """The stored stories that articles published between ``earliest`` and ``latest`` could still join."""
-    query = select(Story).where(
-        Story.centroid.is_not(None),
-        Story.last_published_at >= earliest - STORY_WINDOW,
-        Story.first_published_at <= latest + STORY_WINDOW,
-        Story.first_published_at >= earliest - STORY_WINDOW - MAX_STORY_SPAN,
-    )
-    states = []
-    for story in session.scalars(query):
-        assert story.first_published_at is not None and story.last_published_at is not None
-        states.append(
-            StoryState(
-                story_id=story.id,
-                mean=from_blob(story.centroid, VECTOR_DTYPE),
-                size=story.article_count,
-                first_published=story.first_published_at,
-                last_published=story.last_published_at,
-                entities=dict.fromkeys(story.entities, 1),
-                countries=set(story.countries),
-            )
-        )
-    return states
-
-
-def _cluster(
-    session: Session, articles: Sequence[Article], signatures: Sequence[ArticleSignature]
-) -> tuple[int, set[int]]:
-    """Assign each article to a story (new or open); returns the number created and the ids of touched stories."""
-    clusterer = StoryClusterer(
-        _open_stories(session, min(s.published_at for s in signatures), max(s.published_at for s in signatures))
-    )
-    created = 0
-    touched: set[int] = set()
-    for article, signature in sorted(zip(articles, signatures, strict=True), key=lambda pair: pair[1].published_at):
-        assignment = clusterer.assign(signature)
-        state = assignment.story
-        if state.story_id is None:
-            story = Story(title=article.title[:500], first_seen_at=utcnow())
-            session.add(story)
-            session.flush()
-            state.story_id = story.id
-            created += 1
-        article.story_id = state.story_id
-        touched.add(state.story_id)
-    for state in clusterer.stories:
-        if state.story_id in touched:
-            story = session.get_one(Story, state.story_id)
-            story.centroid = to_blob(state.mean, VECTOR_DTYPE)
-            story.article_count = state.size
-            story.first_published_at = state.first_published
-            story.last_published_at = state.last_published
-    session.flush()
-    return created, touched
 
 
 def _refresh_stories(session: Session, story_ids: Iterable[int], encoder: TextEncoder) -> None:
@@ -227,11 +175,17 @@ def _refresh_stories(session: Session, story_ids: Iterable[int], encoder: TextEn
             .order_by(Article.published_at, Article.id)
         ).all()
         if not rows:
+            story.article_count = 0  # emptied by re-clustering: out of briefs and digests
             continue
         articles = [row[0] for row in rows]
         analyses = [row[1] for row in rows]
-        centroid = from_blob(story.centroid, VECTOR_DTYPE)
         vectors = np.stack([from_blob(analysis.vector, VECTOR_DTYPE) for analysis in analyses])
+        centroid = vectors.mean(axis=0)
+        story.centroid = to_blob(centroid, VECTOR_DTYPE)
+        story.article_count = len(articles)
+        story.first_published_at = articles[0].published_at
+        story.last_published_at = max(article.published_at for article in articles)
+        story.merged_into_id = None
         story.title = articles[representative(vectors, centroid)].title[:500]
         story.outlets = sorted({article.outlet for article in articles})
         story.publisher_countries = sorted({country for _, _, country in rows if country})

@@ -15,8 +15,20 @@ NOTHING_FOUND = "I have nothing on that in the archive."
 
 
 @dataclass(frozen=True)
+class AlsoReported:
+    """Another outlet's article that states the same fact as a cited sentence."""
+
+    outlet: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
 class CitedSentence:
-    """A sentence taken word for word from a stored article, with what is needed to cite it."""
+    """A sentence taken word for word from a stored article, with what is needed to cite it.
+
+    ``also_reported_by`` lists other outlets whose articles state the same fact (one article per outlet).
+    """
 
     text: str
     article_id: int
@@ -26,6 +38,7 @@ class CitedSentence:
     published_at: datetime
     text_kind: TextKind
     score: float
+    also_reported_by: tuple[AlsoReported, ...] = ()
 
     @property
     def label(self) -> str:
@@ -35,15 +48,17 @@ class CitedSentence:
 
 @dataclass(frozen=True)
 class Answer:
-    """The reply to a question: 1 to 4 cited sentences, or a plain "nothing on that" when nothing is relevant.
+    """The reply to a question: 1 to 3 cited sentences, or a plain "nothing on that" when nothing answers it.
 
     Attributes:
         question: the question as asked.
-        sentences: the answer sentences, best first, each citing its article (empty when ``found`` is False).
+        sentences: the best answering sentence, then at most two from other outlets that add something, each
+            citing its article (empty when ``found`` is False).
         as_of: the time the archive was last brought up to date (the newest stored article's fetch time).
         found: whether the archive holds anything relevant.
         message: a line to show above the sentences, or instead of them.
         searched: how many articles were in the searched window.
+        note: a line saying which stored articles could not be searched yet ("" when none).
     """
 
     question: str
@@ -52,6 +67,7 @@ class Answer:
     found: bool
     message: str
     searched: int = 0
+    note: str = ""
 
 
 @dataclass(frozen=True)

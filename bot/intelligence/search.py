@@ -1,10 +1,17 @@
 """Answer questions from the stored articles only, citing the sentences used.
 
-Two stages keep a question fast however large the archive is. First, candidate articles: BM25 over the word
-index (`ArticleTerm`) and the cosine between the question and each article vector, the best of each. Then their
-stored sentences (offsets and vectors from processing) are scored with the hybrid score of
-`summarizer.retrieval`, and 1 to 4 sentences that reach the relevance threshold make the answer. The only model
-work at question time is embedding the question.
+Three steps keep a question fast however large the archive is, and keep retrieval apart from answering:
+
+1. candidate articles (`_rank`): BM25 over the word index (`ArticleTerm`) and the cosine between the question and
+   each article vector, the best of each;
+2. their stored sentences (offsets and vectors from processing), scored with the hybrid score of
+   `summarizer.retrieval`;
+3. answer selection (`summarizer.answers`): only a sentence that covers the question's names and salient terms and
+   has what it asks for (a name, a date, a place, a number) answers; the reply leads with the best one, adds at
+   most two from other outlets that add something, and lists outlets stating the same fact as "also reported by".
+   When no sentence answers, the reply says so.
+
+The only model work at question time is embedding the question.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import overload
 
 import numpy as np
 from sqlalchemy import func, select
@@ -23,16 +31,16 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserInputError
 from bot.intelligence.processing import SENTENCE_DTYPE, VECTOR_DTYPE, from_blob
-from bot.intelligence.results import NOTHING_FOUND, Answer, CitedSentence
+from bot.intelligence.results import NOTHING_FOUND, AlsoReported, Answer, CitedSentence
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, utcnow
+from summarizer.answers import Candidate, profile_question, select_answer
 from summarizer.encoder import TextEncoder
 from summarizer.retrieval import (
     Bm25Stats,
     ScoredPassage,
     bm25_scores,
     rank_passages,
-    select_answer,
     similarities,
     tokenize,
 )
@@ -43,7 +51,7 @@ ASK_WINDOW = timedelta(days=30)  # "recent" articles: older coverage is history,
 LEXICAL_CANDIDATES = 30  # articles taken from the word index
 DENSE_CANDIDATES = 30  # articles taken by article-vector similarity
 MAX_QUESTION_CHARS = 500
-MAX_ANSWER_SENTENCES = 4
+MAX_ANSWER_SENTENCES = 3  # the best answering sentence and at most two from other outlets
 _VECTOR_FETCH_CHUNK = 500  # article ids per IN (...) when filling the vector cache
 _CACHE_SLACK = 10_000  # cached articles beyond twice the window (plus this) are dropped
 
@@ -131,6 +139,17 @@ def _clean_question(question: str) -> str:
     return question
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What answer selection needs of a candidate article besides its sentences."""
+
+    title: str
+    outlet: str
+    lead: str
+    places: frozenset[str]
+    terms: frozenset[str]  # the question's terms that occur in the article
+
+
 @dataclass
 class _Ranking:
     """Candidate sentences of one question, scored; ``ranked`` indexes ``texts``, ``vectors`` and ``owners``."""
@@ -141,6 +160,38 @@ class _Ranking:
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     owners: list[int] = field(default_factory=list)
     ranked: list[ScoredPassage] = field(default_factory=list)
+    sources: dict[int, _Source] = field(default_factory=dict)
+    stats: Bm25Stats = field(default_factory=lambda: Bm25Stats(0, 0.0, {}))
+
+    def candidate(self, index: int) -> Candidate:
+        """Sentence ``index`` with its outlet and its article's context (title, lead, the sentence before)."""
+        owner = self.owners[index]
+        source = self.sources[owner]
+        before = self.texts[index - 1] if index and self.owners[index - 1] == owner else ""
+        context = "\n".join(part for part in (source.title, source.lead, before) if part)
+        return Candidate(self.texts[index], source.outlet, context, source.terms, source.places)
+
+
+class _Candidates(Sequence[Candidate]):
+    """The ranking's sentences as `Candidate`s, built only for those that answer selection looks at."""
+
+    def __init__(self, ranking: _Ranking) -> None:
+        self.ranking = ranking
+        self.built: dict[int, Candidate] = {}
+
+    def __len__(self) -> int:
+        return len(self.ranking.texts)
+
+    @overload
+    def __getitem__(self, index: int) -> Candidate: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Candidate]: ...
+    def __getitem__(self, index: int | slice) -> Candidate | Sequence[Candidate]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index not in self.built:
+            self.built[index] = self.ranking.candidate(index)
+        return self.built[index]
 
 
 def _rank(
@@ -162,14 +213,14 @@ def _rank(
     cache = _cache_for(database)
     dense = similarities(cache.vectors(session, window_ids), query_vector)
     candidates = {window_ids[int(index)] for index in np.argsort(-dense)[:DENSE_CANDIDATES]}
-    frequency, lexical = _lexical_candidates(session, terms, set(window_ids), cache)
+    frequency, lexical, found = _lexical_candidates(session, terms, set(window_ids), cache)
     candidates |= lexical
-    texts, vectors, owners = _candidate_sentences(session, sorted(candidates), len(query_vector))
-    if not texts:
-        return _Ranking(as_of, len(window_ids))
+    texts, vectors, owners, sources = _candidate_sentences(session, sorted(candidates), len(query_vector), found)
     stats = Bm25Stats(len(window_ids), 0.0, frequency)  # mean sentence length: taken from the candidates
+    if not texts:
+        return _Ranking(as_of, len(window_ids), stats=stats)
     ranked = rank_passages(terms, query_vector, texts, vectors, stats)
-    return _Ranking(as_of, len(window_ids), texts, vectors, owners, ranked)
+    return _Ranking(as_of, len(window_ids), texts, vectors, owners, ranked, sources, stats)
 
 
 def search_sentences(
@@ -215,7 +266,9 @@ def ask(
         max_sentences: at most this many answer sentences (1 to 4).
 
     Returns:
-        An `Answer`: cited sentences, or ``found=False`` with a plain "nothing on that" message.
+        An `Answer`: the best answering sentence, then up to two from other outlets, each citing its article and
+        naming other outlets that state the same fact; or ``found=False`` with a plain "nothing on that" message
+        when no stored sentence answers the question.
 
     Raises:
         UserInputError: the question is empty or too long.
@@ -223,18 +276,26 @@ def ask(
     question = _clean_question(question)
     with database.session() as session:
         ranking = _rank(session, database, encoder, question, now or utcnow(), window)
-        chosen = select_answer(ranking.ranked, ranking.vectors, max_sentences=max(1, min(max_sentences, 4)))
+        chosen = select_answer(
+            profile_question(question),
+            ranking.ranked,
+            _Candidates(ranking),
+            ranking.vectors,
+            weight=ranking.stats.idf,
+            max_sentences=max(1, min(max_sentences, MAX_ANSWER_SENTENCES)),
+        )
         if not chosen:
             best = ranking.ranked[0].score if ranking.ranked else None
-            log.debug("no relevant sentence for a question (best score %s)", best)
+            log.debug("no sentence answers a question (best retrieval score %s)", best)
             return Answer(question, (), ranking.as_of, False, NOTHING_FOUND, ranking.searched)
-        cited = tuple(
-            _cite(session.get_one(Article, ranking.owners[item.index]), ranking.texts[item.index], item.score)
-            for item in chosen
-        )
+        cited = []
+        for item in chosen:
+            also = tuple(_also(session.get_one(Article, ranking.owners[index])) for index in item.also)
+            article = session.get_one(Article, ranking.owners[item.index])
+            cited.append(replace(_cite(article, ranking.texts[item.index], item.score), also_reported_by=also))
     count = len(cited)
     message = f"From {count} sentence{'s' if count != 1 else ''} in the archive:"
-    return Answer(question, cited, ranking.as_of, True, message, ranking.searched)
+    return Answer(question, tuple(cited), ranking.as_of, True, message, ranking.searched)
 
 
 def _window_article_ids(session: Session, since: datetime | None, now: datetime) -> list[int]:
@@ -251,10 +312,11 @@ def _window_article_ids(session: Session, since: datetime | None, now: datetime)
 
 def _lexical_candidates(
     session: Session, terms: Sequence[str], window: set[int], cache: _ArticleCache
-) -> tuple[dict[str, int], set[int]]:
-    """Document frequencies of the question's terms in the window, and the articles with the best BM25."""
+) -> tuple[dict[str, int], set[int], dict[int, dict[str, int]]]:
+    """Document frequencies of the question's terms in the window, the articles with the best BM25, and which of
+    the terms each article of the window contains (with their counts)."""
     if not terms:
-        return {}, set()
+        return {}, set(), {}
     query = select(ArticleTerm.article_id, ArticleTerm.term, ArticleTerm.count).where(ArticleTerm.term.in_(set(terms)))
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     frequency: dict[str, int] = defaultdict(int)
@@ -263,39 +325,58 @@ def _lexical_candidates(
             counts[article_id][term] = count
             frequency[term] += 1
     if not counts:
-        return dict(frequency), set()
+        return dict(frequency), set(), {}
     ids = list(counts)
     lengths = [cache.length(article_id) for article_id in ids]
     stats = Bm25Stats(len(window), float(np.mean([cache.length(i) for i in window])), frequency)
     scores = bm25_scores(terms, [counts[i] for i in ids], stats, lengths=lengths)
-    return dict(frequency), {ids[int(index)] for index in np.argsort(-scores)[:LEXICAL_CANDIDATES]}
+    best = {ids[int(index)] for index in np.argsort(-scores)[:LEXICAL_CANDIDATES]}
+    return dict(frequency), best, counts
 
 
 def _candidate_sentences(
-    session: Session, article_ids: Sequence[int], dim: int
-) -> tuple[list[str], np.ndarray, list[int]]:
-    """The stored sentences of the candidate articles: texts, vectors and the article each belongs to."""
+    session: Session, article_ids: Sequence[int], dim: int, terms: dict[int, dict[str, int]]
+) -> tuple[list[str], np.ndarray, list[int], dict[int, _Source]]:
+    """The stored sentences of the candidate articles: texts, vectors, the article each belongs to, and per article
+    what answer selection needs (title, outlet, lead sentence, places, the question's terms it contains)."""
     texts: list[str] = []
     blocks: list[np.ndarray] = []
     owners: list[int] = []
+    sources: dict[int, _Source] = {}
     query = (
-        select(Article.id, Article.text, ArticleAnalysis.sentence_spans, ArticleAnalysis.sentence_vectors)
+        select(
+            Article.id,
+            Article.title,
+            Article.outlet,
+            Article.text,
+            ArticleAnalysis.sentence_spans,
+            ArticleAnalysis.sentence_vectors,
+            ArticleAnalysis.countries,
+            ArticleAnalysis.regions,
+        )
         .join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
         .where(Article.id.in_(article_ids))
     )
-    for article_id, text, spans, blob in session.execute(query):
+    for article_id, title, outlet, text, spans, blob, countries, regions in session.execute(query):
         if not spans:
             continue
+        start, end = spans[0]
+        places = frozenset([*countries, *regions])
+        sources[article_id] = _Source(title, outlet, text[start:end], places, frozenset(terms.get(article_id, ())))
         vectors = from_blob(blob, SENTENCE_DTYPE, dim=dim)
         for (start, end), vector in zip(spans, vectors, strict=True):
             texts.append(text[start:end])
             owners.append(article_id)
             blocks.append(vector)
     if not texts:
-        return [], np.zeros((0, 0), dtype=np.float32), []
+        return [], np.zeros((0, 0), dtype=np.float32), [], {}
     matrix = np.stack(blocks)
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)  # undo float16 rounding of the norm
-    return texts, matrix, owners
+    return texts, matrix, owners, sources
+
+
+def _also(article: Article) -> AlsoReported:
+    return AlsoReported(outlet=article.outlet, title=article.title, url=article.canonical_url)
 
 
 def _cite(article: Article, text: str, score: float) -> CitedSentence:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import UserInputError
@@ -24,7 +24,7 @@ from bot.news.sources import (
     normalise_country,
     normalise_language,
 )
-from bot.storage import Database, Feed
+from bot.storage import Article, Database, Feed
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class FeedHealth:
     consecutive_failures: int
     last_error: str | None
     retry_after: datetime | None  # no poll before this time
+    pages_waiting: int = 0  # backlog articles whose page the backfill has not fetched yet
 
     @property
     def status(self) -> str:
@@ -59,7 +60,7 @@ class FeedHealth:
         return "ok" if self.last_success_at else "new"
 
     @classmethod
-    def of(cls, feed: Feed) -> FeedHealth:
+    def of(cls, feed: Feed, pages_waiting: int = 0) -> FeedHealth:
         """The health of a stored feed."""
         return cls(
             url=feed.url,
@@ -72,6 +73,7 @@ class FeedHealth:
             consecutive_failures=feed.consecutive_failures,
             last_error=feed.last_error,
             retry_after=feed.retry_after,
+            pages_waiting=pages_waiting,
         )
 
 
@@ -211,6 +213,10 @@ def remove_feed(database: Database, url: str) -> FeedHealth:
         if feed is None:
             raise UserInputError(f"No feed with the URL {url.strip()!r} is being polled; list the feeds to see them.")
         feed.enabled = False
+        # No more requests to it: backlog articles still waiting for their page stay the teasers they are.
+        session.execute(
+            update(Article).where(Article.feed_id == feed.id, Article.page_pending).values(page_pending=False)
+        )
         log.info("feed %s removed", feed.url, extra={"feed": feed.url})
         return FeedHealth.of(feed)
 
@@ -220,8 +226,16 @@ def list_feeds(database: Database, *, include_removed: bool = False) -> list[Fee
     query = select(Feed).order_by(Feed.name, Feed.url)
     if not include_removed:
         query = query.where(Feed.enabled)
+    waiting = pages_waiting(database)
     with database.session() as session:
-        return [FeedHealth.of(feed) for feed in session.scalars(query)]
+        return [FeedHealth.of(feed, waiting.get(feed.id, 0)) for feed in session.scalars(query)]
+
+
+def pages_waiting(database: Database) -> dict[int | None, int]:
+    """How many backlog articles wait for their page (see bot.news.backfill), by feed id."""
+    query = select(Article.feed_id, func.count()).where(Article.page_pending).group_by(Article.feed_id)
+    with database.session() as session:
+        return {feed_id: int(count) for feed_id, count in session.execute(query)}
 
 
 def failing_feeds(database: Database) -> list[FeedHealth]:

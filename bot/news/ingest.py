@@ -5,8 +5,9 @@ The rules, which docs/ingestion.md explains to users:
 - Dedup: an item is a duplicate when a stored article has the same canonical URL, the same content hash (same
   site, title and feed text), or the same GUID from the same feed. So an article seen through several feeds,
   re-dated, or given a new GUID is stored once. GUIDs count only within a feed, since many are bare numbers.
-- Backlog: the first successful fetch of a feed stores what it carries with `is_backlog`, never as new, and
-  without fetching article pages, so adding a feed floods nothing and costs the publisher one request.
+- Backlog: the first successful fetch of a feed stores what it carries with `is_backlog`, never as new, so adding
+  a feed floods nothing. Its teasers' pages are not fetched in the pass: they are marked `page_pending` and
+  fetched later in the background, newest first and capped per feed and pass (`bot.news.backfill`).
 - Age: items published more than `max_article_age` ago are ignored; a missing or far-future date means "now".
 - Text: feed content that is long enough is full text; otherwise the article page is fetched and its main text
   extracted; a 401/402/403/451, a bot challenge or a paywall is labelled blocked and keeps the feed teaser.
@@ -143,6 +144,7 @@ class IngestOptions:
     poll_interval: timedelta = timedelta(minutes=15)  # the failure backoff is counted in polls
     max_items: int = 1000
     fetch_pages: bool = True
+    backlog_pages_per_feed: int = 100  # backlog pages one backfill pass fetches per feed (bot.news.backfill)
     fulltext_min_chars: int = 1200  # feed content at least this long is taken as the full text
     feed_concurrency: int = 16  # feeds in progress at once (the HTTP client limits each host further)
 
@@ -154,6 +156,7 @@ class IngestOptions:
             poll_interval=timedelta(minutes=settings.feed_poll_minutes),
             max_items=settings.feed_max_items,
             fetch_pages=settings.fetch_article_pages,
+            backlog_pages_per_feed=settings.backlog_pages_per_feed,
         )
 
 
@@ -429,33 +432,57 @@ def _same_host(url: str, other: str) -> bool:
     return (urlsplit(url).hostname or "").lower() == (urlsplit(other).hostname or "").lower()
 
 
+@dataclass(frozen=True)
+class PageText:
+    """What an article's page made of its feed text: the URL to keep, the text and its label."""
+
+    url: str
+    text: str
+    kind: TextKind
+
+
+async def fetch_page_text(
+    http: HttpClient, url: str, teaser: str, *, feed_url: str, feed_allow_private: bool
+) -> PageText:
+    """Fetch a teaser's article page for its full text, rel=canonical and blocked label.
+
+    A 401/402/403/451, a bot challenge or a paywall gives `BLOCKED` with the teaser kept; any other failure, a
+    page that is not HTML, or one with less text than the teaser keeps the teaser. New items and backlog items
+    (`bot.news.backfill`) both go through here, so they are treated alike.
+    """
+    # A trusted feed vouches for its own host only: an item linking elsewhere goes through the SSRF guard.
+    allow_private = feed_allow_private and _same_host(url, feed_url)
+    unchanged = PageText(url, teaser, TextKind.TEASER)
+    try:
+        response = await http.get(url, allow_private=allow_private, accept=PAGE_ACCEPT)
+    except HTTPStatusError as error:
+        log.info("page %s (feed %s): %s", url, feed_url, error, extra={"feed": feed_url})
+        return replace(unchanged, kind=TextKind.BLOCKED) if blocked_by_status(error.status) else unchanged
+    except FetchError as error:
+        log.info("page %s (feed %s) not fetched: %s", url, feed_url, error, extra={"feed": feed_url})
+        return unchanged
+    if response.media_type not in PAGE_MEDIA_TYPES:
+        return unchanged
+    page = await asyncio.to_thread(extract_page, response.content, url=response.url, http_charset=response.charset)
+    final = page.canonical_url or canonical_url(response.url) or url
+    if len(final) > MAX_URL_LENGTH:
+        final = url
+    if page.blocked is not None:
+        log.info("page %s (feed %s) blocked: %s", url, feed_url, page.blocked.value, extra={"feed": feed_url})
+        return PageText(final, teaser, TextKind.BLOCKED)
+    if len(page.text) > len(teaser):
+        return PageText(final, page.text, TextKind.FULL_TEXT)
+    return PageText(final, teaser, TextKind.TEASER)
+
+
 async def _complete_text(state: _Pass, feed: _FeedState, candidate: _Candidate) -> _Candidate:
-    """Fetch a teaser's article page for its full text, rel=canonical and blocked label."""
+    """A teaser candidate with the text, URL and label its page gives (other candidates as they are)."""
     if candidate.kind is not TextKind.TEASER:
         return candidate
-    # A trusted feed vouches for its own host only: an item linking elsewhere goes through the SSRF guard.
-    allow_private = feed.allow_private and _same_host(candidate.url, feed.url)
-    try:
-        response = await state.http.get(candidate.url, allow_private=allow_private, accept=PAGE_ACCEPT)
-    except HTTPStatusError as error:
-        reason = blocked_by_status(error.status)
-        log.info("page %s (feed %s): %s", candidate.url, feed.url, error, extra={"feed": feed.url})
-        return replace(candidate, kind=TextKind.BLOCKED) if reason else candidate
-    except FetchError as error:
-        log.info("page %s (feed %s) not fetched: %s", candidate.url, feed.url, error, extra={"feed": feed.url})
-        return candidate
-    if response.media_type not in PAGE_MEDIA_TYPES:
-        return candidate
-    page = await asyncio.to_thread(extract_page, response.content, url=response.url, http_charset=response.charset)
-    url = page.canonical_url or canonical_url(response.url) or candidate.url
-    if len(url) > MAX_URL_LENGTH:
-        url = candidate.url
-    if page.blocked is not None:
-        log.info("page %s (feed %s) blocked: %s", candidate.url, feed.url, page.blocked.value, extra={"feed": feed.url})
-        return replace(candidate, url=url, kind=TextKind.BLOCKED)
-    if len(page.text) > len(candidate.text):
-        return replace(candidate, url=url, text=page.text, kind=TextKind.FULL_TEXT)
-    return replace(candidate, url=url)
+    page = await fetch_page_text(
+        state.http, candidate.url, candidate.text, feed_url=feed.url, feed_allow_private=feed.allow_private
+    )
+    return replace(candidate, url=page.url, text=page.text, kind=page.kind)
 
 
 def _with_languages(candidates: list[_Candidate], fallback: str | None) -> list[_Candidate]:
@@ -521,6 +548,8 @@ def _store(
                 language=c.language,
                 text_kind=c.kind,
                 is_backlog=not feed.backlog_loaded,
+                # a backlog teaser's page is fetched later, in the background (bot.news.backfill)
+                page_pending=not feed.backlog_loaded and c.kind is TextKind.TEASER and state.options.fetch_pages,
             )
         )
         stored += 1

@@ -66,13 +66,19 @@ QUOTES = '"“”„«»'
 
 
 def render_answer(answer: Answer) -> str:
-    """An answer: its message, each sentence quoted with its citation, then the "as of" stamp."""
+    """An answer: its message, each sentence quoted with its citation and the outlets that also report it, any
+    note on articles not searched yet, then the "as of" stamp."""
     lines = [answer.message]
     for number, sentence in enumerate(answer.sentences, start=1):
         quoted = sentence.text.strip().strip(QUOTES)  # the sentence's own quotation marks would double ours
         lines.append(_wrap(f"“{quoted}”", f"{number}. "))
         lines.append(f"   — {sentence.outlet}: “{sentence.title}”, {sentence.published_at:%d %b %Y} ({sentence.label})")
         lines.append(f"     {sentence.url}")
+        if sentence.also_reported_by:
+            others = ", ".join(f"{other.outlet} ({other.url})" for other in sentence.also_reported_by)
+            lines.append(_wrap(f"also reported by {others}", "     "))
+    if answer.note:
+        lines.append(_wrap(f"Note: {answer.note}", ""))
     lines.append(f"As of {answer.as_of.astimezone(UTC):%d %b %Y %H:%M UTC}.")
     return "\n".join(lines) + "\n"
 

@@ -17,7 +17,8 @@ from bot.config import Settings
 from bot.digests.model import Style
 from bot.digests.subscriptions import MAX_ITEMS_LIMIT, Actor, SubscriptionRequest
 from bot.errors import UserInputError
-from bot.intelligence.commands import unprocessed_count
+from bot.intelligence.commands import pending_note, process_pending
+from bot.intelligence.encoder import encoder_for
 from bot.news.http import HttpClient, HttpPolicy
 from bot.platforms.console import CONSOLE_CHANNEL, ConsolePublisher, render_answer, render_digest, render_link_summary
 from bot.service import DigestNow, NewsService
@@ -55,7 +56,7 @@ def ask_command(settings: Settings, args: argparse.Namespace) -> int:
     """`ask QUESTION`: answer from the stored articles with citations, or say there is nothing on it."""
 
     async def answer(service: NewsService) -> None:
-        await _warn_unprocessed(service)
+        await _catch_up(service, note=False)  # the answer itself says what it could not search
         sys.stdout.write(render_answer(await service.ask(args.question)))
 
     return _with_service(settings, answer)
@@ -68,7 +69,7 @@ def brief_command(settings: Settings, args: argparse.Namespace) -> int:
         raise UserInputError(f"--limit must be 1 to {MAX_ITEMS_LIMIT}.")
 
     async def show(service: NewsService) -> None:
-        await _warn_unprocessed(service)
+        await _catch_up(service)
         sys.stdout.write(render_digest(await service.brief(args.topic, limit=args.limit)))
 
     return _with_service(settings, show)
@@ -83,18 +84,19 @@ def digest_command(settings: Settings, args: argparse.Namespace) -> int:
     """`digest [--style short|detailed] [--limit N]`: print the console channel's digest of stories not shown yet."""
 
     async def post(service: NewsService) -> None:
-        await _warn_unprocessed(service)
+        await _catch_up(service)
         await post_digest(service, sys.stdout, style=args.style, limit=args.limit)
 
     return _with_service(settings, post)
 
 
-async def _warn_unprocessed(service: NewsService) -> None:
-    pending = await asyncio.to_thread(unprocessed_count, service.database)
-    if pending:
-        sys.stderr.write(
-            f"Note: {pending} stored article(s) are not processed yet; run `python -m bot process` to include them.\n"
-        )
+async def _catch_up(service: NewsService, *, note: bool = True) -> None:
+    """Process the stored articles that are ready first (progress bar on stderr), so the command sees them all;
+    then, with ``note``, say on stderr what still cannot be seen (backlog articles waiting for their page)."""
+    await asyncio.to_thread(process_pending, service.database, encoder_for(service.settings))
+    line = await asyncio.to_thread(pending_note, service.database) if note else ""
+    if line:
+        sys.stderr.write(f"Note: {line}\n")
 
 
 def _with_service(settings: Settings, action: Callable[[NewsService], Awaitable[None]]) -> int:

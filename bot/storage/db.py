@@ -20,7 +20,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # A session-level advisory lock scoped to the schema, so that deployments (and test runs) sharing one PostgreSQL
 # database in different schemas never block each other.
 ADVISORY_LOCK = text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))")
-QUEUE_TABLE_PREFIX = "procrastinate_"  # the task queue's tables (migration 0006) belong to procrastinate
+QUEUE_TABLE_PREFIX = "procrastinate_"  # the task queue's tables (migration 0008) belong to procrastinate
 
 
 def own_schema_object(name: str | None, type_: str, _parent_names: object) -> bool:

@@ -137,8 +137,23 @@ class Story(Base):
     entities: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # names and figures
     first_published_at: Mapped[datetime | None]
     last_published_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set when re-clustering found this story to be part of another: links and threads to it lead there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
 
     articles: Mapped[list[Article]] = relationship(back_populates="story")
+
+
+class StoryLink(Base):
+    """Two stories of one developing situation (the offer, the emergency, the deal): related, not merged.
+
+    Stored once per pair, with ``story_id < related_id``.
+    """
+
+    __tablename__ = "story_links"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    related_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True, index=True)
+    score: Mapped[float]
 
 
 class Article(Base):
@@ -158,6 +173,8 @@ class Article(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     text_kind: Mapped[TextKind] = mapped_column(_string_enum(TextKind), index=True)  # never reading the texts
     is_backlog: Mapped[bool] = mapped_column(default=False)  # stored on a feed's first fetch: never "new"
+    # A backlog teaser whose page the backfill has not fetched yet; not processed (nor searched) until it has.
+    page_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
     story: Mapped[Story | None] = relationship(back_populates="articles")
@@ -180,6 +197,8 @@ class ArticleAnalysis(Base):
     sentence_spans: Mapped[list[Any]] = mapped_column(default=list)  # [start, end] of each indexed sentence
     sentence_vectors: Mapped[bytes] = mapped_column(LargeBinary)  # one float16 row per span
     term_count: Mapped[int] = mapped_column(default=0)  # words in the indexed text (BM25 document length)
+    # The word profile clustering compares (term -> weighted count, headline and lead above the body).
+    story_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ArticleTerm(Base):

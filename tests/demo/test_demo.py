@@ -95,7 +95,8 @@ def test_demo_answers_both_questions_citing_bundled_articles(demo_run: DemoRun):
 def test_demo_shows_progress_and_leaves_the_configured_database_alone(demo_run: DemoRun):
     """Progress lines go to standard error, with the hint to connect a platform; DATABASE_URL is never created."""
     assert "offline demo" in demo_run.progress
-    steps = re.findall(r"^\[(\d)/7\] .+\(\d+\.\d s\)$", demo_run.progress, re.M)
-    assert steps == [str(number) for number in range(1, 8)]
+    steps = re.findall(r"^\[(\d)/8\] .+\(\d+\.\d s\)$", demo_run.progress, re.M)
+    assert steps == [str(number) for number in range(1, 9)]
     assert "backlog" in demo_run.progress and "DISCORD_TOKEN" in demo_run.progress
+    assert re.search(r"backlog's pages, .* \d+ full text, \d+ feed teaser only, 7 pages requested", demo_run.progress)
     assert not (demo_run.folder / "mine.sqlite3").exists()

@@ -102,6 +102,6 @@ async def test_first_poll_stores_backlog_without_pages_then_news_gets_full_text(
                 site.published_at(item), abs=timedelta(seconds=1)
             )
             if item.round == 1:
-                assert article.text_kind is TextKind.TEASER  # a backlog item's page is never fetched
+                assert article.text_kind is TextKind.TEASER  # a poll fetches no backlog page (the backfill does)
             else:
                 assert article.text_kind is (TextKind.TEASER if item.text is None else TextKind.FULL_TEXT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -101,3 +101,18 @@ def store_articles(database: Database, items: Iterable[FixtureArticle]) -> dict[
             session.flush()
             ids[item.key] = row.id
     return ids
+
+
+def store_pending(database: Database, *, processing: int = 0, pages: int = 0) -> None:
+    """Store copies of a test article that questions cannot see yet: ``processing`` not processed, ``pages``
+    backlog teasers waiting for their page."""
+    base = article("opec-riyadh")
+    copies = [
+        replace(base, key=f"pending-{n}", url=f"https://pending.example/{n}", text=f"{base.text} Pending copy {n}.")
+        for n in range(processing + pages)
+    ]
+    ids = store_articles(database, copies)
+    with database.session() as session:
+        for key in list(ids)[processing:]:
+            row = session.get_one(Article, ids[key])
+            row.is_backlog = row.page_pending = True

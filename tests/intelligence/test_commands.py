@@ -41,8 +41,9 @@ def test_brief_unknown_topic_exits_with_suggestions(configured, capsys):
     assert "Did you mean: Ukraine" in capsys.readouterr().err
 
 
-def test_process_then_brief(tmp_path, monkeypatch, capsys):
-    """`process` handles stored articles, and `brief` (which runs at the current time) then shows their story."""
+def test_brief_processes_pending_articles_first(tmp_path, monkeypatch, capsys):
+    """`brief` processes stored articles that are not processed yet, so their story shows at once; `process`
+    then has nothing left to do."""
     url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     database = Database(url)
     database.upgrade()
@@ -53,10 +54,9 @@ def test_process_then_brief(tmp_path, monkeypatch, capsys):
     for name, value in ENCODER_ENV.items():
         monkeypatch.setenv(name, value)
     shared_encoder()
-    assert main(["brief", "energy"]) == 0
-    assert "not processed yet" in capsys.readouterr().err
-    assert main(["process"]) == 0
-    assert "Processed 2 article(s)" in capsys.readouterr().out
     assert main(["brief", "energy", "--limit", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "OPEC+" in out and "2 outlets" in out
+    captured = capsys.readouterr()
+    assert "OPEC+" in captured.out and "2 outlets" in captured.out
+    assert "not searched yet" not in captured.err
+    assert main(["process"]) == 0
+    assert "Processed 0 article(s)" in capsys.readouterr().out

@@ -96,3 +96,23 @@ def test_article_cache_returns_the_stored_vectors_after_forgetting(archive):
         again = cache.vectors(session, ids[::-1])
     for row, article_id in zip(again, ids[::-1], strict=True):
         assert (row == stored[article_id]).all()
+
+
+def test_one_fact_is_given_once_and_the_other_outlets_are_named(archive):
+    """Three outlets report the 117 tankers: the reply gives the figure once and names the other two outlets."""
+    answer = _ask(archive, "How many tankers did the EU blacklist in its new sanctions?")
+    assert answer.found
+    assert sum("117" in sentence.text for sentence in answer.sentences) == 1
+    lead = answer.sentences[0]
+    assert "117" in lead.text
+    also = {other.outlet for other in lead.also_reported_by}
+    assert len(also) == 2 and lead.outlet not in also
+    outlets = [sentence.outlet for sentence in answer.sentences]
+    assert len(outlets) == len(set(outlets)) and not also & set(outlets)
+
+
+def test_a_sentence_near_the_question_without_its_answer_is_no_answer(archive):
+    """Close in words and meaning is not enough: an ICBM question asking "how long" needs a duration-like figure,
+    so "It was North Korea's first ICBM test in nearly a year." never leads."""
+    answer = _ask(archive, "How long did North Korea's ICBM fly?")
+    assert answer.found and "minutes" in answer.sentences[0].text

@@ -30,25 +30,35 @@ async def run_bot(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
 
 
 async def test_ingest_once_prints_the_report_and_feeds_shows_health(server: FeedServer, tmp_path: Path):
-    """One pass stores the backlog and prints the table; `feeds` then shows which feed is ok and which failing."""
-    good = server.serve_bytes("/good.rss", rss([Item("Talks", server.url("/talks"), guid="1", published=None)]))
+    """One pass stores the backlog, fetches its pages up to the cap and prints the tables; `feeds` then shows which
+    feed is ok, which failing, and what still waits for its page."""
+    items = [
+        Item("Talks", server.url("/talks"), guid="1", published=None),
+        Item("Vote", server.url("/vote"), guid="2", published=None),
+    ]
+    good = server.serve_bytes("/good.rss", rss(items))
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         "FEEDS": f"{good},{server.url('/gone.rss')}",
         "HTTP_POLITENESS_DELAY_SECONDS": "0",
         "HTTP_MAX_RETRIES": "0",
+        "BACKLOG_PAGES_PER_FEED": "1",
         "LOG_LEVEL": "ERROR",
     }
-    code, stdout, _ = await run_bot("ingest", "--once", env=env)
+    code, stdout, _ = await run_bot("ingest", "--once", "--no-process", env=env)
     assert code == 0
     lines = [" ".join(line.split()) for line in stdout.splitlines()]
-    assert "ok 1" in lines and "failed 1" in lines and "backlog (first fetch) 1" in lines
+    assert "ok 1" in lines and "failed 1" in lines and "backlog (first fetch) 2" in lines
     assert "HTTP 404 Not Found (1 in a row; next try after" in stdout
+    assert "Backlog pages" in lines and "teaser only 1" in lines and "still waiting 1" in lines  # /talks: 404
+    assert "Processed" not in stdout
 
     code, stdout, _ = await run_bot("feeds", env=env)
     assert code == 0
     assert any(line.startswith("ok") and good in line for line in stdout.splitlines())
     assert "└ HTTP 404 Not Found" in stdout
+    assert "└ 1 backlog article(s) waiting for their page" in stdout
+    assert "2 feeds, 0 failing, 1 backlog article(s) waiting for their page (times in UTC)" in stdout
 
     code, stdout, _ = await run_bot("feeds", "add", "https://news.example/rss", "--name", "Example", env=env)
     assert (code, stdout) == (

@@ -13,10 +13,18 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.news.feeds import add_feed, remove_feed
 from bot.news.http import HttpClient
-from bot.scheduler import FEED_JOB_PREFIX, SYNC_JOB_ID, poll_feed, register_feed_jobs, sync_feed_jobs
-from bot.storage import Article, Database
+from bot.scheduler import (
+    BACKFILL_JOB_ID,
+    FEED_JOB_PREFIX,
+    SYNC_JOB_ID,
+    backfill_backlog,
+    poll_feed,
+    register_feed_jobs,
+    sync_feed_jobs,
+)
+from bot.storage import Article, Database, TextKind
 from tests.news.conftest import fast_policy
-from tests.news.feeds import Item, rss
+from tests.news.feeds import Item, article_page, rss
 from tests.news.server import FeedServer
 
 
@@ -44,6 +52,8 @@ async def test_one_job_per_feed_with_safety_settings(sqlite_database: Database, 
     assert job.trigger.jitter == 60
     assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 300)
     assert scheduler.get_job(SYNC_JOB_ID) is not None
+    backfill = scheduler.get_job(BACKFILL_JOB_ID)
+    assert (backfill.coalesce, backfill.max_instances) == (True, 1)
 
 
 async def test_jobs_can_be_stored_by_a_persistent_job_store(sqlite_database, scheduler: AsyncIOScheduler, http):
@@ -51,15 +61,19 @@ async def test_jobs_can_be_stored_by_a_persistent_job_store(sqlite_database, sch
     register_feed_jobs(scheduler, settings_for("http://127.0.0.1:1/a.rss"), database=sqlite_database, http=http)
     for job in scheduler.get_jobs():
         state = pickle.loads(pickle.dumps(job.__getstate__()))
-        assert state["func"] in {"bot.scheduler:poll_feed", "bot.scheduler:sync_feed_jobs"}
+        assert state["func"] in {
+            "bot.scheduler:poll_feed",
+            "bot.scheduler:sync_feed_jobs",
+            "bot.scheduler:backfill_backlog",
+        }
 
 
 async def test_registering_again_replaces_jobs(sqlite_database: Database, scheduler: AsyncIOScheduler, http):
-    """Registering twice (a restart) leaves one job per feed."""
+    """Registering twice (a restart) leaves one job per feed, one sync job and one backfill job."""
     settings = settings_for("http://127.0.0.1:1/a.rss")
     register_feed_jobs(scheduler, settings, database=sqlite_database, http=http)
     register_feed_jobs(scheduler, settings, database=sqlite_database, http=http)
-    assert len(scheduler.get_jobs()) == 2
+    assert len(scheduler.get_jobs()) == 3
 
 
 async def test_sync_follows_feeds_added_and_removed(sqlite_database: Database, scheduler: AsyncIOScheduler, http):
@@ -80,6 +94,19 @@ async def test_poll_feed_job_ingests_its_feed(sqlite_database: Database, schedul
         await poll_feed(url)
     with sqlite_database.session() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+async def test_backfill_job_fetches_the_backlog_pages(sqlite_database: Database, scheduler, server: FeedServer):
+    """The backfill job runs a pass with the registered database, client and settings: backlog gets full text."""
+    server.serve_html("/talks", article_page("Talks"))
+    url = server.serve_bytes("/feed", rss([Item("Talks", server.url("/talks"), guid="1", published=None)]))
+    async with HttpClient(fast_policy()) as client:
+        register_feed_jobs(scheduler, settings_for(url), database=sqlite_database, http=client)
+        await poll_feed(url)
+        await backfill_backlog()
+    with sqlite_database.session() as session:
+        article = session.scalars(select(Article)).one()
+        assert (article.is_backlog, article.page_pending, article.text_kind) == (True, False, TextKind.FULL_TEXT)
 
 
 async def test_job_cut_short_by_shutdown_ends_quietly(caplog):

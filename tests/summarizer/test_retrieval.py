@@ -1,16 +1,13 @@
-"""Hybrid retrieval: tokenising, BM25, the combined score and answer selection."""
+"""Hybrid retrieval: tokenising, BM25 and the combined score (answer selection: test_answers.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from summarizer.retrieval import (
-    RELEVANCE_THRESHOLD,
     Bm25Stats,
-    ScoredPassage,
     bm25_scores,
     rank_passages,
-    select_answer,
     tokenize,
 )
 
@@ -48,13 +45,3 @@ def test_rank_passages_combines_words_and_meaning():
     )
     assert [passage.index for passage in ranked][:2] == [1, 0]
     assert ranked[0].lexical > 0 and ranked[1].lexical == 0
-
-
-def test_select_answer_refuses_weak_matches_and_skips_duplicates():
-    """Nothing is returned below the threshold; near-identical sentences are given once."""
-    vectors = np.asarray([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
-    weak = [ScoredPassage(0, RELEVANCE_THRESHOLD - 0.01, 0.4, 0.0)]
-    assert select_answer(weak, vectors) == []
-    ranked = [ScoredPassage(0, 0.8, 0.8, 0), ScoredPassage(1, 0.79, 0.79, 0), ScoredPassage(2, 0.75, 0.75, 0)]
-    assert [passage.index for passage in select_answer(ranked, vectors)] == [0, 2]
-    assert [passage.index for passage in select_answer(ranked, vectors, max_sentences=1)] == [0]

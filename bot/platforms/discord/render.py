@@ -234,16 +234,22 @@ def _cited_source_line(number: int, sentence: CitedSentence) -> str:
 def render_answer(answer: Answer) -> list[DiscordMessage]:
     """An answer as one card: the question, sentences quoted from articles with citations, and the articles."""
     embed = discord.Embed(title=fit(clean(answer.question), TITLE_LIMIT), colour=ANSWER_COLOUR, timestamp=answer.as_of)
+    note = [f"*{clean(answer.note)}*"] if answer.note else []
     if not answer.found or not answer.sentences:
-        embed.description = fit(clean(answer.message), DESCRIPTION_LIMIT)
+        embed.description = join_within([clean(answer.message), *note], DESCRIPTION_LIMIT)
         embed.set_footer(text=f"Searched {_plural(answer.searched, 'article')} · archive as of")
         return [DiscordMessage(embeds=(embed,))]
     numbers: dict[int, int] = {}
     for sentence in answer.sentences:
         numbers.setdefault(sentence.article_id, len(numbers) + 1)
-    lines = [f"• {fit(clean(s.text), SENTENCE_CHARS)} [{numbers[s.article_id]}]" for s in answer.sentences]
+    lines = []
+    for s in answer.sentences:
+        lines.append(f"• {fit(clean(s.text), SENTENCE_CHARS)} [{numbers[s.article_id]}]")
+        if s.also_reported_by:
+            others = ", ".join(link(clean(other.outlet), other.url) for other in s.also_reported_by)
+            lines.append(f"  also reported by {others}")
     intro = [clean(answer.message)] if answer.message else []
-    embed.description = join_within([*intro, *lines], DESCRIPTION_LIMIT)
+    embed.description = join_within([*intro, *lines, *note], DESCRIPTION_LIMIT)
     firsts = {sentence.article_id: sentence for sentence in reversed(answer.sentences)}
     sources = [_cited_source_line(number, firsts[article]) for article, number in numbers.items()]
     embed.add_field(name="Sources", value=join_within(sources, FIELD_VALUE_LIMIT), inline=False)

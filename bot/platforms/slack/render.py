@@ -258,9 +258,10 @@ def render_answer(answer: Answer) -> Message:
     """A cited answer: the question, the answer sentences with [n] links, the sources and an "as of" label."""
     blocks: list[Block] = [section(f"*Question:* {escape_clipped(answer.question, MAX_LINE)}")]
     as_of = f"As of {_when(answer.as_of)} · {_plural(answer.searched, 'article')} searched"
+    note = [context(escape_clipped(answer.note, MAX_LINE))] if answer.note else []
     if not answer.found or not answer.sentences:
         blocks.append(section(escape_clipped(answer.message or "I have nothing on that in the archive.", MAX_LINE)))
-        blocks.append(context(as_of))
+        blocks += [*note, context(as_of)]
         return Message(_fallback(answer.message or "Nothing found"), tuple(blocks))
     urls: list[str] = []
     for sentence in answer.sentences:
@@ -270,6 +271,9 @@ def render_answer(answer: Answer) -> Message:
     for sentence in answer.sentences:
         number = urls.index(sentence.url) + 1
         lines.append(f"• {escape_clipped(sentence.text, MAX_LINE)} {link(sentence.url, f'[{number}]')}")
+        if sentence.also_reported_by:
+            others = ", ".join(link(other.url, clip(other.outlet, 100)) for other in sentence.also_reported_by)
+            lines.append(f"    _also reported by {others}_")
     blocks.append(section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS)))
     first = {sentence.url: sentence for sentence in reversed(answer.sentences)}
     entries = []
@@ -278,7 +282,7 @@ def render_answer(answer: Answer) -> Message:
         title = clip(f"[{number}] {cited.outlet}: {cited.title}", 200)
         entries.append(f"{link(url, title)} ({escape(cited.label)}, {cited.published_at:%d %b %Y})")
     blocks.append(context(_join_within(entries, MAX_CONTEXT_TEXT)))
-    blocks.append(context(f"{as_of} · answers quote stored articles word for word"))
+    blocks += [*note, context(f"{as_of} · answers quote stored articles word for word")]
     return Message(_fallback(answer.sentences[0].text), tuple(blocks))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from bot.platforms.discord.client import NewsBot
 from bot.service import NewsService
 from bot.storage import Subscription
+from tests.intelligence.shared import store_pending
 from tests.platforms.discord.conftest import ARTICLE_URL
 from tests.platforms.discord.fake_discord import (
     ADMIN_ROLE_ID,
@@ -111,6 +112,20 @@ async def test_ask_answers_with_quoted_sentences_and_their_sources(bot: NewsBot,
     assert answer["title"] == question
     assert "117" in answer["description"] and "[1]" in answer["description"]
     assert "](https://" in answer["fields"][0]["value"]
+
+
+async def test_ask_while_articles_are_pending_says_so_in_one_line(
+    bot: NewsBot, service: NewsService, fake_discord: FakeDiscord
+):
+    """A question asked while stored articles are not searchable yet gets the answer and one line saying so."""
+    store_pending(service.database, processing=2)
+    question = "How many tankers did the EU blacklist in its new sanctions?"
+    interaction = await dispatch(bot, interaction_payload("ask", [option("question", question)]))
+    (message,) = _followups(fake_discord, interaction)
+    (answer,) = message["embeds"]
+    assert "117" in answer["description"]
+    assert answer["description"].count("not searched yet") == 1
+    assert "2 articles stored in the last minutes are not searched yet (processing)." in answer["description"]
 
 
 async def test_summarize_labels_what_the_summary_is_based_on(bot: NewsBot, fake_discord: FakeDiscord):

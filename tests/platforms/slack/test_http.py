@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.log import FORMAT
 from bot.platforms.slack.commands import APOLOGY, PERMISSION_DETAIL, WORKING
 from bot.storage import Delivery, DeliveryStatus, Subscription
-from tests.intelligence.shared import fixture_articles
+from tests.intelligence.shared import fixture_articles, store_pending
 from tests.platforms.slack.conftest import ADMIN, CHANNEL, MANAGER, MEMBER, command_body, signed_headers
 
 SUBSCRIBE = 'subscribe schedule="08:00, 18:00" tz=Europe/Berlin countries="Japan, Taiwan" topics=nuclear max=5'
@@ -364,3 +364,13 @@ async def test_brief_with_unicode_digits_gets_usage_help(make_bot, sqlite_databa
     bot = await make_bot(sqlite_database)
     response = await bot.command("brief max=³")
     assert "`max` must be a number from 1 to 10" in response.text
+
+
+async def test_question_while_articles_are_pending_says_so_in_one_line(make_bot, archive_copy, fake_slack):
+    """Articles stored but not searchable yet (one not processed, one waiting for its page): the answer says so."""
+    store_pending(archive_copy, processing=1, pages=1)
+    bot = await make_bot(archive_copy)
+    (reply,) = await bot.ask("ask How many tankers did the EU blacklist?")
+    assert "117" in reply.all_text
+    assert reply.all_text.count("not searched yet") == 1
+    assert "2 stored articles are not searched yet: 1 still being processed, 1 from newly added feeds" in reply.all_text

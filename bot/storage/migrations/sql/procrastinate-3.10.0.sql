@@ -1,4 +1,4 @@
--- procrastinate 3.10.0 schema (procrastinate/sql/schema.sql), applied by migration 0006 on PostgreSQL.
+-- procrastinate 3.10.0 schema (procrastinate/sql/schema.sql), applied by migration 0008 on PostgreSQL.
 -- Copied verbatim, so that a later upgrade of procrastinate changes it only through a new migration.
 -- procrastinate is MIT licensed: Copyright (c) 2019-2021 PeopleDoc; 2021-2023 Joachim Jablon, Eric Lemoine;
 -- 2024- Joachim Jablon, Kai Schlamp.

@@ -3,8 +3,8 @@
 The schema is procrastinate 3.10.0's own, kept beside the migrations (sql/procrastinate-3.10.0.sql). Upgrading
 procrastinate means a new migration that applies its SQL migrations between the two versions.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-27 10:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

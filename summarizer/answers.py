@@ -1,0 +1,710 @@
+"""Answer selection: which retrieved sentences actually answer a question, and which of them to show.
+
+Retrieval (:mod:`summarizer.retrieval`) ranks sentences by how close they are to the question; closeness is not an
+answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-1." (a Senate vote) by the word
+"final" and by the encoder's sense of "results". Here a sentence counts as an answer only when:
+
+1. **it is about what the question names**: every name in the question (capitalised words, acronyms, places by any
+   alias the gazetteer knows: "Iranian" is Iran) occurs in the sentence or its article's context (title, lead
+   sentence, the sentence before);
+2. **it covers the question's other salient terms**: their IDF-weighted share found in the sentence reaches
+   ``COVERAGE_MIN``; words matched through light stemming and a few irregular forms ("paid" for "pay", "died" for
+   "death"), and found only in the context they count half, fully when the sentence refers back ("She was 91.");
+3. **it has what the question asks for**, in the sentence itself: who, whom or which -> a name or a person or
+   organisation noun; when -> a date or time; where -> a place; how many, how much, how old, what price ... -> a
+   number. Other questions ("what did ... say") need no particular kind of word.
+
+Among the sentences that answer, the reply leads with the best (retrieval score plus coverage), then adds at most
+two supporting sentences from other outlets that add something; a sentence that states the same fact as one
+already chosen (the same answer, or nearly the same words) names its outlet under "also reported by" instead.
+
+Pure text processing (regular expressions and the place gazetteer); no model runs here.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from summarizer.retrieval import ScoredPassage, tokenize
+from summarizer.tagging import Gazetteer, load_gazetteer, normalize_text
+
+__all__ = [
+    "AnswerCheck",
+    "AnswerType",
+    "Candidate",
+    "ChosenSentence",
+    "QuestionProfile",
+    "check_candidate",
+    "profile_question",
+    "select_answer",
+    "term_root",
+]
+
+COVERAGE_MIN = 0.5  # share of the question's salient (non-name) terms, IDF-weighted, a sentence must cover
+CONTEXT_CREDIT = 0.5  # a term found only in the article's context counts this much (fully if the sentence refers back)
+PARAPHRASE_SIMILARITY = 0.7  # cosine to the question at which a sentence counts as a close paraphrase ...
+PARAPHRASE_COVERAGE = 0.3  # ... and then needs only this coverage
+SHORT_SENTENCE = 7  # words; a shorter sentence, or one opening with a pronoun, leans on the one before
+COVERAGE_WEIGHT = 0.3  # what the share of terms in the sentence itself adds to the retrieval score, for ranking
+MIN_SCORE = 0.2  # retrieval score below which a sentence is not considered at all
+CONSIDERED = 50  # the best-ranked sentences that are checked (checking is cheap, but not free)
+SAME_WORDING = 0.85  # cosine at which two sentences say the same thing in other words
+SAME_FIGURE = 0.05  # figures closer than this (relative) are one fact told twice: "about 71" and "more than 70"
+NOVELTY_MIN = 0.4  # share of a sentence's new content words below which it adds nothing
+MAX_SUPPORTING = 2
+WEAK = "~"  # marks weak evidence: a person or organisation noun rather than a name
+
+
+class AnswerType(enum.StrEnum):
+    """What kind of word the question asks for."""
+
+    ENTITY = "who"  # a person or organisation (or, for "which X", the name of one)
+    TIME = "when"
+    PLACE = "where"
+    QUANTITY = "how many"
+    OTHER = "what"  # no particular kind of word: "what did they say", "why", "how"
+
+
+# --- words ---------------------------------------------------------------------------------------------------------
+
+# Irregular forms and a few derivations that news questions and sentences use for one another.
+_IRREGULAR = {
+    "paid": "pay", "bought": "buy", "sold": "sell", "won": "win", "lost": "lose", "caught": "catch", "fell": "fall",
+    "fallen": "fall", "found": "find", "held": "hold", "met": "meet", "sent": "send", "spent": "spend",
+    "took": "take", "taken": "take", "brought": "bring", "began": "begin", "begun": "begin", "chose": "choose",
+    "chosen": "choose", "fought": "fight", "fled": "flee", "led": "lead", "ran": "run", "sought": "seek",
+    "shot": "shoot", "stole": "steal", "stolen": "steal", "struck": "strike", "threw": "throw", "thrown": "throw",
+    "gave": "give", "given": "give", "went": "go", "gone": "go", "came": "come", "got": "get", "gotten": "get",
+    "kept": "keep", "made": "make", "saw": "see", "seen": "see", "wrote": "write", "written": "write",
+    "drove": "drive", "driven": "drive", "rose": "rise", "risen": "rise", "broke": "break", "broken": "break",
+    "spoke": "speak", "spoken": "speak", "flew": "fly", "flown": "fly", "grew": "grow", "grown": "grow",
+    "knew": "know", "known": "know", "beaten": "beat", "became": "become", "built": "build", "felt": "feel",
+    "stood": "stand", "left": "leave", "meant": "mean", "slept": "sleep", "taught": "teach", "woke": "wake",
+    "hid": "hide", "hidden": "hide", "hung": "hang", "fed": "feed", "lent": "lend", "swam": "swim",
+    "died": "die", "dies": "die", "dying": "die", "dead": "die", "death": "die", "deaths": "die",
+    "children": "child", "men": "man", "women": "woman", "people": "person", "mice": "mouse",
+    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
+    "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
+    "dec": "december",
+}  # fmt: skip
+_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ers", "er", "ments", "ment", "ly")
+_VOWELS = frozenset("aeiou")
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+def term_root(term: str) -> str:
+    """A crude root of a :func:`~summarizer.retrieval.tokenize` term, so that inflections match each other.
+
+    "warned", "warning" and "warn" give "warn"; "hired" and "hire" give "hir"; "paid" gives "pay". Only used to
+    compare words, never shown.
+    """
+    if term in _IRREGULAR:
+        return _IRREGULAR[term]
+    if not term.isalpha() or term in _CALENDAR:
+        return term
+    for suffix in _SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
+            term = term[: -len(suffix)]
+            if term.endswith("i"):  # "tried" -> "try"
+                term = term[:-1] + "y"
+            break
+    if len(term) > 3 and term.endswith("e"):
+        term = term[:-1]
+    if len(term) > 3 and term[-1] == term[-2] and term[-1] not in _VOWELS:
+        term = term[:-1]  # "stopped" -> "stopp" -> "stop", and "kill" -> "kil" alike
+    return term
+
+
+_MONTHS = _split(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+)
+_WEEKDAYS = _split("monday tuesday wednesday thursday friday saturday sunday")
+_CALENDAR = frozenset(_MONTHS + _WEEKDAYS)
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12, "dozens": 24, "hundreds": 200,
+    "thousands": 2000, "half": 0.5,
+}  # fmt: skip
+_SCALES = {"thousand": 1e3, "million": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+_ORDINALS = frozenset(
+    _split(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+        "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+    )
+)
+_RELATIVE_TIMES = frozenset(
+    _split("yesterday today tonight tomorrow morning afternoon evening overnight weekend midnight noon dawn")
+)
+_PERSON_NOUNS = frozenset(
+    _split(
+        """
+    person people man men woman women boy girl child children teenager teen official officials minister ministers
+    president leader leaders spokesman spokeswoman police officer officers army military troops soldiers rebels
+    militants fighters hackers group gang government ministry commission committee council court judge jury
+    prosecutors prosecutor investigators authorities agency company firm team club party board union coalition
+    parliament congress senate lawmakers regulators navy coast guard embassy family relatives witnesses residents
+    suspect suspects gunman gunmen attacker attackers driver pilot doctor doctors nurse staff workers employees
+    coach player players actor actress director singer star manager owner chairman chief executive founder
+    """
+    )
+)
+# The noun a "which/what/how" question asks about decides the answer type.
+_PLACE_NOUNS = frozenset(
+    _split(
+        """city country town village place state province region neighbourhood neighborhood area island district
+    county capital location site port border coast street road hospital prison airport camp base"""
+    )
+)
+_TIME_NOUNS = frozenset(_split("time date day year month hour week season"))
+_QUANTITY_NOUNS = frozenset(
+    _split(
+        """number amount price cost magnitude score age percentage percent share rate toll total figure value size
+    distance height sum salary fee fine budget round margin tally"""
+    )
+)
+_LOCATIVE = frozenset(_split("in at near off outside inside from between across on into toward towards around"))
+_PRONOUN_STARTS = frozenset(_split("he she it they his her its their this these those there we"))
+# Verbs too general to say what a question is about ("who is taking over", "get rid of").
+_LIGHT_VERBS = frozenset(term_root(verb) for verb in _split("take get make go come give put keep let become happen"))
+_NAME_CONNECTORS = frozenset(_split("of de del da du la le van von bin al the"))
+_NOT_NAMES = frozenset(
+    _split(
+        """a an the this that these those it its he she they we i you his her their our my in on at for from by with as
+    but and or if after before when while since during under over about into of to also both all some many most
+    mr mrs ms dr what why how who whom whose which where there here is are was were did does do will would could
+    can should has have had may might must shall"""
+    )
+    + _MONTHS
+    + _WEEKDAYS
+)
+
+_TOKEN = re.compile(r"[^\W_]+(?:[-'.’,][^\W_]+)*\.?|[$€£%]")
+_DIGITS = re.compile(r"^\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th|s)?$")
+_CLOCK = re.compile(r"^\d{1,2}[:.]\d\d$|^\d{1,2}(?:am|pm)$|^(?:a\.m|p\.m|am|pm|gmt|bst|utc|edt|est|pdt|pst)\.?$")
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str  # as written, without a final full stop
+    lower: str
+    capital: bool  # starts with a capital letter (or is an acronym)
+    initial: bool  # the first word of its sentence or line
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[_Word, ...]:
+    words: list[_Word] = []
+    for line in normalize_text(text).splitlines() or [""]:
+        first = True
+        for match in _TOKEN.finditer(line):
+            raw = match.group(0)
+            ends_sentence = raw.endswith(".") and len(raw) > 2 and not raw[:-1].isupper()
+            raw = raw.rstrip(".") if len(raw) > 1 else raw
+            words.append(_Word(raw, raw.lower(), raw[:1].isupper(), first))
+            following = line[match.end() : match.end() + 2]
+            first = ends_sentence or following.startswith(("?", "!", ":")) or raw in {'"', "“"}
+    return tuple(words)
+
+
+# Sentences, titles and leads recur across the candidates of one question and across questions: cache their words.
+@lru_cache(maxsize=8192)
+def _roots(text: str) -> frozenset[str]:
+    return frozenset(term_root(term) for term in tokenize(text))
+
+
+@lru_cache(maxsize=8192)
+def _places_in(gazetteer: Gazetteer, text: str) -> frozenset[str]:
+    return frozenset(target.id for _, target in gazetteer.find_places(text) if target.kind != "none")
+
+
+# --- questions -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionName:
+    """A name in a question: its words as (term, root) pairs, and the places it is an alias of ("Iranian": IR)."""
+
+    terms: tuple[tuple[str, str], ...]
+    places: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """What a question asks for and what an answer must be about.
+
+    Attributes:
+        text: the question.
+        answer_type: the kind of word an answer must contain.
+        names: the names the question mentions.
+        terms: the other salient terms as (term for the word index, root for matching).
+        qualifiers: the terms among ``terms`` that only say when (months, weekdays, years): they may appear
+            anywhere in the article, since answers rarely repeat the dateline.
+        asked: lower-cased words of the question; an answer's evidence must be something else.
+        how: the word after "how" that made the question quantitative, if any.
+    """
+
+    text: str
+    answer_type: AnswerType
+    names: tuple[QuestionName, ...]
+    terms: tuple[tuple[str, str], ...]
+    qualifiers: frozenset[str]
+    asked: frozenset[str]
+    how: str = ""  # "many", "long", "old" ... for "how ..." questions (a rank like "sixth" answers none of them)
+
+    @property
+    def places(self) -> frozenset[str]:
+        """Country and region ids of the places the question names."""
+        return frozenset(place for name in self.names for place in name.places)
+
+
+_AUXILIARIES = frozenset(_split("did does do will would could can has have had should is was are were"))
+_SKIPPED_BEFORE_NOUN = frozenset(_split("is was are were the a an new latest final current next last of"))
+
+
+def _answer_type(question: str) -> tuple[AnswerType, str]:
+    """The answer type and the question word that marks it (dropped from the salient terms)."""
+    words = re.findall(r"[\w'-]+", question.lower())
+    text = " ".join(words)
+    if re.match(r"(?:who|whom|whose)\b", text):
+        return AnswerType.ENTITY, ""
+    if re.match(r"(?:when|until when|since when)\b", text):
+        return AnswerType.TIME, ""
+    if re.match(r"where\b", text):
+        return AnswerType.PLACE, ""
+    how = re.search(r"\bhow (many|much|old|far|long|big|large|high|deep|tall|heavy|fast|often)\b", text)
+    if how:
+        return AnswerType.QUANTITY, how.group(1)
+    if re.search(r"\b(?:what|which)\b.*\bworth\b", text):
+        return AnswerType.QUANTITY, "worth"
+    called = re.search(r"\bwhat\b.*\b(called|named)$", text)
+    if called:  # "what are the drills called": a name
+        return AnswerType.ENTITY, called.group(1)
+    for position, word in enumerate(words):
+        if word not in {"what", "which"}:
+            continue
+        following = words[position + 1 : position + 6]
+        if following and following[0] in _AUXILIARIES - {"is", "was", "are", "were"}:
+            return AnswerType.OTHER, ""  # "what did X say": a verb, not a noun, is asked about
+        nouns = [each for each in following if each not in _SKIPPED_BEFORE_NOUN]
+        for noun in nouns[:3]:
+            if noun in _AUXILIARIES:
+                break
+            singular = noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun
+            if singular == "name":
+                return AnswerType.ENTITY, "name"
+            if singular in _TIME_NOUNS:
+                return AnswerType.TIME, noun
+            if singular in _QUANTITY_NOUNS:
+                return AnswerType.QUANTITY, ""
+            if singular in _PLACE_NOUNS:
+                return AnswerType.PLACE, ""
+        if word == "which" or (following and following[0] not in _AUXILIARIES):
+            return AnswerType.ENTITY, ""  # "which coach ...", "what store ...": the answer names one
+        return AnswerType.OTHER, ""
+    return AnswerType.OTHER, ""
+
+
+def _name_runs(words: Sequence[_Word], *, known: set[str] | None = None) -> list[list[_Word]]:
+    """Runs of capitalised words (with inner "of", "de" ...) that look like names.
+
+    A run that is one word at the start of a sentence is kept only when that word also appears capitalised
+    elsewhere (in ``known``): "Capaldi said" counts when "Peter Capaldi" is written somewhere, "Police said" not.
+    """
+    runs: list[list[_Word]] = []
+    current: list[_Word] = []
+
+    def close() -> None:
+        while current and current[-1].lower in _NAME_CONNECTORS:
+            current.pop()
+        if current:
+            runs.append(list(current))
+        current.clear()
+
+    for word in words:
+        name_like = word.capital and word.lower not in _NOT_NAMES and any(char.isalpha() for char in word.text)
+        joins = bool(current) and word.lower in _NAME_CONNECTORS and not word.capital  # "Bank of England"
+        if (name_like and not (word.initial and current)) or joins:
+            current.append(word)
+        else:
+            close()
+            if name_like:
+                current.append(word)
+    close()
+    kept = []
+    for run in runs:
+        lone_start = len(run) == 1 and run[0].initial and not run[0].text.isupper()
+        if lone_start and (known is None or run[0].lower not in known):
+            continue
+        kept.append(run)
+    return kept
+
+
+def profile_question(question: str, gazetteer: Gazetteer | None = None) -> QuestionProfile:
+    """Analyse a question: its answer type, the names it mentions and its other salient terms."""
+    gazetteer = gazetteer or load_gazetteer()
+    answer_type, marker = _answer_type(question)
+    words = _words(question)
+    names: list[QuestionName] = []
+    name_words: set[str] = set()
+    for run in _name_runs(words, known=set()):
+        terms = tuple((term, term_root(term)) for word in run for term in tokenize(word.text))
+        if terms:
+            phrase = " ".join(word.text for word in run)
+            places = frozenset(target.id for _, target in gazetteer.find_places(phrase) if target.kind != "none")
+            names.append(QuestionName(terms, places))
+            name_words |= {word.lower for word in run}
+    terms_: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for word in words:
+        if word.lower in name_words or word.lower == marker:
+            continue
+        for term in tokenize(word.text):
+            root = term_root(term)
+            if root not in seen and term != marker and root not in _LIGHT_VERBS:
+                seen.add(root)
+                terms_.append((term, root))
+    qualifiers = frozenset(root for term, root in terms_ if root in _MONTHS or root in _WEEKDAYS or _YEAR.match(term))
+    return QuestionProfile(
+        text=question,
+        answer_type=answer_type,
+        names=tuple(names),
+        terms=tuple(terms_),
+        qualifiers=qualifiers,
+        asked=frozenset(word.lower for word in words),
+        how=marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else "",
+    )
+
+
+# --- candidate sentences -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A retrieved sentence, the outlet it comes from, and what its article says around it.
+
+    Attributes:
+        text: the sentence.
+        source: its outlet (sentences of one outlet never support each other).
+        context: its article's title, lead sentence and the sentence before it.
+        article_terms: the question's terms (as :func:`~summarizer.retrieval.tokenize` gives them) that occur
+            anywhere in its article, for names and dates mentioned only once, in the dateline or the lead.
+        article_places: country and region ids its article is tagged with.
+    """
+
+    text: str
+    source: str
+    context: str = ""
+    article_terms: frozenset[str] = frozenset()
+    article_places: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class AnswerCheck:
+    """How well one sentence answers a question.
+
+    Attributes:
+        names_covered: every name (and place) of the question is in the sentence or its context.
+        coverage: IDF-weighted share of the question's other salient terms found (context counted as explained
+            in the module docstring), 0 to 1.
+        evidence: what the sentence offers of the asked-for kind (names, numbers, dates or places), lower-cased;
+            empty for `AnswerType.OTHER`.
+        typed: the sentence has evidence of the asked-for kind (always true for `AnswerType.OTHER`).
+        in_own_words: the share of the salient terms found in the sentence itself (ranks the answers).
+        close: the encoder finds the sentence very close to the question, which stands in for the words a close
+            paraphrase changes ("draft" for "write"): then ``PARAPHRASE_COVERAGE`` of the terms is enough.
+    """
+
+    names_covered: bool
+    coverage: float
+    evidence: frozenset[str]
+    typed: bool
+    in_own_words: float = 0.0
+    close: bool = False
+
+    @property
+    def answers(self) -> bool:
+        """Whether the sentence counts as an answer."""
+        return self.names_covered and self.typed and (self.coverage >= COVERAGE_MIN or self.close)
+
+
+def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -> set[str]:
+    found: set[str] = set()
+    for index, word in enumerate(words):
+        value: float | None = None
+        text = word.lower
+        previous = words[index - 1].lower if index else ""
+        following = words[index + 1].lower if index + 1 < len(words) else ""
+        if _DIGITS.match(text):
+            if _YEAR.match(text) or previous in _MONTHS or following in _MONTHS:
+                continue  # a year or a day of a month is a date, not a count
+            digits = re.sub(r"(?:st|nd|rd|th|s)$", "", text).replace(",", "")
+            try:
+                value = float(digits)
+            except ValueError:
+                continue
+        elif text in _NUMBER_WORDS:
+            value = float(_NUMBER_WORDS[text])
+        elif (ordinals and text in _ORDINALS) or ("-" in text and text.split("-")[0].isdigit()):
+            found.add(text)  # "sixth" (for "in what round"), "16-year-old", "20-13"
+            continue
+        if value is None or text in asked:
+            continue
+        value *= _SCALES.get(following, 1.0)
+        found.add(f"{value:g}")
+    return found
+
+
+def _times(words: Sequence[_Word], asked: frozenset[str]) -> set[str]:
+    found = set()
+    for word in words:
+        text = word.lower
+        if text in asked:
+            continue
+        if text in _MONTHS or text in _WEEKDAYS or text in _RELATIVE_TIMES or _YEAR.match(text) or _CLOCK.match(text):
+            found.add(term_root(text))
+        elif re.match(r"^\d{1,2}(?:st|nd|rd|th)$", text):
+            found.add(text)
+    return found
+
+
+def _places(words: Sequence[_Word], runs: Sequence[list[_Word]], gazetteer: Gazetteer, text: str,
+            profile: QuestionProfile) -> set[str]:  # fmt: skip
+    found = {target.id for _, target in gazetteer.find_places(text) if target.kind != "none"} - profile.places
+    position = {id(word): index for index, word in enumerate(words)}
+    for run in runs:
+        start = position[id(run[0])]
+        before = {word.lower for word in words[max(0, start - 4) : start]}
+        phrase = " ".join(word.text for word in run)
+        aliases = {target.id for _, target in gazetteer.find_places(phrase)}
+        if before & _LOCATIVE and not (aliases and aliases <= profile.places):
+            found.add(_POSSESSIVE.sub("", phrase.lower()))
+    return found
+
+
+def check_candidate(
+    profile: QuestionProfile,
+    candidate: Candidate,
+    weight: Callable[[str], float] | None = None,
+    gazetteer: Gazetteer | None = None,
+    *,
+    similarity: float = 0.0,
+) -> AnswerCheck:
+    """Check whether ``candidate`` answers the question of ``profile`` (see the module docstring for the rules).
+
+    Args:
+        profile: the analysed question.
+        candidate: the sentence with its source and context.
+        weight: the weight of a salient term (its IDF over the archive); default: every term weighs 1.
+        gazetteer: the place names (default: the bundled one).
+        similarity: the encoder's cosine between the question and the sentence (for close paraphrases).
+    """
+    gazetteer = gazetteer or load_gazetteer()
+    weight = weight or (lambda _term: 1.0)
+    in_sentence = _roots(candidate.text)
+    in_context = _roots(candidate.context)
+    words = _words(candidate.text)
+    first = words[0].lower if words else ""
+    refers_back = first in _PRONOUN_STARTS or len(words) < SHORT_SENTENCE
+    context_credit = 1.0 if refers_back else CONTEXT_CREDIT
+
+    def anywhere(term: str, root: str) -> bool:
+        return root in in_sentence or root in in_context or term in candidate.article_terms
+
+    names_covered = all(_name_covered(name, anywhere, weight, candidate, gazetteer) for name in profile.names)
+    total = found = own = 0.0
+    for term, root in profile.terms:
+        share = weight(term)
+        total += share
+        if root in in_sentence:
+            found, own = found + share, own + share
+        elif root in profile.qualifiers and anywhere(term, root):
+            found += share
+        elif root in in_context:
+            found += share * context_credit
+    coverage = found / total if total else 1.0
+    in_own_words = own / total if total else 1.0
+    close = similarity >= PARAPHRASE_SIMILARITY and coverage >= PARAPHRASE_COVERAGE
+    if not names_covered or not (coverage >= COVERAGE_MIN or close):
+        return AnswerCheck(names_covered, coverage, frozenset(), False, in_own_words, close)
+    evidence = _evidence(profile, candidate, words, gazetteer)
+    typed = profile.answer_type is AnswerType.OTHER or bool(evidence)
+    return AnswerCheck(names_covered, coverage, evidence, typed, in_own_words, close)
+
+
+def _evidence(
+    profile: QuestionProfile, candidate: Candidate, words: Sequence[_Word], gazetteer: Gazetteer
+) -> frozenset[str]:
+    """What the sentence offers of the kind the question asks for (see `AnswerCheck.evidence`)."""
+    kind = profile.answer_type
+    if kind is AnswerType.QUANTITY:
+        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how))
+    if kind is AnswerType.TIME:
+        return frozenset(_times(words, profile.asked))
+    if kind is AnswerType.OTHER:
+        return frozenset()
+    known = {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
+    runs = [run for run in _name_runs(words, known=known) if not {w.lower for w in run} <= profile.asked]
+    if kind is AnswerType.PLACE:
+        return frozenset(_places(words, runs, gazetteer, candidate.text, profile))
+    found = {_POSSESSIVE.sub("", " ".join(word.lower for word in run)) for run in runs}
+    # A person or organisation noun ("the commission", "police") answers "who" too, but says less than a name:
+    # marked, so that two sentences are not taken for one fact because both say "officials".
+    found |= {WEAK + word.lower for word in words if word.lower in _PERSON_NOUNS and word.lower not in profile.asked}
+    return frozenset(found)
+
+
+def _name_covered(
+    name: QuestionName,
+    anywhere: Callable[[str, str], bool],
+    weight: Callable[[str], float],
+    candidate: Candidate,
+    gazetteer: Gazetteer,
+) -> bool:
+    """A name counts when its last word or its rarest word occurs, or (for a place) any alias of that place."""
+    last = name.terms[-1]
+    rarest = max(name.terms, key=lambda pair: weight(pair[0]))
+    if anywhere(*last) or anywhere(*rarest):
+        return True
+    if not name.places:
+        return False
+    if name.places & candidate.article_places:
+        return True
+    return bool(name.places & (_places_in(gazetteer, candidate.text) | _places_in(gazetteer, candidate.context)))
+
+
+# --- choosing the reply --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChosenSentence:
+    """A sentence of the reply: its index among the candidates, and other sources that state the same fact.
+
+    Attributes:
+        index: the candidate's index (as in `ScoredPassage.index`).
+        score: retrieval score plus coverage bonus.
+        also: indexes of candidates from other sources stating the same fact, best first (one per source).
+    """
+
+    index: int
+    score: float
+    also: tuple[int, ...] = ()
+
+
+@dataclass
+class _Pick:
+    index: int
+    score: float
+    check: AnswerCheck
+    roots: set[str]
+    also: list[int] = field(default_factory=list)
+    sources: set[str] = field(default_factory=set)
+
+
+def _novelty(roots: set[str], known: set[str]) -> float:
+    """The share of ``roots`` (a sentence's content words beyond the question's) not in ``known``."""
+    return len(roots - known) / len(roots) if roots else 0.0
+
+
+def select_answer(
+    profile: QuestionProfile,
+    ranked: Sequence[ScoredPassage],
+    candidates: Sequence[Candidate],
+    vectors: np.ndarray,
+    *,
+    weight: Callable[[str], float] | None = None,
+    max_sentences: int = 1 + MAX_SUPPORTING,
+    gazetteer: Gazetteer | None = None,
+) -> list[ChosenSentence]:
+    """Choose the reply: the best answering sentence, then up to two from other sources that add something.
+
+    Args:
+        profile: the analysed question (:func:`profile_question`).
+        ranked: retrieved sentences, best first (:func:`~summarizer.retrieval.rank_passages`); their ``index``
+            points into ``candidates`` and ``vectors``.
+        candidates: the sentences with their source and context.
+        vectors: unit-length encoder vectors of the candidates, one row each.
+        weight: the weight of a term (its IDF over the archive); default 1 for every term.
+        max_sentences: at most this many sentences (1 to 3).
+        gazetteer: the place names (default: the bundled one).
+
+    Returns:
+        The chosen sentences, lead first; empty when no sentence answers (the reply is then a refusal).
+    """
+    gazetteer = gazetteer or load_gazetteer()
+    weight = weight or (lambda _term: 1.0)
+    asked_roots = {root for _, root in profile.terms} | {root for name in profile.names for _, root in name.terms}
+    answering: list[_Pick] = []
+    for passage in ranked[:CONSIDERED]:
+        if passage.score < MIN_SCORE:
+            break
+        candidate = candidates[passage.index]
+        check = check_candidate(profile, candidate, weight, gazetteer, similarity=passage.dense)
+        if check.answers:
+            roots = set(_roots(candidate.text)) - asked_roots
+            score = passage.score + COVERAGE_WEIGHT * check.in_own_words
+            answering.append(_Pick(passage.index, score, check, roots))
+    if not answering:
+        return []
+    answering.sort(key=lambda pick: -pick.score)
+    lead = answering[0]
+    chosen = [lead]
+    lead.sources.add(candidates[lead.index].source)
+    limit = max(1, min(max_sentences, 1 + MAX_SUPPORTING))
+    for pick in answering[1:]:
+        source = candidates[pick.index].source
+        if any(source in each.sources for each in chosen):
+            continue  # one sentence per outlet: the reply's sentences and its "also reported by" alike
+        same = next((each for each in chosen if _same_fact(profile, pick, each, vectors)), None)
+        if same is not None:
+            same.also.append(pick.index)
+            same.sources.add(source)
+        elif len(chosen) < limit:
+            pick.sources.add(source)
+            chosen.append(pick)
+    return [ChosenSentence(pick.index, pick.score, tuple(pick.also)) for pick in chosen]
+
+
+def _close_figures(mine: set[str], theirs: set[str]) -> bool:
+    """Whether two sets of figures share one within ``SAME_FIGURE`` of each other ("about 71" and "more than 70")."""
+
+    def values(words: set[str]) -> list[float]:
+        return [float(word) for word in words if re.fullmatch(r"\d+(?:\.\d+)?(?:e\+\d+)?", word)]
+
+    return any(abs(a - b) <= SAME_FIGURE * max(a, b) for a in values(mine) for b in values(theirs))
+
+
+def _answer_words(evidence: frozenset[str]) -> set[str]:
+    """The words of a sentence's answer evidence, weak evidence left out ("maurice cheeks" -> maurice, cheeks)."""
+    return {
+        word for item in evidence if not item.startswith(WEAK) for word in item.split() if word not in _NAME_CONNECTORS
+    }
+
+
+def _same_fact(profile: QuestionProfile, pick: _Pick, other: _Pick, vectors: np.ndarray) -> bool:
+    """Whether two answering sentences state the same fact.
+
+    With a typed answer on both sides (names, numbers, dates, places), they do when their answers share a word:
+    "117 tankers" twice is one fact, 10 and 20 ships are two. Otherwise when they say nearly the same in the
+    encoder's view, or one adds almost no word to the other.
+    """
+    if profile.answer_type is not AnswerType.OTHER:
+        mine, theirs = _answer_words(pick.check.evidence), _answer_words(other.check.evidence)
+        if mine and theirs:
+            return bool(mine & theirs) or _close_figures(mine, theirs)
+    if float(vectors[pick.index] @ vectors[other.index]) >= SAME_WORDING:
+        return True
+    return _novelty(pick.roots, other.roots) < NOVELTY_MIN

@@ -1,0 +1,171 @@
+"""Answer selection: a sentence answers only when it is about the question and has what it asks for; one fact once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from summarizer.answers import (
+    AnswerType,
+    Candidate,
+    check_candidate,
+    profile_question,
+    select_answer,
+    term_root,
+)
+from summarizer.retrieval import ScoredPassage
+
+SENATE = [
+    Candidate(
+        "The final tally was 97-1.",
+        "Capitol Wire",
+        "Senate passes defence bill\nThe Senate passed the annual defence bill on Thursday.",
+    ),
+    Candidate(
+        "The Senate voted 97-1 on Thursday to pass the bill, which now goes to the House.",
+        "Hill Daily",
+        "Defence bill clears the Senate",
+    ),
+    Candidate("Only one senator, from Kentucky, voted against it.", "Beltway News", "Senate backs defence bill"),
+]
+
+
+def ranked_as_given(candidates: list[Candidate], top: float = 0.9) -> list[ScoredPassage]:
+    """Retrieval scores falling from ``top`` in the order given (high enough to be considered)."""
+    return [ScoredPassage(i, top - 0.01 * i, top - 0.01 * i, 0.0) for i in range(len(candidates))]
+
+
+def distinct_vectors(count: int) -> np.ndarray:
+    """Orthogonal unit vectors: no two sentences look alike to the encoder."""
+    return np.eye(count, dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who won the final?", AnswerType.ENTITY),
+        ("Which coach did the team fire?", AnswerType.ENTITY),
+        ("What is the name of the shop?", AnswerType.ENTITY),
+        ("When will the elections be held?", AnswerType.TIME),
+        ("From what date can customers register?", AnswerType.TIME),
+        ("Where did the ministers meet?", AnswerType.PLACE),
+        ("Which Iranian island was hit?", AnswerType.PLACE),
+        ("How many tankers were blacklisted?", AnswerType.QUANTITY),
+        ("How much did AMD pay?", AnswerType.QUANTITY),
+        ("How old was she?", AnswerType.QUANTITY),
+        ("What is the new price cap on Russian oil?", AnswerType.QUANTITY),
+        ("What was the building worth?", AnswerType.QUANTITY),
+        ("What did North Korea warn about?", AnswerType.OTHER),
+        ("Did the Bank of England cut rates?", AnswerType.OTHER),
+    ],
+)
+def test_answer_type_follows_the_question_word(question: str, kind: AnswerType):
+    """who/which -> a name; when -> a time; where -> a place; how many/much/old, what price/worth -> a number."""
+    assert profile_question(question).answer_type is kind
+
+
+def test_names_and_salient_terms_of_a_question():
+    """Capitalised names and places are kept apart from the other salient terms; question words are dropped."""
+    profile = profile_question("How many pirates did the Chinese navy capture?")
+    assert [[term for term, _ in name.terms] for name in profile.names] == [["chinese"]]
+    assert profile.places == {"CN"}
+    assert [term for term, _ in profile.terms] == ["pirate", "navy", "capture"]
+
+
+def test_inflections_share_a_root():
+    """Verb forms and irregular pasts meet; the words of a question and of a sentence are compared by root."""
+    assert term_root("warned") == term_root("warning") == term_root("warn")
+    assert term_root("hired") == term_root("hire")
+    assert term_root("paid") == "pay" and term_root("died") == term_root("death") == "die"
+    assert term_root("november") == "november"
+
+
+def test_world_cup_question_is_refused_against_a_senate_vote_archive():
+    """High retrieval scores are not enough: none of these sentences is about the World Cup, so nothing answers."""
+    profile = profile_question("Who won the 1998 FIFA World Cup final?")
+    assert select_answer(profile, ranked_as_given(SENATE), SENATE, distinct_vectors(3)) == []
+    assert not check_candidate(profile, SENATE[0]).answers
+
+
+def test_the_senate_question_is_answered_from_the_same_archive():
+    """A question the archive does answer, on the same sentences, leads with the sentence that says it all; the
+    other outlet's "97-1" is the same fact, so it is named, not repeated."""
+    profile = profile_question("By how many votes did the Senate pass the defence bill?")
+    chosen = select_answer(profile, ranked_as_given(SENATE), SENATE, distinct_vectors(3))
+    assert chosen and chosen[0].index == 1 and chosen[0].also == (0,)
+
+
+def test_the_asked_for_kind_must_be_in_the_sentence():
+    """ "When" needs a date or time in the sentence itself, "where" a place, "how many" a number."""
+    when = profile_question("When did the Senate vote on the defence bill?")
+    assert check_candidate(when, SENATE[1]).answers  # "on Thursday"
+    assert not check_candidate(when, Candidate("The Senate voted to pass the defence bill.", "x")).answers
+    where = profile_question("Where did the Quad foreign ministers meet?")
+    assert check_candidate(where, Candidate("The Quad foreign ministers met in New Delhi on Monday.", "x")).answers
+    assert not check_candidate(where, Candidate("The Quad foreign ministers met on Monday.", "x")).answers
+
+
+def test_every_name_of_the_question_must_be_covered():
+    """The Indian navy's capture does not answer a question about the Chinese navy."""
+    profile = profile_question("How many pirates did the Chinese navy capture?")
+    assert not check_candidate(profile, Candidate("The Indian navy has captured 23 Somali pirates.", "x")).answers
+    chinese = Candidate("China's navy has captured 23 Somali pirates in the Gulf of Aden.", "x")
+    assert check_candidate(profile, chinese).answers  # "China's" is an alias of the country "Chinese" names
+
+
+def test_context_covers_what_a_sentence_refers_back_to():
+    """ "She was 91." answers when the sentence before names her and says she died; alone it does not."""
+    profile = profile_question("How old was Esther Williams when she died?")
+    context = "Esther Williams dies at 91\nEsther Williams, the swimming champion turned actress, has died."
+    assert check_candidate(profile, Candidate("She was 91.", "x", context)).answers
+    assert not check_candidate(profile, Candidate("She was 91.", "x")).answers
+
+
+def test_a_date_in_the_question_may_be_anywhere_in_the_article():
+    """Datelines carry the month and year that questions add; answer sentences rarely repeat them."""
+    profile = profile_question("Which Iranian island was hit by the earthquake in November 2005?")
+    sentence = "Ten people were killed when an earthquake razed villages on the Gulf island of Qeshm off Iran's coast."
+    assert not check_candidate(profile, Candidate(sentence, "x")).answers
+    dated = Candidate(sentence, "x", article_terms=frozenset({"november", "2005"}))
+    assert check_candidate(profile, dated).answers
+
+
+def test_one_fact_once_with_other_outlets_as_also_reported_by():
+    """Three outlets give the same figure: one sentence, the other two named under it. A fourth outlet adds a
+    different fact: it supports the answer. A second sentence from the lead's outlet is never shown."""
+    candidates = [
+        Candidate("The EU blacklisted 117 tankers of Russia's shadow fleet on Friday.", "Brussels Post"),
+        Candidate("Brussels added 117 tankers to its blacklist.", "Berlin Daily"),
+        Candidate("In all, 117 tankers are now blacklisted by the EU.", "London Ledger"),
+        Candidate("The EU also blacklisted 40 companies that insure the tankers.", "Vienna Review"),
+        Candidate("The EU blacklisted 117 tankers, officials confirmed.", "Brussels Post"),
+    ]
+    profile = profile_question("How many tankers did the EU blacklist?")
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(5))
+    assert [item.index for item in chosen] == [0, 3]
+    assert chosen[0].also == (1, 2)
+    assert chosen[1].also == ()
+
+
+def test_at_most_two_supporting_sentences_each_from_another_outlet():
+    """However many outlets add something, the reply has the lead and at most two more, from distinct outlets."""
+    outlets = ["A", "A", "B", "C", "D"]
+    candidates = [
+        Candidate(f"Officials said {n} ships were inspected at the port of Rotterdam on Monday.", outlet)
+        for n, outlet in zip((10, 20, 30, 40, 50), outlets, strict=True)
+    ]
+    profile = profile_question("How many ships were inspected at the port?")
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(5))
+    assert [candidates[item.index].source for item in chosen] == ["A", "B", "C"]
+
+
+def test_two_wordings_of_one_fact_are_not_both_shown():
+    """Without a typed answer to compare ("what did they say"), sentences saying the same in other words are one."""
+    candidates = [
+        Candidate("North Korea warned on Thursday that it would answer the drills with force.", "Seoul Herald"),
+        Candidate("On Thursday North Korea warned it would answer the drills with force.", "Tokyo Times"),
+    ]
+    vectors = np.asarray([[1.0, 0.0], [0.96, 0.28]], dtype=np.float32)  # cosine 0.96: the same meaning
+    profile = profile_question("What did North Korea warn about on Thursday?")
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, vectors)
+    assert [item.index for item in chosen] == [0] and chosen[0].also == (1,)
