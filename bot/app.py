@@ -1,9 +1,14 @@
 """The running bot: platforms, scheduler and ingestion in one event loop, split by role for scale-out.
 
 Roles (see the Procfile): ``web`` serves only Slack's HTTP endpoint; ``worker`` runs the Discord gateway, Slack
-Socket Mode, the scheduler (ingestion, processing, digests, outbox); ``all`` does both in one process. Every role
-can publish to every configured platform, so `/news digest` works wherever the command arrives. Every role serves
-the status page and /metrics on PORT: on the Slack HTTP server where it runs, else on a small server of its own.
+Socket Mode, the scheduler (ingestion, processing, digests, outbox); ``all`` does both in one process; ``processor``
+runs queued model work (TASK_QUEUE=procrastinate, `bot/queue.py`). Every role but ``processor`` can publish to every
+configured platform, so `/news digest` works wherever the command arrives. Every role but ``processor`` serves the
+status page and /metrics on PORT: on the Slack HTTP server where it runs, else on a small server of its own.
+
+On PostgreSQL one worker holds the scheduler's advisory lock; the others stand by and try for it every few
+seconds, so when the holder dies another takes over. A holder checks its lock's connection and stops scheduling
+when it is gone; a new holder waits out that check interval before it starts, so two schedulers never overlap.
 
 SIGTERM (how process managers stop a process) and Ctrl-C both stop it cleanly: the scheduler stops, deliveries
 being sent finish (for up to DELIVERY_GRACE_SECONDS; any still running then stay pending in the outbox), then the
@@ -14,10 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal, Protocol
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Literal, Protocol
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -30,10 +38,14 @@ from bot.scheduler import build_scheduler, register_digest_jobs, register_feed_j
 from bot.service import NewsService
 from bot.shutdown import cancel_on_sigterm, stopped_by_sigterm
 from bot.storage import Database
+from bot.storage.db import ADVISORY_LOCK
+
+if TYPE_CHECKING:
+    from bot.queue import ProcessingQueue
 
 log = logging.getLogger(__name__)
 
-Role = Literal["all", "web", "worker"]
+Role = Literal["all", "web", "worker", "processor"]
 
 
 class Runner(Protocol):
@@ -49,6 +61,9 @@ class Runner(Protocol):
 
 
 SCHEDULER_LOCK_KEY = 0x6E657773  # PostgreSQL advisory lock held by the one process that runs the scheduler
+STANDBY_SECONDS = 10.0  # a standby worker tries for the scheduler lock this often
+LOCK_CHECK_SECONDS = 5.0  # the scheduler checks that its lock's connection is alive this often
+TAKEOVER_GRACE_SECONDS = 2 * LOCK_CHECK_SECONDS  # a holder that lost its lock has stopped by then
 DELIVERY_GRACE_SECONDS = 20.0  # within the usual 30 s between SIGTERM and SIGKILL
 
 
@@ -81,7 +96,8 @@ def build_platforms(
 
 
 async def run_bot(settings: Settings, database: Database, role: Role) -> None:
-    """Run the platforms (and, for worker roles, the scheduler) until cancelled or stopped by SIGTERM."""
+    """Run the platforms (and, for worker roles, the scheduler; for processors, queued jobs) until cancelled or
+    stopped by SIGTERM."""
     with cancel_on_sigterm() as sigterm:
         try:
             await _run_bot(settings, database, role)
@@ -91,7 +107,12 @@ async def run_bot(settings: Settings, database: Database, role: Role) -> None:
 
 
 async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
-    async with HttpClient(HttpPolicy.from_settings(settings)) as http:
+    if role == "processor":
+        from bot.queue import run_processor
+
+        await run_processor(settings, database)
+        return
+    async with HttpClient(HttpPolicy.from_settings(settings)) as http, AsyncExitStack() as stack:
         service = NewsService(settings, database, http)
         status = StatusSite.from_settings(settings, database)
         platforms = build_platforms(settings, service, role, status)
@@ -100,30 +121,88 @@ async def _run_bot(settings: Settings, database: Database, role: Role) -> None:
                 "The web role serves Slack's HTTP endpoint: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."
             )
         await service.load_models()
-        scheduler = None
-        lock = _acquire_scheduler_lock(database) if role in ("all", "worker") else None
-        if role in ("all", "worker") and lock is not False:
-            scheduler = build_scheduler(database)
-            sync_sources(database, configured_sources(settings.feeds))
-            register_feed_jobs(scheduler, settings, database=database, http=http)
-            register_digest_jobs(scheduler, service)
-            scheduler.start()
-            log.info("scheduler started: %d jobs", len(scheduler.get_jobs()))
+        processing = None
+        if settings.task_queue == "procrastinate" and role in ("all", "worker"):
+            from bot.queue import ProcessingQueue, queue_app
+
+            processing = ProcessingQueue(await stack.enter_async_context(queue_app(settings.database_url).open_async()))
         runners: list[Runner] = list(platforms)
         if not serves_slack_http(settings, role):  # no Slack HTTP server here to serve the status page: its own
             runners.append(StatusServer.for_settings(status, settings))
+        runs = [runner.run() for runner in runners]
+        if role in ("all", "worker"):
+            runs.append(_run_scheduler(settings, database, service, http, processing))
         try:
-            await asyncio.gather(*(runner.run() for runner in runners), _forever())
+            await asyncio.gather(*runs, _forever())
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)  # no new jobs; running ones are cancelled (safe, see bot.scheduler)
+            # The scheduler stopped with its task (_run_scheduler's own cleanup); let deliveries in flight finish.
             unfinished = await service.outbox.drain(DELIVERY_GRACE_SECONDS)
             if unfinished:
                 log.warning("%d deliveries still sending were left pending; they resume after the restart", unfinished)
             for runner in runners:
                 await runner.close()
+
+
+async def _run_scheduler(
+    settings: Settings, database: Database, service: NewsService, http: HttpClient, processing: ProcessingQueue | None
+) -> None:
+    """Run the scheduler whenever this process holds the scheduler lock; stand by while another does."""
+    standing_by = False
+    while True:
+        try:
+            lock = await asyncio.to_thread(_acquire_scheduler_lock, database)
+        except (OSError, SQLAlchemyError) as error:
+            log.warning("scheduler lock: database unreachable (%s); trying again", type(error).__name__)
+            lock = False
+        if lock is False:
+            if not standing_by:
+                log.info("another worker runs the scheduler; this one serves platforms and stands by")
+            standing_by = True
+            await asyncio.sleep(STANDBY_SECONDS)
+            continue
+        standing_by = False
+        if isinstance(lock, Connection):
+            await asyncio.sleep(TAKEOVER_GRACE_SECONDS)
+        scheduler = build_scheduler(database)
+        try:
+            # Start first, then register in a thread: writing a thousand jobs to the job store takes seconds, and
+            # the event loop must keep the Discord heartbeat going meanwhile (APScheduler's add_job is thread-safe).
+            scheduler.start()
+            await asyncio.to_thread(_register_jobs, scheduler, settings, database, service, http, processing)
+            log.info("scheduler started: %d jobs", len(scheduler.get_jobs()))
+            while await asyncio.to_thread(_still_held, lock):
+                await asyncio.sleep(LOCK_CHECK_SECONDS)
+            log.warning("the scheduler lock's connection is gone: scheduling stops here; standing by")
+        finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)  # no new jobs; running ones are cancelled (safe, see bot.scheduler)
             if isinstance(lock, Connection):
-                lock.close()
+                lock.invalidate()  # a broken connection cannot be closed politely
+
+
+def _register_jobs(
+    scheduler: AsyncIOScheduler,
+    settings: Settings,
+    database: Database,
+    service: NewsService,
+    http: HttpClient,
+    processing: ProcessingQueue | None,
+) -> None:
+    sync_sources(database, configured_sources(settings.feeds))
+    register_feed_jobs(scheduler, settings, database=database, http=http)
+    register_digest_jobs(scheduler, service, processing=processing)
+
+
+def _still_held(lock: Connection | bool) -> bool:
+    """Whether the scheduler lock is still ours: always on SQLite; on PostgreSQL while its session lives."""
+    if not isinstance(lock, Connection):
+        return True
+    try:
+        lock.execute(text("SELECT 1"))
+        lock.rollback()  # end the check's transaction: an idle-in-transaction timeout would end the session too
+    except SQLAlchemyError:
+        return False
+    return True
 
 
 async def _forever() -> None:
@@ -135,11 +214,10 @@ def _acquire_scheduler_lock(database: Database) -> Connection | bool:
     if database.engine.dialect.name != "postgresql":
         return True
     connection = database.engine.connect()
-    if connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}).scalar():
+    if connection.execute(ADVISORY_LOCK, {"key": SCHEDULER_LOCK_KEY}).scalar():
         log.info("this process runs the scheduler")
         connection.commit()
         connection.detach()  # out of the pool: closing it ends the session, and with it the lock
         return connection
     connection.close()
-    log.info("another worker runs the scheduler; this one serves platforms only")
     return False

@@ -299,7 +299,10 @@ def _demo(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    if not (settings.discord_enabled or settings.slack_enabled):
+    if args.role == "processor" and settings.task_queue != "procrastinate":
+        sys.stderr.write("The processor role serves the task queue: set TASK_QUEUE=procrastinate (PostgreSQL).\n")
+        return 2
+    if args.role != "processor" and not (settings.discord_enabled or settings.slack_enabled):
         sys.stderr.write("No DISCORD_TOKEN or SLACK_BOT_TOKEN is set: running the offline demo instead.\n\n")
         return _demo(settings, args)
     from bot.app import run_bot  # imports the platform libraries, which only a configured platform needs
@@ -334,10 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--role",
-        choices=["all", "web", "worker"],
+        choices=["all", "web", "worker", "processor"],
         default="all",
         help="all: everything in one process (default); web: only the Slack HTTP endpoint on $PORT; "
-        "worker: Discord, Slack Socket Mode, the scheduler and ingestion",
+        "worker: Discord, Slack Socket Mode, the scheduler and ingestion; "
+        "processor: model work from the task queue (TASK_QUEUE=procrastinate)",
     )
     add(
         "demo",

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_dev_guild_id: int | None = None
     discord_admin_role: int | None = None  # a role id: a name could be copied by anyone who may create roles
+    discord_api_url: HttpUrl = "https://discord.com/api/v10"
+    discord_shard_count: PositiveInt | None = None
+    discord_shard_ids: str = ""  # comma-separated shard ids this process runs; needs DISCORD_SHARD_COUNT
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -103,6 +106,9 @@ class Settings(BaseSettings):
     slack_api_url: HttpUrl = "https://slack.com/api/"
     port: Annotated[int, Field(gt=0, lt=65536)] = 3000
     slack_subscription_managers: str = ""  # comma-separated user ids, besides workspace admins and owners
+
+    # Scale-out
+    task_queue: Literal["inline", "procrastinate"] = "inline"
 
     # Operators' view: the status page and /metrics
     status_token: SecretStr | None = None
@@ -127,6 +133,30 @@ class Settings(BaseSettings):
         if scheme not in {"sqlite", "postgresql"}:
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_ids(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError("must be comma-separated shard numbers such as '0,1'")
+        return ",".join(parts)
+
+    @model_validator(mode="after")
+    def _scale_out(self) -> Settings:
+        ids = self.shard_ids
+        if ids and self.discord_shard_count is None:
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT, the total number of shards")
+        if ids and self.discord_shard_count is not None and max(ids) >= self.discord_shard_count:
+            raise ValueError(f"DISCORD_SHARD_IDS must be below DISCORD_SHARD_COUNT ({self.discord_shard_count})")
+        if self.task_queue == "procrastinate" and not self.database_url.startswith("postgresql"):
+            raise ValueError("TASK_QUEUE=procrastinate keeps its jobs in PostgreSQL: set a postgresql:// DATABASE_URL")
+        return self
+
+    @property
+    def shard_ids(self) -> list[int] | None:
+        """The Discord shards this process runs, or None for all of them."""
+        return [int(part) for part in self.discord_shard_ids.split(",")] if self.discord_shard_ids else None
 
     @field_validator("status_token")
     @classmethod

@@ -34,8 +34,10 @@ from bot.news.ingest import IngestOptions, run_ingest_pass
 from bot.news.sources import configured_sources
 from bot.ops.metrics import watch_scheduler
 from bot.storage import Database, Subscription, utcnow
+from bot.tasks import ProcessingBusyError
 
 if TYPE_CHECKING:
+    from bot.queue import ProcessingQueue
     from bot.service import NewsService
 
 log = logging.getLogger(__name__)
@@ -177,7 +179,9 @@ async def poll_feed(feed_url: str) -> None:
         log.error("feed %s: job ran before register_feed_jobs; skipped", feed_url, extra={"feed": feed_url})
         return
     options = IngestOptions.from_settings(_runtime.settings)
-    await run_ingest_pass(_runtime.database, _runtime.http, options, feed_urls=[feed_url])
+    report = await run_ingest_pass(_runtime.database, _runtime.http, options, feed_urls=[feed_url])
+    if report.total("new") and _digests is not None and _digests.processing is not None:
+        await _digests.processing.request()  # processors start on new articles now, not at the next minute
 
 
 @_job
@@ -210,21 +214,25 @@ def build_scheduler(database: Database) -> AsyncIOScheduler:
 class _DigestRuntime:
     scheduler: BaseScheduler
     service: NewsService
+    processing: ProcessingQueue | None  # None: model work runs in this process
 
 
 _digests: _DigestRuntime | None = None
 
 
-def register_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[str]:
+def register_digest_jobs(
+    scheduler: BaseScheduler, service: NewsService, *, processing: ProcessingQueue | None = None
+) -> list[str]:
     """Add one job per active subscription, plus the jobs that keep them in step, resume the outbox and process
-    new articles. Digest jobs coalesce missed runs and have no misfire limit: after downtime the latest due
-    occurrence is served once (its outbox key makes a second run a no-op), and nothing due is skipped.
+    new articles (in this process, or by deferring to the task queue's processors when `processing` is given).
+    Digest jobs coalesce missed runs and have no misfire limit: after downtime the latest due occurrence is
+    served once (its outbox key makes a second run a no-op), and nothing due is skipped.
 
     Returns:
         The ids of the digest jobs, one per active subscription.
     """
     global _digests
-    _digests = _DigestRuntime(scheduler, service)
+    _digests = _DigestRuntime(scheduler, service, processing)
     every = {"coalesce": True, "max_instances": 1, "replace_existing": True}
     scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_SECONDS, id=DIGEST_SYNC_JOB_ID, **every)
     scheduler.add_job(resume_outbox, "interval", seconds=OUTBOX_SECONDS, id=OUTBOX_JOB_ID, **every)
@@ -305,8 +313,14 @@ async def resume_outbox() -> None:
 
 @_job
 async def process_articles() -> None:
-    """Job: tag, embed and cluster articles stored since the last run."""
-    if _digests is not None:
-        report = await _digests.service.process_new_articles()
+    """Job: tag, embed and cluster articles stored since the last run (or ask the processors to)."""
+    if _digests is not None and _digests.processing is not None:
+        await _digests.processing.request()
+    elif _digests is not None:
+        try:
+            report = await _digests.service.process_new_articles()
+        except ProcessingBusyError:
+            log.info("articles are being processed by another process (python -m bot process?); skipped")
+            return
         if report.articles:
             log.info("processed %d new articles into stories", report.articles)

@@ -36,13 +36,14 @@ from bot.errors import UserInputError
 from bot.intelligence.briefing import brief
 from bot.intelligence.commands import pending_note
 from bot.intelligence.encoder import encoder_for, question_encoder_for
-from bot.intelligence.processing import ProcessReport, process_new_articles
+from bot.intelligence.processing import ProcessReport
 from bot.intelligence.results import Answer
 from bot.intelligence.search import ask
 from bot.news.extract import extract_page
 from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
 from bot.news.http import FetchBudget, FetchError, HttpClient
 from bot.storage import Database, TextKind, utcnow
+from bot.tasks import process_articles_job
 
 if TYPE_CHECKING:
     from summarizer.extractive import ExtractiveSummarizer
@@ -185,8 +186,8 @@ class NewsService:
         gc.freeze()
 
     async def process_new_articles(self) -> ProcessReport:
-        """Tag, embed and cluster newly stored articles into stories."""
-        return await self._model(process_new_articles, self.database, encoder_for(self.settings))
+        """Tag, embed and cluster newly stored articles into stories, in this process (see `bot.tasks`)."""
+        return await self._model(process_articles_job, self.database, encoder_for(self.settings))
 
     # -- subscriptions -----------------------------------------------------------------------------------------
     async def subscribe(self, channel: ChannelRef, request: SubscriptionRequest, actor: Actor) -> SubscriptionInfo:

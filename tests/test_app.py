@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bot.app import _acquire_scheduler_lock, build_platforms, serves_slack_http
+from bot.app import _acquire_scheduler_lock, _still_held, build_platforms, serves_slack_http
 from bot.config import Settings
 from bot.news.http import HttpClient, HttpPolicy
 from bot.ops.web import StatusSite
@@ -80,7 +83,38 @@ def test_only_one_worker_runs_the_scheduler_on_postgresql(postgres_schema_url: s
         assert isinstance(held, Connection)
         assert _acquire_scheduler_lock(second) is False
         held.close()
-        taken_over = _acquire_scheduler_lock(second)
+        taken_over = _take_over(second)
+        assert isinstance(taken_over, Connection)
+        taken_over.close()
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def _take_over(database: Database) -> Connection | bool:
+    """Try for the lock as a standby does, for up to 5 s: the server ends a closed session a moment later."""
+    for _ in range(50):
+        lock = _acquire_scheduler_lock(database)
+        if lock is not False:
+            return lock
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.postgres
+def test_scheduler_notices_a_dropped_lock_and_another_worker_takes_over(postgres_schema_url: str):
+    """When the server drops the lock's connection, the holder sees it (and stops); a standby gets the lock."""
+    first, second = Database(postgres_schema_url), Database(postgres_schema_url)
+    try:
+        held = _acquire_scheduler_lock(first)
+        assert isinstance(held, Connection) and _still_held(held)
+        pid = held.execute(text("SELECT pg_backend_pid()")).scalar()
+        held.commit()
+        with second.engine.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert not _still_held(held)
+        held.invalidate()
+        taken_over = _take_over(second)
         assert isinstance(taken_over, Connection)
         taken_over.close()
     finally:

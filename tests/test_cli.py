@@ -47,6 +47,13 @@ def test_invalid_setting_stops_with_one_clear_line(tmp_path):
     ]
 
 
+def test_processor_role_needs_the_task_queue(tmp_path):
+    """`run --role processor` without TASK_QUEUE=procrastinate says what to set, and starts nothing."""
+    result = _run("run", "--role", "processor", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"})
+    assert result.returncode == 2
+    assert "set TASK_QUEUE=procrastinate" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "env", "expected"),
     [

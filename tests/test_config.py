@@ -60,6 +60,9 @@ def test_defaults_load_without_any_environment():
         ("DATABASE_URL", "mysql://x", "DATABASE_URL: must be a sqlite:/// or postgresql:// URL"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: Input should be"),
         ("PORT", "70000", "PORT: Input should be less than 65536"),
+        ("TASK_QUEUE", "procrastinate", "TASK_QUEUE=procrastinate keeps its jobs in PostgreSQL"),
+        ("DISCORD_SHARD_IDS", "0,1", "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT"),
+        ("DISCORD_SHARD_IDS", "zero", "DISCORD_SHARD_IDS: must be comma-separated shard numbers"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT: Input should be 'text' or 'json'"),
         ("STATUS_TOKEN", "short-token", "STATUS_TOKEN: must be at least 16 characters"),
     ],
@@ -72,6 +75,16 @@ def test_invalid_value_names_the_variable(monkeypatch, variable, value, expected
     message = str(caught.value)
     assert expected in message
     assert "\n" not in message
+
+
+def test_shard_ids_must_be_below_the_shard_count(monkeypatch):
+    """A worker cannot run a shard that does not exist."""
+    monkeypatch.setenv("DISCORD_SHARD_COUNT", "2")
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "1, 2")
+    with pytest.raises(ConfigError, match="DISCORD_SHARD_IDS must be below DISCORD_SHARD_COUNT"):
+        load_settings()
+    monkeypatch.setenv("DISCORD_SHARD_IDS", " 1,0 ")
+    assert load_settings().shard_ids == [1, 0]
 
 
 def test_secret_never_appears_in_repr_or_error(monkeypatch):

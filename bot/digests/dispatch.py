@@ -8,6 +8,7 @@ second process) finds the occurrence recorded and does nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -125,7 +126,16 @@ class Dispatcher:
         )
 
     async def serve_occurrence(self, subscription_id: int) -> SendResult | None:
-        """Serve the subscription's latest due occurrence once: compose, record, send. None when nothing to do."""
+        """Serve the subscription's latest due occurrence once: compose, record, send. None when nothing to do.
+
+        Composing and recording run in a worker thread: at a popular time hundreds of digest jobs wake at once, and
+        the event loop must keep serving the gateway, Socket Mode and the platform calls in between.
+        """
+        delivery_id = await asyncio.to_thread(self._record_occurrence, subscription_id)
+        return None if delivery_id is None else await self.outbox.send(delivery_id)
+
+    def _record_occurrence(self, subscription_id: int) -> int | None:
+        """Compose the due occurrence's digest and record it; the delivery to send, or None."""
         now = self.clock()
         target = self._target(subscription_id)
         if target is None or target.paused:
@@ -149,10 +159,14 @@ class Dispatcher:
                 extra={"subscription": subscription_id},
             )
             return None
-        return await self.outbox.send(delivery_id)
+        return delivery_id
 
     async def post_now(self, subscription_id: int) -> SendResult | None:
         """Post the channel's digest now (`/news digest`), through the outbox; None when nothing is new."""
+        delivery_id = await asyncio.to_thread(self._record_now, subscription_id)
+        return None if delivery_id is None else await self.outbox.send(delivery_id)
+
+    def _record_now(self, subscription_id: int) -> int | None:
         now = self.clock()
         target = self._target(subscription_id)
         if target is None:
@@ -160,5 +174,4 @@ class Dispatcher:
         digest = self._compose(target, now)
         if not digest.items:
             return None
-        delivery_id = self.outbox.record(subscription_id, f"now-{now:%Y-%m-%dT%H:%M:%S.%fZ}", digest)
-        return None if delivery_id is None else await self.outbox.send(delivery_id)
+        return self.outbox.record(subscription_id, f"now-{now:%Y-%m-%dT%H:%M:%S.%fZ}", digest)

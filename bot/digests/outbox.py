@@ -4,13 +4,17 @@ The sequence for one delivery, each step its own transaction:
 
 1. `record()` stores the Delivery (status pending) and its stories in `delivered_stories`. The unique
    (subscription, occurrence) key makes a second record of the same occurrence a no-op.
-2. `send()` raises `attempts` and commits *before* calling the platform, then calls it.
+2. `send()` claims the delivery and commits *before* calling the platform, then calls it. The claim is one
+   conditional UPDATE (still pending, due, then `attempts + 1` and a lease: not due again for SEND_LEASE), so
+   of several senders (a scheduler's resume and a digest job, two schedulers for a moment, `/news digest` on a
+   web replica) exactly one calls the platform. A publish that outlasts SEND_TIMEOUT is abandoned and retried.
 3. On success the delivery is marked sent with the platform's message id. A transient error leaves it pending
    with a backoff; a channel that is gone or forbidden pauses the subscription with the platform's reason.
 
 A crash between 1 and 2 leaves a pending delivery with no attempt: `resume()` sends it after the restart, once.
-A crash inside 3 (the platform accepted, the mark was lost) leaves `attempts > 0`; publishers get the delivery id
-as an idempotency key so that a platform that supports one (Discord's enforced nonce) drops the repeat.
+A crash inside 3 (the platform accepted, the mark was lost) leaves `attempts > 0`, and the delivery is resumed
+when its lease ends; publishers get the delivery id as an idempotency key so that a platform that supports one
+(Discord's enforced nonce) drops the repeat.
 
 A shutdown never cuts step 3 short: the platform call and its mark run in their own task, which a cancelled
 caller does not cancel, and `drain()` lets them finish before the platforms disconnect. So a delivery in flight
@@ -24,9 +28,9 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.digests.model import ChannelRef, Digest
@@ -38,6 +42,8 @@ log = logging.getLogger(__name__)
 # Transient failures are retried with doubling delays up to this cap, so a long outage costs few calls.
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
+SEND_LEASE = timedelta(minutes=2)  # a claimed delivery is due for no other sender for this long
+SEND_TIMEOUT = 90.0  # seconds a publish may take (inside the lease); a longer one is abandoned and retried
 
 
 class PublishError(Exception):
@@ -122,20 +128,20 @@ class Outbox:
         return delivery_id
 
     async def send(self, delivery_id: int) -> SendResult:
-        """Send one pending delivery through its platform's publisher."""
-        with self.database.session() as session:
-            delivery = session.get(Delivery, delivery_id)
-            if delivery is None or delivery.status is not DeliveryStatus.PENDING:
-                status = DeliveryStatus.FAILED if delivery is None else delivery.status
-                return SendResult(delivery_id, status, "not pending")
-            subscription = delivery.subscription
-            channel = ChannelRef(subscription.platform, subscription.workspace_id, subscription.channel_id)
-            digest = Digest.from_json(delivery.payload)
-            subscription_id = subscription.id
-            delivery.attempts += 1  # committed before the call: a crash from here on is visible after restart
+        """Send one pending, due delivery through its platform's publisher (unless another sender claimed it).
+
+        The database work runs in worker threads, so many sends at once never stall the event loop.
+        """
+        loaded = await asyncio.to_thread(self._load, delivery_id)
+        if isinstance(loaded, SendResult):
+            return loaded
+        channel, digest, subscription_id = loaded
         publisher = self.publishers.get(channel.platform)
         if publisher is None:
-            return self._postpone(delivery_id, channel, f"no publisher for platform {channel.platform} in this process")
+            error = f"no publisher for platform {channel.platform} in this process"
+            return await asyncio.to_thread(self._postpone, delivery_id, channel, error)
+        if not await asyncio.to_thread(self._claim, delivery_id):
+            return SendResult(delivery_id, DeliveryStatus.PENDING, "being sent by another sender, or not due")
         task = asyncio.create_task(self._deliver(delivery_id, subscription_id, channel, digest, publisher))
         self._in_flight.add(task)
         task.add_done_callback(_forget(self._in_flight))
@@ -145,8 +151,8 @@ class Outbox:
     async def drain(self, timeout: float) -> int:
         """Wait up to `timeout` seconds for deliveries being sent; return how many did not finish.
 
-        Those are cancelled and stay pending with their attempt counted: `resume()` sends them after the restart,
-        with the same idempotency key.
+        Those are cancelled and stay pending with their attempt counted: `resume()` sends them after the restart
+        (once their lease ends), with the same idempotency key.
         """
         if not self._in_flight:
             return 0
@@ -162,9 +168,14 @@ class Outbox:
         async with lock:
             await self._respect_channel_interval(subscription_id)
             try:
-                message_id = await publisher.publish(channel, digest, idempotency_key=f"delivery-{delivery_id}")
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    message_id = await publisher.publish(channel, digest, idempotency_key=f"delivery-{delivery_id}")
+            except TimeoutError:
+                log.warning("delivery %s to %s took over %.0f s; abandoned", delivery_id, channel, SEND_TIMEOUT)
+                error = f"the platform did not answer within {SEND_TIMEOUT:.0f} s"
+                return await asyncio.to_thread(self._postpone, delivery_id, channel, error)
             except ChannelUnavailableError as error:
-                return self._pause(delivery_id, subscription_id, channel, str(error))
+                return await asyncio.to_thread(self._pause, delivery_id, subscription_id, channel, str(error))
             except PublishError as error:
                 log.warning(
                     "delivery %s to %s failed, will retry: %s",
@@ -173,15 +184,10 @@ class Outbox:
                     error,
                     extra={"delivery": delivery_id, "channel": str(channel)},
                 )
-                return self._postpone(delivery_id, channel, str(error))
+                return await asyncio.to_thread(self._postpone, delivery_id, channel, str(error))
             finally:
                 self._last_post[subscription_id] = self.clock()
-        with self.database.session() as session:
-            delivery = session.get_one(Delivery, delivery_id)
-            delivery.status = DeliveryStatus.SENT
-            delivery.sent_at = self.clock()
-            delivery.platform_message_id = message_id
-            delivery.last_error = None
+        await asyncio.to_thread(self._mark_sent, delivery_id, message_id)
         record_delivery(channel.platform, DeliveryStatus.SENT)
         log.info(
             "delivery %s sent to %s as %s",
@@ -191,6 +197,26 @@ class Outbox:
             extra={"delivery": delivery_id, "channel": str(channel)},
         )
         return SendResult(delivery_id, DeliveryStatus.SENT)
+
+    def _load(self, delivery_id: int) -> tuple[ChannelRef, Digest, int] | SendResult:
+        """The delivery's channel, digest and subscription, or why it cannot be sent."""
+        with self.database.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None or delivery.status is not DeliveryStatus.PENDING:
+                status = DeliveryStatus.FAILED if delivery is None else delivery.status
+                return SendResult(delivery_id, status, "not pending")
+            subscription = delivery.subscription
+            channel = ChannelRef(subscription.platform, subscription.workspace_id, subscription.channel_id)
+            return channel, Digest.from_json(delivery.payload), subscription.id
+
+    def _mark_sent(self, delivery_id: int, message_id: str) -> None:
+        with self.database.session() as session:
+            delivery = session.get_one(Delivery, delivery_id)
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = self.clock()
+            delivery.platform_message_id = message_id
+            delivery.last_error = None
+            delivery.next_attempt_at = None
 
     def in_flight(self) -> int:
         """How many deliveries are being sent right now."""
@@ -214,6 +240,19 @@ class Outbox:
     async def resume(self) -> list[SendResult]:
         """Send every due pending delivery of the platforms this process publishes to."""
         return [await self.send(delivery_id) for delivery_id in self.due_deliveries(list(self.publishers))]
+
+    def _claim(self, delivery_id: int) -> bool:
+        """Take the delivery for one send: count the attempt and lease it, if it is still pending and due."""
+        now = self.clock()
+        claim = (
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
+            .where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+            .values(attempts=Delivery.attempts + 1, next_attempt_at=now + SEND_LEASE)
+        )
+        with self.database.session() as session:
+            result = cast(CursorResult[Any], session.execute(claim))  # an UPDATE's result counts its rows
+            return result.rowcount == 1
 
     def _postpone(self, delivery_id: int, channel: ChannelRef, error: str) -> SendResult:
         with self.database.session() as session:

@@ -16,6 +16,7 @@ from bot.intelligence.processing import BATCH_SIZE, ProcessReport, process_new_a
 from bot.news.feeds import pages_waiting
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis
+from bot.tasks import ProcessingBusyError, process_articles_job
 from summarizer.encoder import TextEncoder
 from summarizer.tagging import Tagger
 
@@ -102,7 +103,10 @@ def process_command(settings: Settings, args: argparse.Namespace) -> int:
         raise UserInputError("--limit must be 1 or more.")
     database = _open(settings)
     try:
-        report = process_new_articles(database, encoder_for(settings), limit=args.limit)
+        report = process_articles_job(database, encoder_for(settings), limit=args.limit)
+    except ProcessingBusyError:
+        sys.stdout.write("Another process is processing articles right now; they will be done there.\n")
+        return 0
     finally:
         database.dispose()
     sys.stdout.write(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# A session-level advisory lock scoped to the schema, so that deployments (and test runs) sharing one PostgreSQL
+# database in different schemas never block each other.
+ADVISORY_LOCK = text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))")
+QUEUE_TABLE_PREFIX = "procrastinate_"  # the task queue's tables (migration 0008) belong to procrastinate
+
+
+def own_schema_object(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Whether schema comparisons should look at this object: the models' tables, not the task queue's."""
+    return not (type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: DBAPIConnection, _record: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -169,3 +170,26 @@ def test_digest_round_trips_through_json():
     """The outbox payload rebuilds the same digest."""
     digest = _digest([1, 2])
     assert Digest.from_json(digest.to_json()) == digest
+
+
+async def test_two_senders_of_one_delivery_post_it_once(database, subscription_id):
+    """A resume that runs while a digest job is still posting (or a second process) does not post it again."""
+    release = asyncio.Event()
+
+    class SlowPublisher(RecordingPublisher):
+        async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+            await release.wait()  # a slow platform: a 429 waited out, a long multi-part digest
+            return await super().publish(channel, digest, idempotency_key)
+
+    publisher = SlowPublisher()
+    outbox = Outbox(database, {"slack": publisher}, clock=lambda: NOW)
+    other = Outbox(database, {"slack": publisher}, clock=lambda: NOW)  # another process
+    delivery_id = outbox.record(subscription_id, "2026-05-01T08:00Z", _digest([1]))
+    assert delivery_id is not None
+    first = asyncio.create_task(outbox.send(delivery_id))
+    await asyncio.sleep(0.05)
+    assert await other.resume() == [] and await outbox.resume() == []  # claimed: not due for anyone else
+    assert (await other.send(delivery_id)).status is DeliveryStatus.PENDING
+    release.set()
+    assert (await first).status is DeliveryStatus.SENT
+    assert len(publisher.posts) == 1

@@ -120,7 +120,8 @@ async def test_outbox_counts_each_delivery_status_by_platform(sqlite_database: D
     statuses = ("pending", "skipped", "sent", "retry", "failed")
     before = {status: counter("geobrief_deliveries_total", platform="discord", status=status) for status in statuses}
     publisher = RecordingPublisher()
-    outbox = Outbox(sqlite_database, {"discord": publisher}, channel_interval=timedelta(0))
+    now = [utcnow()]
+    outbox = Outbox(sqlite_database, {"discord": publisher}, clock=lambda: now[0], channel_interval=timedelta(0))
     assert outbox.record(subscription_id, "empty", _digest([])) is not None
     first = outbox.record(subscription_id, "one", _digest([1]))
     second = outbox.record(subscription_id, "two", _digest([2]))
@@ -129,6 +130,7 @@ async def test_outbox_counts_each_delivery_status_by_platform(sqlite_database: D
     publisher.failure = PublishError("HTTP 503")
     await outbox.send(second)
     publisher.failure = ChannelUnavailableError("Missing Access")
+    now[0] += timedelta(minutes=1)  # past the retry's backoff: only a due delivery is sent
     await outbox.send(second)  # the retry finds the channel gone
     after = {status: counter("geobrief_deliveries_total", platform="discord", status=status) for status in statuses}
     assert {status: after[status] - before[status] for status in statuses} == {

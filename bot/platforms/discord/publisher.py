@@ -2,10 +2,11 @@
 
 Each message carries a nonce derived from the outbox's delivery id with `enforce_nonce`, so when a send is retried
 after Discord took it but before the outbox could mark it sent, Discord returns the first message instead of posting a
-second one (it remembers nonces for a few minutes; the outbox's first retry comes 30 s later). Discord's 429s are
-waited out by discord.py's rate limiter; a wait longer than the client's limit becomes a `PublishError` and the outbox
-retries later. A channel that is gone or closed to the bot becomes a `ChannelUnavailableError` whose message says
-why and what to do: the outbox pauses the subscription with it, and `/news settings` shows it.
+second one (it remembers nonces for a few minutes; the outbox retries 30 s after an error, 2 min after a crash).
+Discord's 429s are waited out by discord.py's rate limiter; a wait longer than the client's limit becomes a
+`PublishError` and the outbox retries later. A channel that is gone or closed to the bot becomes a
+`ChannelUnavailableError` whose message says why and what to do: the outbox pauses the subscription with it, and
+`/news settings` shows it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
-"""A fake Discord REST API on 127.0.0.1 that records every request, and gateway payloads for interactions.
+"""A fake Discord REST API and gateway on 127.0.0.1 that record every request, and payloads for interactions.
 
 discord.py sends every REST call (login, command sync, interaction responses, follow-ups, channel posts) to
 `Route.BASE`; the `fake_discord` fixture points that at this server, so tests see the real JSON the library sends.
 Channel posts honour `enforce_nonce` as Discord does (a repeated nonce returns the first message), and a test can make
 a channel answer with errors (404 Unknown Channel, 403 Missing Permissions, 503, 429) to exercise the outbox.
+
+The gateway (``/gateway``, named by ``GET /gateway/bot``) does what a client needs to get ready: HELLO, heartbeat
+ACKs, READY for the shard the client IDENTIFYs as, then GUILD_CREATE for each of ``guilds`` that Discord would route
+to that shard (``(guild_id >> 22) % shard_count``). Every IDENTIFY is recorded, so tests see which shards ran where.
 """
 
 from __future__ import annotations
@@ -73,6 +77,10 @@ class FakeDiscord:
     failures: dict[int, list[Failure]] = field(default_factory=dict)
     posted: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> messages created
     refuse: dict[str, Failure] = field(default_factory=dict)  # "METHOD /path" pattern -> the error it answers
+    any_channel: list[Failure] = field(default_factory=list)  # failures for the next posts to any channel
+    guilds: list[int] = field(default_factory=lambda: [GUILD_ID])  # the guilds the bot is in, as the gateway says
+    gateway_shards: int = 1  # the shard count GET /gateway/bot recommends
+    identifies: list[dict[str, Any]] = field(default_factory=list)  # IDENTIFY payloads received, in order
     base: str = ""
     gateway: str = ""  # ws:// URL of the fake gateway (HELLO, READY after IDENTIFY, heartbeat ACKs)
     identified: int = 0
@@ -80,15 +88,16 @@ class FakeDiscord:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(910000000000000000))
     _nonces: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
-    async def start(self) -> None:
-        """Serve on a free port of 127.0.0.1."""
+    async def start(self, port: int = 0) -> None:
+        """Serve on 127.0.0.1 (a free port by default)."""
         app = web.Application()
-        app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.base = f"http://{host}:{port}/api/v10"
@@ -96,26 +105,14 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         """Stop serving."""
+        for socket in self._sockets:
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse()
-        await socket.prepare(request)
-        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
-        async for message in socket:
-            if message.type is not WSMsgType.TEXT:
-                continue
-            op = json.loads(message.data).get("op")
-            if op == 2:  # IDENTIFY
-                self.identified += 1
-                ready = {"v": 10, "user": BOT_USER, "guilds": [], "session_id": "fake-session"}
-                ready |= {"resume_gateway_url": self.gateway, "application": {"id": str(APP_ID), "flags": 0}}
-                await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": ready})
-            elif op == 1:  # heartbeat
-                await socket.send_json({"op": 11, "d": None, "s": None, "t": None})
-        self.gateway_close_codes.append(socket.close_code)
-        return socket
+    def shard_guilds(self, shard_id: int, shard_count: int) -> list[int]:
+        """The guilds whose events Discord sends to this shard."""
+        return [guild for guild in self.guilds if (guild >> 22) % shard_count == shard_id]
 
     def fail(self, channel_id: int, failure: Failure) -> None:
         """Make posts to `channel_id` fail this way (for `failure.times` posts)."""
@@ -148,6 +145,9 @@ class FakeDiscord:
             return _json(BOT_USER)
         if route == "GET /oauth2/applications/@me":
             return _json(_application())
+        if route == "GET /gateway/bot":
+            limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+            return _json({"url": self.gateway, "shards": self.gateway_shards, "session_start_limit": limit})
         if match := re.fullmatch(r"PUT /applications/(\d+)(?:/guilds/(\d+))?/commands", route):
             return _json([_registered(command, match.group(2)) for command in body])
         if match := re.fullmatch(r"POST /interactions/(\d+)/[^/]+/callback", route):
@@ -162,8 +162,42 @@ class FakeDiscord:
             return await self._post(int(match.group(1)), body)
         return _json({"code": 0, "message": f"fake Discord has no {route}"}, status=404)
 
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
+        sequence = 0
+        async for message in socket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            payload = json.loads(message.data)
+            if payload.get("op") == 1:  # heartbeat
+                await socket.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif payload.get("op") == 6:  # resume: this fake keeps no sessions, so the client identifies again
+                await socket.send_json({"op": 9, "d": False, "s": None, "t": None})
+            elif payload.get("op") == 2:  # identify
+                self.identified += 1
+                self.identifies.append(payload["d"])
+                shard_id, shard_count = payload["d"].get("shard") or [0, 1]
+                guilds = self.shard_guilds(shard_id, shard_count)
+                ready = {
+                    "v": 10,
+                    "user": BOT_USER,
+                    "guilds": [{"id": str(guild), "unavailable": True} for guild in guilds],
+                    "session_id": f"session-{len(self.identifies)}",
+                    "resume_gateway_url": self.gateway,
+                    "shard": [shard_id, shard_count],
+                    "application": {"id": str(APP_ID), "flags": 0},
+                }
+                for event, data in [("READY", ready), *(("GUILD_CREATE", guild_payload(guild)) for guild in guilds)]:
+                    sequence += 1
+                    await socket.send_json({"op": 0, "d": data, "s": sequence, "t": event})
+        self.gateway_close_codes.append(socket.close_code)
+        return socket
+
     async def _post(self, channel_id: int, body: dict[str, Any]) -> web.Response:
-        pending = self.failures.get(channel_id, [])
+        pending = self.failures.get(channel_id) or self.any_channel
         if pending:
             failure = pending[0]
             failure.times -= 1
@@ -258,19 +292,20 @@ def interaction_token(interaction_id: int) -> str:
     return f"token-{interaction_id}"
 
 
-def guild_payload() -> dict[str, Any]:
-    """GUILD_CREATE for the test server: a text channel and the admin role."""
-    everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0}
+def guild_payload(guild_id: int = GUILD_ID) -> dict[str, Any]:
+    """GUILD_CREATE for a test server (the main one by default): its text channels and the admin role."""
+    everyone = {"id": str(guild_id), "name": "@everyone", "permissions": "0", "position": 0, "color": 0}
     admin = {"id": str(ADMIN_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 1, "color": 0}
     impostor = {"id": str(IMPOSTOR_ROLE_ID), "name": ADMIN_ROLE, "permissions": "0", "position": 2, "color": 0}
     for role in (everyone, admin, impostor):
         role |= {"hoist": False, "managed": False, "mentionable": False, "flags": 0}
+    named = [(CHANNEL_ID, "world-news"), (OTHER_CHANNEL_ID, "general")] if guild_id == GUILD_ID else []
     channels = [
-        {"id": str(channel), "type": 0, "name": name, "position": index, "guild_id": str(GUILD_ID)}
-        for index, (channel, name) in enumerate([(CHANNEL_ID, "world-news"), (OTHER_CHANNEL_ID, "general")])
+        {"id": str(channel), "type": 0, "name": name, "position": index, "guild_id": str(guild_id)}
+        for index, (channel, name) in enumerate(named)
     ]
     return {
-        "id": str(GUILD_ID),
+        "id": str(guild_id),
         "name": "Test server",
         "owner_id": str(OWNER_ID),
         "roles": [everyone, admin, impostor],
