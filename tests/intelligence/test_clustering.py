@@ -29,9 +29,7 @@ def _vector(axis: int, jitter: float) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def _article(
-    session, event: str, number: int, *, story: int | None, processed: datetime, hours: float = 0
-) -> Article:
+def _article(session, event: str, number: int, *, story: int | None, processed: datetime, hours: float = 0) -> Article:
     words, axis = EVENTS[event]
     article = Article(
         canonical_url=f"https://news.example/{event}/{number}",
