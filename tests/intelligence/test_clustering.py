@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.intelligence.clustering import MAX_STORY_SPAN, recluster
 from bot.intelligence.processing import VECTOR_DTYPE, to_blob
@@ -64,14 +65,14 @@ def _article(session, event: str, number: int, *, story: int | None, processed: 
     return article
 
 
-def _story(session, title: str = "story") -> int:
+def _story(session: Session, title: str = "story") -> int:
     story = Story(title=title, first_published_at=T0, last_published_at=T0, article_count=1)
     session.add(story)
     session.flush()
     return story.id
 
 
-def _deliver(session, channel: str, story_id: int, when: datetime) -> int:
+def _deliver(session: Session, channel: str, story_id: int, when: datetime) -> int:
     subscription = session.scalar(select(Subscription).where(Subscription.channel_id == channel))
     if subscription is None:
         subscription = Subscription(platform="console", workspace_id="local", channel_id=channel, schedule="08:00")
