@@ -168,11 +168,13 @@ def _drop_stale(
     for cluster, member in zip(clusters, members, strict=True):
         when = member.features.published_at
         newest[cluster] = max(newest.get(cluster, when), when)
+    ids = [story_id for story_id in kept.values() if story_id is not None]
+    began: dict[int, datetime] = {}
+    for start in range(0, len(ids), _FETCH_CHUNK):
+        query = select(Story.id, Story.first_published_at).where(Story.id.in_(ids[start : start + _FETCH_CHUNK]))
+        began.update({story_id: when for story_id, when in session.execute(query) if when is not None})
     for cluster, story_id in kept.items():
-        if story_id is None:
-            continue
-        began = session.scalar(select(Story.first_published_at).where(Story.id == story_id))
-        if began is not None and newest[cluster] - began > MAX_STORY_SPAN:
+        if story_id in began and newest[cluster] - began[story_id] > MAX_STORY_SPAN:
             kept[cluster] = None
 
 
