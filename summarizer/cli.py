@@ -34,7 +34,7 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
+def _add_encoder_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--precision",
         choices=("auto", "bf16", "fp32"),
@@ -43,6 +43,10 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda for the models (default: cpu)")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    _add_encoder_options(parser)
     parser.add_argument("--model", default=None, help="seq2seq model directory (or cached hub name) for abstractive")
     parser.add_argument(
         "--guard",
@@ -211,6 +215,53 @@ def run_eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- eval-story --------------------------------------------------------------------------------------------
+
+
+def add_eval_story_command(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN401 - argparse's private type
+    """Register ``eval-story``."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "eval-story",
+        help="ROUGE of the story summariser and baselines on events of several articles (event_id, articles, summary)",
+    )
+    p.add_argument("data", help="JSONL: 'articles' (a list of 'title' and 'text') and 'summary' per event")
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        help="story lead-1-each lexrank (space or comma separated; default: all three)",
+    )
+    p.add_argument("--sentences", type=int, default=3, help="at most this many sentences per summary (default 3)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N events")
+    p.add_argument("--json", action="store_true", help='print one JSON object {"n": N, "methods": {...}}')
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_encoder_options(p)
+    p.set_defaults(handler=run_eval_story_command)
+    return p
+
+
+def run_eval_story_command(args: argparse.Namespace) -> int:
+    """Run ``eval-story``; returns the exit status."""
+    from summarizer.encoder import Encoder
+    from summarizer.evaluation import evaluate_stories, load_story_rows, story_methods
+    from summarizer.methods import resolve_precision
+
+    names = _method_list(args.methods, ["story", "lead-1-each", "lexrank"])
+    rows = load_story_rows(args.data, limit=args.limit)
+    encoder = Encoder(threads=args.threads, bf16=resolve_precision(args.precision), device=args.device)
+    encoder.load()
+    report = evaluate_stories(rows, story_methods(encoder, args.sentences, names), progress=not args.no_progress)
+    if args.json:
+        _out(json.dumps(report.to_json()))
+        return 0
+    _out(f"{args.data}: {report.n} events, at most {args.sentences} sentences per summary, ROUGE F1 x100 (stemmed)")
+    _out(f"{'method':<16}{'R-1':>8}{'R-2':>8}{'R-Lsum':>8}{'story/s':>9}")
+    for name, scores in report.scores.items():
+        speed = report.n / report.seconds[name] if report.seconds[name] > 0 else float("inf")
+        _out(f"{name:<16}{scores['rouge1']:>8.2f}{scores['rouge2']:>8.2f}{scores['rougeLsum']:>8.2f}{speed:>9.1f}")
+    return 0
+
+
 # --- bench -------------------------------------------------------------------------------------------------
 
 
@@ -266,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m summarizer", description="Summarise news text.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to standard error")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for register in (add_summarize_command, add_eval_command, add_bench_command):
+    for register in (add_summarize_command, add_eval_command, add_eval_story_command, add_bench_command):
         register(subparsers)
     try:  # the tagging command lives in its own module and plugs in the same way
         from summarizer.tagging import add_tag_command

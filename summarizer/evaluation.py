@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from summarizer.encoder import TextEncoder
 from summarizer.errors import MissingDependencyError
-from summarizer.results import Summary
+from summarizer.results import StoryDocument, Summary
 from summarizer.sentences import split_sentences
 
 __all__ = [
@@ -24,9 +25,13 @@ __all__ = [
     "EvalReport",
     "EvalRow",
     "MethodFn",
+    "StoryEvalRow",
     "evaluate",
+    "evaluate_stories",
     "load_rows",
+    "load_story_rows",
     "score_predictions",
+    "story_methods",
     "sumy_method",
 ]
 
@@ -174,5 +179,89 @@ def evaluate(
         seconds[name] = time.perf_counter() - started
         if bar is not None:
             bar.close()
+        scores[name] = score_predictions(references, predictions)
+    return EvalReport(n=len(rows), scores=scores, seconds=seconds)
+
+
+# --- stories (several articles, one reference) ---------------------------------------------------------------
+
+# A story method takes one event's articles and returns its summary sentences.
+StoryMethodFn = Callable[["StoryEvalRow"], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryEvalRow:
+    """One event: its articles (headline and text) and the reference summary."""
+
+    event_id: str
+    documents: tuple[StoryDocument, ...]
+    reference: str
+
+
+def load_story_rows(path: str | Path, limit: int | None = None) -> list[StoryEvalRow]:
+    """Read a JSONL file of events (the schema of shared/data/mds-dev): ``event_id``, ``articles``, ``summary``."""
+    rows: list[StoryEvalRow] = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            articles = obj.get("articles")
+            if not isinstance(articles, list) or not articles or "summary" not in obj:
+                raise ValueError(f"{path}:{number}: a row needs 'articles' (a list of title and text) and 'summary'")
+            documents = tuple(
+                StoryDocument(text=a.get("text") or "", doc_id=str(i), title=a.get("title"))
+                for i, a in enumerate(articles)
+            )
+            rows.append(StoryEvalRow(str(obj.get("event_id", number)), documents, obj["summary"]))
+            if limit is not None and len(rows) >= limit:
+                break
+    return rows
+
+
+def story_methods(encoder: TextEncoder, max_sentences: int, names: Sequence[str]) -> dict[str, StoryMethodFn]:
+    """The story summariser and the baselines by name: ``story``, ``lead-1-each``, ``lexrank`` (sumy, all sentences)."""
+    from summarizer.story import summarize_story
+
+    def story(row: StoryEvalRow) -> list[str]:
+        return [s.text for s in summarize_story(row.documents, encoder, max_sentences=max_sentences).sentences]
+
+    def lead_each(row: StoryEvalRow) -> list[str]:
+        firsts = [split_sentences(d.text, limit=1) for d in row.documents]
+        return [first[0].text for first in firsts if first][:max_sentences]
+
+    methods: dict[str, StoryMethodFn] = {"story": story, "lead-1-each": lead_each}
+    if "lexrank" in names:
+        lexrank = sumy_method("lexrank", max_sentences)
+
+        def lexrank_all(row: StoryEvalRow) -> list[str]:
+            text = "\n".join(d.text for d in row.documents)
+            return lexrank([EvalRow(article=text, reference=row.reference)])[0]
+
+        methods["lexrank"] = lexrank_all
+    unknown = set(names) - set(methods)
+    if unknown:
+        raise ValueError(
+            f"unknown story method(s): {', '.join(sorted(unknown))}; choose from story, lead-1-each, lexrank"
+        )
+    return {name: methods[name] for name in names}
+
+
+def evaluate_stories(
+    rows: Sequence[StoryEvalRow], methods: Mapping[str, StoryMethodFn], *, progress: bool = True
+) -> EvalReport:
+    """Summarise every event with every method and score against the reference split into sentences."""
+    references = ["\n".join(s.text for s in split_sentences(row.reference)) for row in rows]
+    scores: dict[str, dict[str, float]] = {}
+    seconds: dict[str, float] = {}
+    for name, method in methods.items():
+        iterable: Iterable[StoryEvalRow] = rows
+        if progress:
+            from tqdm import tqdm
+
+            iterable = tqdm(rows, desc=name, unit="story", leave=False)
+        started = time.perf_counter()
+        predictions = [method(row) for row in iterable]
+        seconds[name] = time.perf_counter() - started
         scores[name] = score_predictions(references, predictions)
     return EvalReport(n=len(rows), scores=scores, seconds=seconds)

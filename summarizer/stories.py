@@ -72,7 +72,7 @@ IDF_PRIOR_DOCUMENTS = 100
 JOIN_THRESHOLD = 0.31  # average similarity at which articles are one story
 DECAY_AFTER = timedelta(hours=12)
 DECAY_SCALE = timedelta(hours=24)
-RELATED_THRESHOLD = 0.35  # content similarity of two stories' profiles that makes them one storyline
+RELATED_THRESHOLD = 0.4  # content similarity of two stories' profiles that makes them one storyline
 
 
 def article_vector(title_vector: np.ndarray | None, sentence_vectors: np.ndarray) -> np.ndarray:

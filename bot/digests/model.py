@@ -45,8 +45,16 @@ class SummaryLine:
 
 
 @dataclass(frozen=True)
+class RelatedStory:
+    """Another story of the same developing situation (a storyline link), by id and title."""
+
+    story_id: int
+    title: str
+
+
+@dataclass(frozen=True)
 class DigestItem:
-    """One story in a digest."""
+    """One story in a digest; ``related`` are other stories of its storyline (briefs show them)."""
 
     story_id: int
     title: str
@@ -56,6 +64,7 @@ class DigestItem:
     countries: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
+    related: tuple[RelatedStory, ...] = ()
 
     @property
     def outlet_count(self) -> int:
@@ -110,6 +119,7 @@ class Digest:
                 countries=tuple(item["countries"]),
                 regions=tuple(item["regions"]),
                 topics=tuple(item["topics"]),
+                related=tuple(RelatedStory(**related) for related in item.get("related", ())),
             )
             for item in data["items"]
         )

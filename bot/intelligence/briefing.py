@@ -11,16 +11,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer, load_only
 
-from bot.digests.model import SourceLink, SummaryLine
+from bot.digests.model import RelatedStory, SourceLink, SummaryLine
 from bot.errors import UserInputError
 from bot.intelligence.processing import VECTOR_DTYPE, from_blob
 from bot.intelligence.results import Brief, StoryBrief
 from bot.intelligence.search import archive_as_of
 from bot.storage import Database
-from bot.storage.models import Article, Story, utcnow
+from bot.storage.models import Article, Story, StoryLink, utcnow
 from summarizer.ranking import WORLD, ChannelFilters, ChannelHistory, StorySignals, select_stories
 from summarizer.tagging import Gazetteer, TagRef, load_gazetteer
 
@@ -28,6 +28,7 @@ BRIEF_WINDOW = timedelta(days=7)  # stories with coverage this recent can be bri
 BRIEF_STORIES = 5
 MAX_BRIEF_STORIES = 20
 MAX_SOURCES = 8  # sources listed per story (newest first); outlet_count still counts them all
+MAX_RELATED = 3  # storyline links shown per story in a brief
 MAX_QUERY_CHARS = 100
 SUGGESTIONS = 5
 EVERYTHING = frozenset({"all", "everything", "world", "top", "news"})  # words that mean "no filter"
@@ -147,11 +148,17 @@ def story_briefs(
     story_ids: Sequence[int],
     scores: Mapping[int, float] | None = None,
     gazetteer: Gazetteer | None = None,
+    *,
+    with_related: bool = False,
 ) -> list[StoryBrief]:
-    """Full briefs (summary lines citing sources, sources, tag names) for stories, in the order given."""
+    """Full briefs (summary lines citing sources, sources, tag names) for stories, in the order given.
+
+    With ``with_related`` each brief also names the other stories of its storyline (`StoryLink`).
+    """
     gazetteer = gazetteer or load_gazetteer()
     if not story_ids:
         return []
+    related = _related(session, story_ids) if with_related else {}
     query = select(Story).where(Story.id.in_(story_ids)).options(defer(Story.entities), defer(Story.centroid))
     stories = {story.id: story for story in session.scalars(query)}
     articles = session.scalars(
@@ -191,9 +198,37 @@ def story_briefs(
                 country_count=len(story.publisher_countries),
                 updated_at=members[0].published_at,  # the newest coverage, not when it was processed
                 score=round((scores or {}).get(story.id, 0.0), 4),
+                related=related.get(story.id, ()),
             )
         )
     return briefs
+
+
+def _related(session: Session, story_ids: Sequence[int]) -> dict[int, tuple[RelatedStory, ...]]:
+    """The storyline links of the stories: the other story's id and title, most alike first."""
+    ids = list(story_ids)
+    links = session.execute(
+        select(StoryLink.story_id, StoryLink.related_id, StoryLink.score).where(
+            or_(StoryLink.story_id.in_(ids), StoryLink.related_id.in_(ids))
+        )
+    ).all()
+    others: dict[int, list[tuple[float, int]]] = {}
+    for a, b, score in links:
+        if a in ids:
+            others.setdefault(a, []).append((score, b))
+        if b in ids:
+            others.setdefault(b, []).append((score, a))
+    wanted = {other for pairs in others.values() for _, other in pairs}
+    query = select(Story.id, Story.title).where(Story.id.in_(wanted), Story.article_count > 0)
+    titles = {story_id: title for story_id, title in session.execute(query)}
+    return {
+        story_id: tuple(
+            RelatedStory(other, titles[other])
+            for _, other in sorted(pairs, reverse=True)[:MAX_RELATED]
+            if other in titles
+        )
+        for story_id, pairs in others.items()
+    }
 
 
 _SOURCE_COLUMNS = (
@@ -273,7 +308,10 @@ def brief(
         as_of = archive_as_of(session, now)
         ranked = select_stories(story_signals(session, now - window, now), now, limit, filters)
         stories = story_briefs(
-            session, [item.story_id for item in ranked], {item.story_id: item.score for item in ranked}
+            session,
+            [item.story_id for item in ranked],
+            {item.story_id: item.score for item in ranked},
+            with_related=True,
         )
     days = max(1, round(window.total_seconds() / 86400))
     about = "" if description == "all stories" else f" on {description}"

@@ -128,8 +128,8 @@ def recluster(database: Database, session: Session, oldest: datetime) -> set[int
     features = _cache_for(database).get(session, [row.id for row in rows])
     members = [_Member(row.id, row.story_id, row.processed_at, features[row.id]) for row in rows]
     clusters = cluster_articles([member.features for member in members])
-    first_delivered = _first_delivered(session, {m.story_id for m in members if m.story_id is not None})
-    delivered = [m.story_id in first_delivered and m.processed_at <= first_delivered[m.story_id] for m in members]
+    last_delivered = _last_delivered(session, {m.story_id for m in members if m.story_id is not None})
+    delivered = [m.story_id in last_delivered and m.processed_at <= last_delivered[m.story_id] for m in members]
     kept = keep_story_ids(clusters, [m.story_id for m in members], delivered=delivered)
     _drop_stale(session, kept, clusters, members)
     story_of = _story_ids(session, kept, clusters, members)
@@ -145,13 +145,13 @@ def recluster(database: Database, session: Session, oldest: datetime) -> set[int
     return touched
 
 
-def _first_delivered(session: Session, story_ids: set[int]) -> dict[int, datetime]:
-    """When each of the stories was first recorded for a channel (only those that were)."""
+def _last_delivered(session: Session, story_ids: set[int]) -> dict[int, datetime]:
+    """When each of the stories was last recorded for a channel (only those that were): what it held then was seen."""
     result: dict[int, datetime] = {}
     ids = sorted(story_ids)
     for start in range(0, len(ids), _FETCH_CHUNK):
         query = (
-            select(DeliveredStory.story_id, func.min(Delivery.created_at))
+            select(DeliveredStory.story_id, func.max(Delivery.created_at))
             .join(Delivery, Delivery.id == DeliveredStory.delivery_id)
             .where(DeliveredStory.story_id.in_(ids[start : start + _FETCH_CHUNK]))
             .group_by(DeliveredStory.story_id)
@@ -168,11 +168,13 @@ def _drop_stale(
     for cluster, member in zip(clusters, members, strict=True):
         when = member.features.published_at
         newest[cluster] = max(newest.get(cluster, when), when)
+    ids = [story_id for story_id in kept.values() if story_id is not None]
+    began: dict[int, datetime] = {}
+    for start in range(0, len(ids), _FETCH_CHUNK):
+        query = select(Story.id, Story.first_published_at).where(Story.id.in_(ids[start : start + _FETCH_CHUNK]))
+        began.update({story_id: when for story_id, when in session.execute(query) if when is not None})
     for cluster, story_id in kept.items():
-        if story_id is None:
-            continue
-        began = session.scalar(select(Story.first_published_at).where(Story.id == story_id))
-        if began is not None and newest[cluster] - began > MAX_STORY_SPAN:
+        if story_id in began and newest[cluster] - began[story_id] > MAX_STORY_SPAN:
             kept[cluster] = None
 
 

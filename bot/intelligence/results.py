@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.digests.model import TEXT_KIND_LABELS, DigestItem, SourceLink, SummaryLine
+from bot.digests.model import TEXT_KIND_LABELS, DigestItem, RelatedStory, SourceLink, SummaryLine
 from bot.storage.models import TextKind
 
 NOTHING_FOUND = "I have nothing on that in the archive."
@@ -83,6 +83,7 @@ class StoryBrief:
         regions: names of its regions and blocs; ``topics`` the labels of its topics.
         outlet_count: independent outlets covering it; ``country_count`` the countries those outlets are in.
         updated_at: when its newest article was published; ``score`` its rank score.
+        related: other stories of the same storyline (related, not merged), most alike first.
     """
 
     story_id: int
@@ -96,6 +97,7 @@ class StoryBrief:
     country_count: int
     updated_at: datetime
     score: float = 0.0
+    related: tuple[RelatedStory, ...] = ()
 
     def to_digest_item(self) -> DigestItem:
         """The same story as a digest item."""
@@ -108,6 +110,7 @@ class StoryBrief:
             countries=self.countries,
             regions=self.regions,
             topics=self.topics,
+            related=self.related,
         )
 
 

@@ -35,6 +35,7 @@ def render_item(item: DigestItem, number: int, detailed: bool) -> str:
     sources = item.sources if detailed else item.sources[:3]
     for index, source in enumerate(sources, start=1):
         lines.append(f"   [{index}] {source.outlet}: {source.url} ({source.label})")
+    lines += [_wrap(f"{related.title} (story {related.story_id})", "   Related: ") for related in item.related]
     return "\n".join(lines)
 
 

@@ -205,6 +205,11 @@ def story_embed(item: DigestItem, number: int, *, detailed: bool) -> discord.Emb
         if more and len(sources) + 12 <= FIELD_VALUE_LIMIT:
             sources += f"\n+{more} more"
         embed.add_field(name="Sources", value=sources, inline=False)
+    if item.related:
+        related = join_within(
+            (f"{fit(clean(r.title), 200)} (story {r.story_id})" for r in item.related), FIELD_VALUE_LIMIT
+        )
+        embed.add_field(name="Related", value=related, inline=False)
     tags = [*item.countries[:4], *item.regions[:1], *item.topics[:2]]
     footer = " · ".join([_plural(item.outlet_count, "outlet"), f"based on {item.label}", *tags])
     embed.set_footer(text=fit(plain(footer), FOOTER_CHARS))
