@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property, partial
@@ -29,6 +29,7 @@ from bot.digests.subscriptions import (
     get_subscription,
     known_names,
     require_manager,
+    resolve_languages,
     subscribe,
     unsubscribe,
 )
@@ -44,6 +45,7 @@ from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
 from bot.news.http import FetchBudget, FetchError, HttpClient
 from bot.storage import Database, TextKind, utcnow
 from bot.tasks import process_articles_job
+from summarizer.languages import ENGLISH
 
 if TYPE_CHECKING:
     from summarizer.extractive import ExtractiveSummarizer
@@ -127,14 +129,20 @@ class NewsService:
         return await asyncio.to_thread(partial(function, *args, **kwargs))
 
     # -- reading the news --------------------------------------------------------------------------------------
-    async def brief(self, query: str = "", *, limit: int = 5) -> Digest:
-        """The top stories on a topic, country or region ("" for everything), as a digest to render."""
-        result = await self._db(brief, self.database, query, now=self.clock(), limit=limit)
+    async def brief(self, query: str = "", *, limit: int = 5, languages: Sequence[str] = ()) -> Digest:
+        """The top stories on a topic, country or region ("" for everything), as a digest to render.
+
+        ``languages`` (names or codes; empty: all) keeps stories in those languages; items in a language other
+        than the first of them (English when none is given) are labelled with it.
+        """
+        codes = resolve_languages(languages)
+        result = await self._db(brief, self.database, query, now=self.clock(), limit=limit, languages=codes)
+        channel_language = codes[0] if codes else ENGLISH
         about = "top stories" if result.description == "all stories" else result.description
         return Digest(
             heading=f"Brief: {about}",
             generated_at=result.as_of,
-            items=tuple(story.to_digest_item() for story in result.stories),
+            items=tuple(story.to_digest_item(channel_language) for story in result.stories),
             style="detailed",
             empty_message=result.message or "No stories in the archive yet.",
             extra={"as_of": result.as_of.isoformat()},

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from functools import cache
+
+import pycountry
 
 from summarizer.retrieval import MAX_TERM_LENGTH, tokenize
 
@@ -20,6 +23,8 @@ __all__ = [
     "SENTENCE_RULES",
     "content_words",
     "encoder_covers",
+    "language_code",
+    "language_name",
     "sentence_rules",
 ]
 
@@ -77,6 +82,23 @@ _WORD = re.compile(r"[^\W_]+(?:[-'.,][^\W_]+)*")
 _CJK_RUN = re.compile(r"[\u3005\u4e00-\u9fff\u30a0-\u30ff\uff66-\uff9f]+")
 _CJK_LANGUAGES = frozenset({"ja", "zh"})
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def language_code(name: str) -> str | None:
+    """The ISO 639-1 code of a language a user names ("pt", "Portuguese", "por"), or None when unknown."""
+    try:
+        found = pycountry.languages.lookup(name.strip())
+    except LookupError:
+        return None
+    code = getattr(found, "alpha_2", None)
+    return str(code) if code else None
+
+
+@cache
+def language_name(code: str) -> str:
+    """The English name of an ISO 639-1 code ("pt" -> "Portuguese"); the code itself when unknown."""
+    found = pycountry.languages.get(alpha_2=code)
+    return str(found.name) if found is not None else code
 
 
 def sentence_rules(language: str | None) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select
 from bot.digests.model import ChannelRef, Digest, Style
 from bot.digests.outbox import Outbox, SendResult
 from bot.digests.schedule import Schedule
-from bot.digests.subscriptions import subscription_info
+from bot.digests.subscriptions import channel_language, subscription_info
 from bot.intelligence.briefing import select_digest_stories
 from bot.storage import Article, Database, DeliveredStory, Delivery, Subscription, utcnow
 
@@ -116,7 +116,7 @@ class Dispatcher:
             filters=target.filters,
             delivered=dict.fromkeys(excluded, NEVER_AGAIN),
         )
-        items = tuple(story.to_digest_item() for story in stories)
+        items = tuple(story.to_digest_item(channel_language(target.filters)) for story in stories)
         return Digest(
             heading=_heading(now, target.schedule, target.description),
             generated_at=now,

@@ -20,6 +20,7 @@ from bot.digests.model import ChannelRef, Style
 from bot.digests.schedule import Schedule
 from bot.errors import PermissionDeniedError, UserInputError
 from bot.storage import Database, Feed, Subscription, utcnow
+from summarizer.languages import language_code, language_name
 from summarizer.tagging import Gazetteer, load_gazetteer
 
 MAX_ITEMS_LIMIT = 10
@@ -53,6 +54,7 @@ class SubscriptionRequest:
     sources: Sequence[str] = ()
     max_items: int = 5
     style: str = "short"
+    languages: Sequence[str] = ()  # names or ISO 639-1 codes; empty: every language
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,24 @@ def known_names(kind: FilterKind, gazetteer: Gazetteer | None = None) -> list[st
     return [topic.label for topic in gazetteer.topics.values()]
 
 
+def resolve_languages(names: Sequence[str]) -> list[str]:
+    """ISO 639-1 codes for languages as typed ("pt", "Portuguese", "deu"), in order; an unknown one raises."""
+    codes: list[str] = []
+    for name in names:
+        code = language_code(name)
+        if code is None:
+            raise UserInputError(f'Unknown language "{name}". Use a name or an ISO 639-1 code: "English", "pt", "de".')
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def channel_language(filters: dict[str, object]) -> str:
+    """The language a channel usually reads: the first of its ``languages`` filter, English when it has none."""
+    languages = filters.get("languages")
+    return str(languages[0]) if isinstance(languages, list) and languages else "en"
+
+
 def _known_sources(database: Database, names: Sequence[str]) -> list[str]:
     with database.session() as session:
         outlets = sorted(set(session.scalars(select(Feed.name))))
@@ -133,7 +153,7 @@ def _known_sources(database: Database, names: Sequence[str]) -> list[str]:
 
 
 def _check_sizes(request: SubscriptionRequest) -> None:
-    groups = (request.countries, request.regions, request.topics, request.keywords, request.sources)
+    groups = (request.countries, request.regions, request.topics, request.keywords, request.sources, request.languages)
     if any(len(group) > MAX_FILTER_VALUES for group in groups):
         raise UserInputError(f"At most {MAX_FILTER_VALUES} values per filter.")
     if any(len(word) > MAX_KEYWORD_CHARS for word in request.keywords):
@@ -177,12 +197,14 @@ def subscribe(
     topics = _resolve("topic", request.topics, gazetteer)
     sources = _known_sources(database, request.sources)
     keywords = sorted({word.strip().lower() for word in request.keywords if word.strip()})
+    languages = resolve_languages(request.languages)
     filters = {
         "countries": countries[0],
         "regions": regions[0],
         "topics": topics[0],
         "keywords": keywords,
         "sources": sources,
+        "languages": languages,
     }
     names = {
         "countries": countries[1],
@@ -190,6 +212,7 @@ def subscribe(
         "topics": topics[1],
         "keywords": keywords,
         "sources": sources,
+        "languages": [language_name(code) for code in languages],
     }
     with database.session() as session:
         subscription = _find(session, channel) or Subscription(

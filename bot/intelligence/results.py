@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot.digests.model import TEXT_KIND_LABELS, DigestItem, RelatedStory, SourceLink, SummaryLine
 from bot.storage.models import TextKind
+from summarizer.languages import ENGLISH, language_name
 
 NOTHING_FOUND = "I have nothing on that in the archive."
 
@@ -84,6 +85,7 @@ class StoryBrief:
         outlet_count: independent outlets covering it; ``country_count`` the countries those outlets are in.
         updated_at: when its newest article was published; ``score`` its rank score.
         related: other stories of the same storyline (related, not merged), most alike first.
+        language: the ISO 639-1 code most of its articles are in (None: unknown).
     """
 
     story_id: int
@@ -98,9 +100,11 @@ class StoryBrief:
     updated_at: datetime
     score: float = 0.0
     related: tuple[RelatedStory, ...] = ()
+    language: str | None = None
 
-    def to_digest_item(self) -> DigestItem:
-        """The same story as a digest item."""
+    def to_digest_item(self, channel_language: str = ENGLISH) -> DigestItem:
+        """The same story as a digest item, labelled with its language when that is not ``channel_language``."""
+        other = self.language is not None and self.language != channel_language
         return DigestItem(
             story_id=self.story_id,
             title=self.title,
@@ -111,6 +115,8 @@ class StoryBrief:
             regions=self.regions,
             topics=self.topics,
             related=self.related,
+            language=self.language,
+            language_label=f"in {language_name(self.language)}" if other and self.language else "",
         )
 
 

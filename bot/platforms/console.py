@@ -27,7 +27,7 @@ def _wrap(text: str, indent: str) -> str:
 
 def render_item(item: DigestItem, number: int, detailed: bool) -> str:
     """One story: title, meta line, summary lines with their source numbers, then the numbered sources."""
-    tags = " · ".join([*item.countries[:4], *item.topics[:2]])
+    tags = " · ".join([*([item.language_label] if item.language_label else []), *item.countries[:4], *item.topics[:2]])
     meta = f"{item.outlet_count} outlet{'s' if item.outlet_count != 1 else ''} · {item.label} · {_when(item)}"
     lines = [_wrap(item.title, f"{number}. "), f"   {meta}" + (f" · {tags}" if tags else "")]
     summary = item.summary if detailed else item.summary[:2]

@@ -187,16 +187,18 @@ class NewsCommands(app_commands.Group):
     @app_commands.describe(
         about="A topic, country or region, e.g. Japan, Sahel, sanctions (empty for everything)",
         limit=f"How many stories, 1 to {MAX_ITEMS_LIMIT}",
+        languages="Only stories in these languages, comma-separated, e.g. English, pt (default: all)",
     )
     async def brief(
         self,
         interaction: discord.Interaction,
         about: app_commands.Range[str, 1, 100] = "",
         limit: app_commands.Range[int, 1, MAX_ITEMS_LIMIT] = 5,
+        languages: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         """Post a brief of the top stories."""
         await defer(interaction)
-        digest = await self.service.brief(about, limit=limit)
+        digest = await self.service.brief(about, limit=limit, languages=split_list(languages))
         await reply(interaction, render_digest(digest))
 
     @brief.autocomplete("about")
@@ -229,6 +231,7 @@ class NewsCommands(app_commands.Group):
         topics="Only stories on these topics, comma-separated",
         keywords="Only stories mentioning these words, comma-separated",
         sources="Only stories from these outlets, comma-separated (see /news sources)",
+        languages="Only stories in these languages, comma-separated, e.g. English, pt (default: all)",
         max_items=f"Most stories per digest, 1 to {MAX_ITEMS_LIMIT}",
         style="short: two lines per story; detailed: the whole summary and every source",
     )
@@ -242,6 +245,7 @@ class NewsCommands(app_commands.Group):
         topics: app_commands.Range[str, 1, 1000] | None = None,
         keywords: app_commands.Range[str, 1, 1000] | None = None,
         sources: app_commands.Range[str, 1, 1000] | None = None,
+        languages: app_commands.Range[str, 1, 200] | None = None,
         max_items: app_commands.Range[int, 1, MAX_ITEMS_LIMIT] = 5,
         style: Literal["short", "detailed"] = "short",
     ) -> None:
@@ -257,6 +261,7 @@ class NewsCommands(app_commands.Group):
             topics=split_list(topics),
             keywords=split_list(keywords),
             sources=split_list(sources),
+            languages=split_list(languages),
             max_items=max_items,
             style=style,
         )

@@ -210,7 +210,8 @@ def story_embed(item: DigestItem, number: int, *, detailed: bool) -> discord.Emb
             (f"{fit(clean(r.title), 200)} (story {r.story_id})" for r in item.related), FIELD_VALUE_LIMIT
         )
         embed.add_field(name="Related", value=related, inline=False)
-    tags = [*item.countries[:4], *item.regions[:1], *item.topics[:2]]
+    tags = [*([item.language_label] if item.language_label else []), *item.countries[:4], *item.regions[:1]]
+    tags += item.topics[:2]
     footer = " · ".join([_plural(item.outlet_count, "outlet"), f"based on {item.label}", *tags])
     embed.set_footer(text=fit(plain(footer), FOOTER_CHARS))
     return embed

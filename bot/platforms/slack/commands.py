@@ -57,13 +57,17 @@ MAX_RESPONSES = 5  # Slack accepts at most five posts to one response_url
 Visibility = Literal["in_channel", "ephemeral"]
 
 USAGE = {
-    "brief": "`/news brief [topic, country or region] [max=N]` — the top stories, e.g. `/news brief Taiwan max=3`",
+    "brief": (
+        "`/news brief [topic, country or region] [max=N] [languages=…]` — the top stories, "
+        "e.g. `/news brief Taiwan max=3`"
+    ),
     "ask": "`/news ask &lt;question&gt;` — an answer quoted from stored articles, e.g. `/news ask What did Japan say?`",
     "summarize": "`/news summarize &lt;url&gt;` — a summary of one article page",
     "subscribe": (
         "`/news subscribe key=value …` — post a digest here on a schedule (managers only). Keys: "
         '`schedule="08:00, 18:00"` or `schedule="every 6h"`, `tz=Europe/Berlin`, `countries="Japan, Taiwan"`, '
-        "`regions=…`, `topics=nuclear`, `keywords=…`, `sources=…`, `max=5` (1–10), `style=short|detailed`"
+        '`regions=…`, `topics=nuclear`, `keywords=…`, `sources=…`, `languages="English, pt"`, `max=5` (1–10), '
+        "`style=short|detailed`"
     ),
     "unsubscribe": "`/news unsubscribe` — stop this channel's digest (managers only)",
     "settings": "`/news settings` — this channel's digest: schedule, filters, next time, or why it is paused",
@@ -95,15 +99,18 @@ OPTION_KEYS = {
     "keywords": "keywords",
     "source": "sources",
     "sources": "sources",
+    "language": "languages",
+    "languages": "languages",
     "max": "max_items",
     "items": "max_items",
     "max_items": "max_items",
     "style": "style",
 }
-LIST_FIELDS = frozenset({"countries", "regions", "topics", "keywords", "sources"})
+LIST_FIELDS = frozenset({"countries", "regions", "topics", "keywords", "sources", "languages"})
 QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
 MAX_OPTION = re.compile(r"(?:^|\s)(?:max|limit)=(\S*)", re.IGNORECASE)
+LANGUAGES_OPTION = re.compile(r"(?:^|\s)languages?=(?:\"([^\"]*)\"|(\S*))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,7 @@ class NewsCommand:
     text: str = ""  # the query, question or URL
     action: str = ""  # `sources add|remove`
     limit: int = DEFAULT_BRIEF_ITEMS
+    languages: tuple[str, ...] = ()  # `brief languages=…`
     subscription: SubscriptionRequest = field(default_factory=SubscriptionRequest)
 
     @property
@@ -168,7 +176,11 @@ def _parse_brief(rest: str) -> NewsCommand:
             raise UserInputError(f"`max` must be a number from 1 to {MAX_BRIEF_ITEMS}. {USAGE['brief']}")
         limit = int(match.group(1))
         rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
-    return NewsCommand("brief", text=" ".join(rest.split()), limit=limit)
+    languages: tuple[str, ...] = ()
+    if match := LANGUAGES_OPTION.search(rest):
+        languages = tuple(split_list(match.group(1) or match.group(2)))
+        rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
+    return NewsCommand("brief", text=" ".join(rest.split()), limit=limit, languages=languages)
 
 
 def _parse_sources(rest: str) -> NewsCommand:
@@ -249,7 +261,7 @@ class NewsCommands:
         channel = ChannelRef(PLATFORM, str(command.get("team_id", "")), str(command.get("channel_id", "")))
         user = str(command.get("user_id", ""))
         if request.name == "brief":
-            digest = await self.service.brief(request.text, limit=request.limit)
+            digest = await self.service.brief(request.text, limit=request.limit, languages=request.languages)
             for message in render.render_digest(digest)[:MAX_RESPONSES]:
                 await _send(respond, message, "in_channel")
         elif request.name == "ask":

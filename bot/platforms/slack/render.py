@@ -191,7 +191,8 @@ def render_item(item: DigestItem, number: int, *, detailed: bool) -> list[Block]
     lines = [f"*{number}. {escape_clipped(item.title, MAX_LINE)}*"]
     lines += [f"• {escape_clipped(line.text, MAX_LINE)} {_source_ref(item, line.source)}" for line in summary]
     lines += [f"_Related:_ {escape_clipped(r.title, MAX_LINE)} (story {r.story_id})" for r in item.related]
-    tags = [*item.countries[:4], *item.regions[:2], *item.topics[:2]]
+    tags = [*([item.language_label] if item.language_label else []), *item.countries[:4], *item.regions[:2]]
+    tags += item.topics[:2]
     meta = [
         _plural(item.outlet_count, "outlet"),
         escape(item.label),
