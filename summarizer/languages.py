@@ -86,10 +86,14 @@ _NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 def language_code(name: str) -> str | None:
     """The ISO 639-1 code of a language a user names ("pt", "Portuguese", "por"), or None when unknown."""
-    try:
-        found = pycountry.languages.lookup(name.strip())
-    except LookupError:
-        return None
+    name = name.strip()
+    # codes first: lookup() alone takes "en" for the language named "En"
+    found = pycountry.languages.get(alpha_2=name.lower()) or pycountry.languages.get(alpha_3=name.lower())
+    if found is None:
+        try:
+            found = pycountry.languages.lookup(name)
+        except LookupError:
+            return None
     code = getattr(found, "alpha_2", None)
     return str(code) if code else None
 

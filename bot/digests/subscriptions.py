@@ -8,7 +8,7 @@ Only people allowed to manage a channel may change its subscription; the platfor
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -131,7 +131,7 @@ def resolve_languages(names: Sequence[str]) -> list[str]:
     return codes
 
 
-def channel_language(filters: dict[str, object]) -> str:
+def channel_language(filters: Mapping[str, object]) -> str:
     """The language a channel usually reads: the first of its ``languages`` filter, English when it has none."""
     languages = filters.get("languages")
     return str(languages[0]) if isinstance(languages, list) and languages else "en"
