@@ -48,7 +48,8 @@ def test_languages_filter_briefs_and_labels_items_in_another_language(sqlite_dat
     process_new_articles(sqlite_database, shared_encoder())
     with sqlite_database.session() as session:
         languages = {story.title: story.language for story in session.scalars(select(Story))}
-    assert sorted(str(language) for language in languages.values()) == ["en", "pt"]  # the two English reports are one story
+    # the two English reports are one story
+    assert sorted(str(language) for language in languages.values()) == ["en", "pt"]
 
     portuguese = brief(sqlite_database, now=NOW, languages=["pt"])
     assert [story.language for story in portuguese.stories] == ["pt"] and portuguese.description == "Portuguese"
