@@ -43,9 +43,11 @@ from bot.intelligence.search import ask
 from bot.news.extract import extract_page
 from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
 from bot.news.http import FetchBudget, FetchError, HttpClient
+from bot.news.normalize import detect_language
 from bot.storage import Database, TextKind, utcnow
 from bot.tasks import process_articles_job
-from summarizer.languages import ENGLISH
+from summarizer.encoder import covered_languages
+from summarizer.languages import ENGLISH, encoder_covers
 
 if TYPE_CHECKING:
     from summarizer.extractive import ExtractiveSummarizer
@@ -177,9 +179,17 @@ class NewsService:
             return LinkSummary(response.url, title, site, (), TextKind.BLOCKED, "none", note)
         if not page.text:
             raise UserInputError("I found no article text on that page.")
-        summary = await self._model(
-            self.summarizer.summarize, page.text, title=page.title, max_sentences=LINK_SUMMARY_SENTENCES
-        )
+        language = await self._db(detect_language, f"{page.title or ''}\n{page.text}")
+        if encoder_covers(covered_languages(encoder_for(self.settings)), language):
+            summary = await self._model(
+                self.summarizer.summarize, page.text, title=page.title, max_sentences=LINK_SUMMARY_SENTENCES
+            )
+        else:  # the encoder's similarities mean nothing in this language: the article's own lead, said as such
+            from summarizer.extractive import LeadSummarizer
+
+            lead = LeadSummarizer(language).summarize(page.text, max_sentences=LINK_SUMMARY_SENTENCES + 1)
+            kept = tuple(s for s in lead.sentences if s.text.strip() != (page.title or "").strip())
+            summary = replace(lead, sentences=kept[:LINK_SUMMARY_SENTENCES])  # the headline is no summary line
         kind = TextKind.TEASER if summary.from_teaser else TextKind.FULL_TEXT
         note = "The page holds only a short text; this is most of it." if summary.from_teaser else ""
         sentences = tuple(sentence.text for sentence in summary.sentences)

@@ -142,6 +142,24 @@ def lead_in_length(text: str) -> int:
     return consumed if consumed <= _MAX_LEAD_IN else 0
 
 
+_DATELINE_LINES = 3  # a page's text may put its headline and standfirst above the dateline
+
+
+def _agency_datelines(text: str) -> list[tuple[int, int]]:
+    """Agency datelines ("Nova York, 24 set (EFE).-") opening one of the first lines after the first one."""
+    found = []
+    for number, line in enumerate(_LINE.finditer(text)):
+        if number == 0:
+            continue
+        if number > _DATELINE_LINES:
+            break
+        start = line.start() + len(line.group(0)) - len(line.group(0).lstrip())
+        match = _LEAD_IN_PIECES[0].match(text, start, line.end())
+        if match and match.end() < line.end():
+            found.append((start, match.end() + len(text[match.end() :]) - len(text[match.end() :].lstrip())))
+    return found
+
+
 def _unwrap(text: str) -> str:
     """Return a copy of ``text`` of the same length in which soft line wraps are spaces.
 
@@ -275,13 +293,14 @@ def split_sentences(text: str, *, limit: int | None = None, language: str | None
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
-    skip = lead_in_length(text)
+    skips = [(0, lead_in_length(text)), *_agency_datelines(text)]
     sentences: list[Sentence] = []
     for start, end in merged:
-        if end <= skip:
+        for skip_start, skip_end in skips:
+            if skip_start <= start < skip_end:
+                start = skip_end
+        if start >= end:
             continue  # the whole segment is a byline or dateline
-        if start < skip:
-            start = skip
         furniture = _FURNITURE_PREFIX.match(text, start, end)
         if furniture:
             start = furniture.end()

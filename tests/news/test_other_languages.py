@@ -17,9 +17,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.config import Settings
+from bot.news.http import HttpClient
+from bot.service import NewsService
 from bot.storage import Article, Database, Story, utcnow
 from tests.intelligence.shared import ENCODER_ENV, shared_encoder
-from tests.news.server import DATA, FeedServer
+from tests.news.conftest import fast_policy
+from tests.news.feeds import article_page
+from tests.news.server import DATA, FeedServer, RoutedNetwork
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +41,7 @@ UOL_EVENTS = {
     "copa-cidade-alta": "a football final",
 }
 DATELINE = re.compile(r"^\s*[\w .-]*,?\s*\d{1,2}\s+\w{3}\w*(\s+\d{4})?\s*\((EFE|ANSA|AFP|Reuters)\)|^Por [A-Z]")
+PUBLIC_IP = "93.184.216.20"
 ISO_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 
 
@@ -97,3 +103,29 @@ async def test_uol_and_heise_are_kept_apart_and_honest(server: FeedServer, tmp_p
                     assert not DATELINE.search(line["text"]), line["text"]
     finally:
         database.dispose()
+
+
+PAGE_PT = (
+    "Nova York, 24 set (EFE).- O índice Dow Jones Industrial fechou nesta segunda-feira em baixa de 0,68% em mais "
+    "um pregão marcado pela disputa comercial entre Estados Unidos e China. O S&P 500 caiu 0,35% e o Nasdaq subiu "
+    "0,08%, segundo dados provisórios da bolsa. Os investidores acompanharam a entrada em vigor de novas tarifas "
+    "americanas sobre produtos chineses no valor de 200 bilhões de dólares. Pequim respondeu com tarifas sobre "
+    "60 bilhões de dólares em produtos dos Estados Unidos. As ações de empresas de tecnologia tiveram um dia misto. "
+    "O petróleo do tipo Brent subiu mais de 3% e chegou a 81 dólares o barril."
+)
+
+
+async def test_a_link_in_another_language_is_summarised_by_its_lead(server: FeedServer, sqlite_database: Database):
+    """`/news summarize` on a Portuguese page: the English encoder is not used, the lead is, and says so."""
+    server.serve_html("/dow", article_page("Dow Jones fecha em baixa de 0,68%", PAGE_PT))
+
+    async def resolver(host: str, _port: int) -> list[str]:
+        return [PUBLIC_IP]  # a public address routed to the loopback server: the SSRF guard stays on
+
+    settings = Settings(_env_file=None, encoder_threads=2, encoder_bf16=False)
+    network = RoutedNetwork({PUBLIC_IP: ("127.0.0.1", server.port)})
+    async with HttpClient(fast_policy(), resolver=resolver, network=network) as http:
+        service = NewsService(settings, sqlite_database, http)
+        summary = await service.summarize_url("http://economia.example/dow", requester="console")
+    assert summary.method == "lead"
+    assert summary.sentences[0].startswith("O índice Dow Jones Industrial fechou")
