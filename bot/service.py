@@ -34,8 +34,8 @@ from bot.digests.subscriptions import (
 )
 from bot.errors import UserInputError
 from bot.intelligence.briefing import brief
-from bot.intelligence.commands import pending_note
 from bot.intelligence.encoder import encoder_for, question_encoder_for
+from bot.intelligence.pending import pending_note
 from bot.intelligence.processing import ProcessReport
 from bot.intelligence.results import Answer
 from bot.intelligence.search import ask

@@ -10,7 +10,7 @@ from bot.digests.model import DigestItem
 from bot.digests.present import present_item
 from bot.errors import UserInputError
 from bot.intelligence import brief, resolve_filters, select_digest_stories
-from bot.platforms.console import render_item
+from bot.platforms.console.render import render_item
 from tests.intelligence.conftest import NOW
 
 FORTNIGHT = timedelta(days=14)

@@ -1,13 +1,12 @@
-"""The console platform: the same digests and answers as Discord and Slack, as plain terminal text."""
+"""The console's text: the same digests, answers and link summaries as Discord and Slack, as plain terminal text."""
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-from bot.digests.model import ChannelRef, Digest, DigestItem
+from bot.digests.model import Digest, DigestItem
 from bot.digests.present import PresentedItem, present_digest
 from bot.intelligence.results import Answer
 
@@ -15,7 +14,6 @@ if TYPE_CHECKING:
     from bot.service import LinkSummary
 
 WIDTH = 100
-CONSOLE_CHANNEL = ChannelRef("console", "local", "terminal")
 
 
 def _when(item: DigestItem) -> str:
@@ -84,18 +82,3 @@ def render_answer(answer: Answer) -> str:
         lines.append(_wrap(f"Note: {answer.note}", ""))
     lines.append(f"As of {answer.as_of.astimezone(UTC):%d %b %Y %H:%M UTC}.")
     return "\n".join(lines) + "\n"
-
-
-class ConsolePublisher:
-    """Publishes digests to a text stream (standard output by default)."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-        self.posted = 0
-
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        """Write the digest; the message id is a running count."""
-        self.stream.write(render_digest(digest) + "\n")
-        self.stream.flush()
-        self.posted += 1
-        return f"console-{self.posted}"
