@@ -33,8 +33,8 @@ from bot.news.backfill import BackfillReport, run_backfill_pass
 from bot.news.feeds import add_feed
 from bot.news.http import HttpClient, HttpPolicy
 from bot.news.ingest import IngestOptions, IngestReport, run_ingest_pass
-from bot.platforms.console import render_answer
-from bot.platforms.console_commands import post_digest
+from bot.platforms.console.commands import post_digest
+from bot.platforms.console.render import render_answer
 from bot.service import NewsService
 from bot.storage import Article, Database, DeliveryStatus, TextKind
 
@@ -115,12 +115,13 @@ def _quiet_logs(settings: Settings) -> Iterator[None]:
 def run_demo(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the demo in a fresh temporary SQLite database (DATABASE_URL is never touched); returns the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
-    with tempfile.TemporaryDirectory(prefix="geobrief-demo-") as folder, _quiet_logs(settings):
-        database = Database(f"sqlite:///{Path(folder) / 'demo.sqlite3'}")
-        try:
-            return asyncio.run(run_pipeline(settings, database, out=out, err=err))
-        finally:
-            database.dispose()
+    # The pipeline migrates the database itself, timing it as a step of the demo.
+    with (
+        tempfile.TemporaryDirectory(prefix="geobrief-demo-") as folder,
+        _quiet_logs(settings),
+        Database.open(f"sqlite:///{Path(folder) / 'demo.sqlite3'}", upgrade=False) as database,
+    ):
+        return asyncio.run(run_pipeline(settings, database, out=out, err=err))
 
 
 async def run_pipeline(

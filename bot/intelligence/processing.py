@@ -24,7 +24,7 @@ from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, Feed, Story, utcnow
 from summarizer.encoder import TextEncoder, covered_languages
 from summarizer.languages import encoder_covers
-from summarizer.results import StoryDocument
+from summarizer.results import Sentence, StoryDocument
 from summarizer.retrieval import term_counts
 from summarizer.sentences import split_sentences
 from summarizer.stories import LEAD_SENTENCES, article_vector, representative, weighted_terms
@@ -100,8 +100,7 @@ def process_new_articles(
             articles = _unprocessed(session, size)
             if not articles:
                 break
-            for article in articles:
-                _analyse(session, article, encoder, tagger)
+            _analyse(session, articles, encoder, tagger)
             session.flush()
             stories_before = session.scalar(select(func.max(Story.id))) or 0
             oldest = min(article.published_at for article in articles)
@@ -129,17 +128,44 @@ def _unprocessed(session: Session, limit: int) -> list[Article]:
     return list(session.scalars(query))
 
 
-def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: Tagger) -> None:
-    """Store the article's analysis (tags, vectors, sentence index, word profile) and its word index."""
-    if article.language is None:  # stored before ingestion detected languages, or by another tool
+def _analyse(session: Session, articles: Sequence[Article], encoder: TextEncoder, tagger: Tagger) -> None:
+    """Store each article's analysis (tags, vectors, sentence index, word profile) and its word index.
+
+    The whole batch goes through the encoder in one call: batches of similar length across articles run about
+    twice as fast as one call per article.
+    """
+    prepared = [_texts(session, article) for article in articles]
+    vectors = np.asarray(encoder.encode([text for _, _, texts in prepared for text in texts]), dtype=np.float32)
+    offset = 0
+    for article, (title, sentences, texts) in zip(articles, prepared, strict=True):
+        _store_analysis(session, article, title, sentences, vectors[offset : offset + len(texts)], encoder, tagger)
+        offset += len(texts)
+
+
+def _texts(session: Session, article: Article) -> tuple[str, list[Sentence], list[str]]:
+    """The article's headline (possibly empty), its indexed sentences, and the texts to embed.
+
+    An article stored without a language (before ingestion detected them, or by another tool) gets one here.
+    """
+    if article.language is None:
         feed_language = session.scalar(select(Feed.language).where(Feed.id == article.feed_id))
         article.language = detect_language(f"{article.title}\n{article.text}", feed_language)
-    language = article.language
-    sentences = split_sentences(article.text, language=language)[:MAX_INDEXED_SENTENCES]
+    sentences = split_sentences(article.text, language=article.language)[:MAX_INDEXED_SENTENCES]
     # an article always has a vector: a headline-less, empty item is represented by its outlet and address
     title = article.title.strip() or (f"{article.outlet} {article.canonical_url}" if not sentences else "")
-    texts = ([title] if title else []) + [sentence.text for sentence in sentences]
-    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+    return title, sentences, ([title] if title else []) + [sentence.text for sentence in sentences]
+
+
+def _store_analysis(
+    session: Session,
+    article: Article,
+    title: str,
+    sentences: Sequence[Sentence],
+    vectors: np.ndarray,
+    encoder: TextEncoder,
+    tagger: Tagger,
+) -> None:
+    language = article.language
     sentence_vectors = vectors[1:] if title else vectors
     vector = article_vector(vectors[0] if title else None, sentence_vectors)
     tags = tagger.tag(article.text, title, vectors, language=language)

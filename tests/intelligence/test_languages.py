@@ -14,7 +14,7 @@ from bot.digests.model import ChannelRef, Digest
 from bot.digests.subscriptions import Actor, SubscriptionRequest, channel_language, subscribe
 from bot.errors import UserInputError
 from bot.intelligence import brief, encoder_for, process_new_articles
-from bot.platforms.console import render_digest
+from bot.platforms.console.render import render_digest
 from bot.platforms.slack.commands import parse_command
 from bot.storage import Article, Database, Story
 from summarizer.encoder import covered_languages

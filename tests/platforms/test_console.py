@@ -15,8 +15,9 @@ from bot.demo.bundle import load_bundle
 from bot.demo.server import DemoNewsServer
 from bot.errors import UserInputError
 from bot.news.http import HttpClient, HttpPolicy
-from bot.platforms.console import CONSOLE_CHANNEL, render_link_summary
-from bot.platforms.console_commands import post_digest, summarize
+from bot.platforms.console.commands import post_digest, summarize
+from bot.platforms.console.publisher import CONSOLE_CHANNEL
+from bot.platforms.console.render import render_link_summary
 from bot.service import LinkSummary, NewsService
 from bot.storage import Database, TextKind
 from tests.intelligence.shared import shared_encoder

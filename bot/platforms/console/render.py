@@ -1,20 +1,19 @@
-"""The console platform: the same digests and answers as Discord and Slack, as plain terminal text."""
+"""The console's text: the same digests, answers and link summaries as Discord and Slack, as plain terminal text."""
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-from bot.digests.model import ChannelRef, Digest, DigestItem
+from bot.digests.model import Digest, DigestItem
+from bot.digests.present import PresentedItem, present_digest
 from bot.intelligence.results import Answer
 
 if TYPE_CHECKING:
     from bot.service import LinkSummary
 
 WIDTH = 100
-CONSOLE_CHANNEL = ChannelRef("console", "local", "terminal")
 
 
 def _when(item: DigestItem) -> str:
@@ -25,16 +24,18 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent))
 
 
-def render_item(item: DigestItem, number: int, detailed: bool) -> str:
+def render_item(shown: PresentedItem) -> str:
     """One story: title, meta line, summary lines with their source numbers, then the numbered sources."""
-    tags = " · ".join([*([item.language_label] if item.language_label else []), *item.countries[:4], *item.topics[:2]])
+    item = shown.item
+    tags = " · ".join(shown.tags)
     meta = f"{item.outlet_count} outlet{'s' if item.outlet_count != 1 else ''} · {item.label} · {_when(item)}"
-    lines = [_wrap(item.title, f"{number}. "), f"   {meta}" + (f" · {tags}" if tags else "")]
-    summary = item.summary if detailed else item.summary[:2]
-    lines += [_wrap(f"{line.text} [{line.source + 1}]", "   - ") for line in summary]
-    sources = item.sources if detailed else item.sources[:3]
-    for index, source in enumerate(sources, start=1):
-        lines.append(f"   [{index}] {source.outlet}: {source.url} ({source.label})")
+    lines = [_wrap(item.title, f"{shown.number}. "), f"   {meta}" + (f" · {tags}" if tags else "")]
+    lines += [_wrap(f"{line.text} [{line.number}]", "   - ") for line in shown.lines]
+    lines += [
+        f"   [{each.number}] {each.source.outlet}: {each.source.url} ({each.source.label})" for each in shown.sources
+    ]
+    if shown.more_sources:
+        lines.append(f"   +{shown.more_sources} more")
     lines += [_wrap(f"{related.title} (story {related.story_id})", "   Related: ") for related in item.related]
     return "\n".join(lines)
 
@@ -46,8 +47,7 @@ def render_digest(digest: Digest) -> str:
         header += f" (as of {datetime.fromisoformat(digest.extra['as_of']):%d %b %Y %H:%M UTC})"
     if not digest.items:
         return f"{header}\n\n{digest.empty_message}\n"
-    detailed = digest.style == "detailed"
-    body = "\n\n".join(render_item(item, n, detailed) for n, item in enumerate(digest.items, start=1))
+    body = "\n\n".join(render_item(shown) for shown in present_digest(digest))
     return f"{header}\n{'=' * min(len(header), WIDTH)}\n\n{body}\n"
 
 
@@ -82,18 +82,3 @@ def render_answer(answer: Answer) -> str:
         lines.append(_wrap(f"Note: {answer.note}", ""))
     lines.append(f"As of {answer.as_of.astimezone(UTC):%d %b %Y %H:%M UTC}.")
     return "\n".join(lines) + "\n"
-
-
-class ConsolePublisher:
-    """Publishes digests to a text stream (standard output by default)."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-        self.posted = 0
-
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        """Write the digest; the message id is a running count."""
-        self.stream.write(render_digest(digest) + "\n")
-        self.stream.flush()
-        self.posted += 1
-        return f"console-{self.posted}"
