@@ -163,3 +163,18 @@ def test_cycle_check_sees_a_cycle_through_a_third_package():
     """a -> b -> c -> a is one cycle; a -> b alone is none."""
     assert _cycles({"a": {"b": ""}, "b": {"c": ""}, "c": {"a": ""}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b": ""}, "b": {}}) == []
+
+
+def test_platforms_take_no_orm_names_from_storage():
+    """Adapters get outcomes from the service (`bot.replies`), not the ORM's enums: from bot.storage a platform
+    may take only `Database` (to open one for a command)."""
+    offenders = {}
+    for path in sorted((ROOT / "bot" / "platforms").rglob("*.py")):
+        names = {
+            name.removeprefix("bot.storage.")
+            for name in _imported_modules(path)
+            if name.startswith("bot.storage.") and name != "bot.storage.Database"
+        }
+        if names:
+            offenders[str(path.relative_to(ROOT))] = sorted(names)
+    assert offenders == {}

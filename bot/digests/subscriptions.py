@@ -70,10 +70,14 @@ class SubscriptionInfo:
     paused_reason: str | None = None
     next_digest_at: datetime | None = None
 
+    @property
+    def filter_summary(self) -> str:
+        """The filters in words, "" when there are none."""
+        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names)
+
     def describe_filters(self) -> str:
-        """The filters in words, or "everything"."""
-        parts = [f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names]
-        return "; ".join(parts) or "everything"
+        """The filters in words for people, "everything" when there are none."""
+        return self.filter_summary or "everything"
 
 
 def split_list(text: str | None) -> list[str]:

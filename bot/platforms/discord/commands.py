@@ -41,7 +41,6 @@ from bot.platforms.discord.render import (
     render_subscription,
 )
 from bot.service import AUTOCOMPLETE_CHOICES, NewsService
-from bot.storage import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -331,21 +330,10 @@ class NewsCommands(app_commands.Group):
         channel = channel_ref(interaction)
         await defer(interaction, ephemeral=True)
         result = await self.service.digest_now(channel)
-        if result.digest is not None:
-            # No subscription: say so privately, then show the top stories to everyone.
-            await reply(interaction, [notice(result.message)], ephemeral=True)
-            await reply(interaction, render_digest(result.digest))
-            return
-        if result.posted is None:
-            await reply(interaction, [notice(result.message)], ephemeral=True)
-            return
-        if result.posted.status is DeliveryStatus.SENT:
-            text = "Posted this channel's digest."
-        elif result.posted.status is DeliveryStatus.FAILED:
-            text = f"I could not post here, so digests to this channel are paused: {result.posted.error}"
-        else:
-            text = f"Discord did not take the digest yet ({result.posted.error}); it stays queued and I will retry."
+        text = f"{result.message}\n-# {result.detail}" if result.detail else result.message
         await reply(interaction, [notice(text)], ephemeral=True)
+        if result.digest is not None:  # no subscription: the top stories, for everyone to see
+            await reply(interaction, render_digest(result.digest))
 
 
 def observe_interaction(interaction: discord.Interaction, error: str | None = None) -> None:

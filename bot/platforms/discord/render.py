@@ -25,7 +25,7 @@ from bot.digests.present import PresentedItem, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
 from bot.news.feeds import FeedHealth
-from bot.service import LinkSummary
+from bot.replies import LinkSummary
 
 # Discord's limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 CONTENT_LIMIT = 2000

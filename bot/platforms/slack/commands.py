@@ -38,7 +38,6 @@ from bot.platforms.slack import render
 from bot.platforms.slack.permissions import ManagerCheck
 from bot.platforms.slack.render import Message
 from bot.service import NewsService
-from bot.storage import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -296,20 +295,11 @@ class NewsCommands:
 
     async def _digest(self, channel: ChannelRef, respond: AsyncRespond) -> None:
         result = await self.service.digest_now(channel)
-        if result.digest is not None:
+        if result.digest is not None:  # no subscription: the top stories, in the channel, with the reason
             for message in render.render_digest(result.digest, note=result.message)[:MAX_RESPONSES]:
                 await _send(respond, message, "in_channel")
             return
-        if result.posted is None:
-            await _send(respond, render.render_note(result.message))
-        elif result.posted.status is DeliveryStatus.SENT:
-            await _send(respond, render.render_note("Posted this channel's digest."))
-        elif result.posted.status is DeliveryStatus.PENDING:
-            text = "Slack did not take the digest yet; it stays queued and will be retried."
-            await _send(respond, render.render_note(text, detail=result.posted.error or ""))
-        else:
-            text = f"I could not post the digest, so digests here are paused: {result.posted.error}"
-            await _send(respond, render.render_note(text, detail="Fix that, then run `/news subscribe` again."))
+        await _send(respond, render.render_note(result.message, detail=result.detail))
 
     async def _actor(self, command: dict[str, Any]) -> Actor:
         team, user = str(command.get("team_id", "")), str(command.get("user_id", ""))
