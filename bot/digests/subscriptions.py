@@ -8,7 +8,7 @@ Only people allowed to manage a channel may change its subscription; the platfor
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -238,6 +238,26 @@ def _find(session: Session, channel: ChannelRef) -> Subscription | None:
             Subscription.channel_id == channel.channel_id,
         )
     ).one_or_none()
+
+
+@dataclass(frozen=True)
+class ScheduledSubscription:
+    """An active subscription's schedule, as the scheduler keeps one job for it."""
+
+    id: int
+    schedule: str
+    timezone: str
+
+
+def active_schedules(database: Database, platforms: Iterable[str]) -> list[ScheduledSubscription]:
+    """The schedules of the subscriptions on `platforms` that are not paused, by id."""
+    query = (
+        select(Subscription.id, Subscription.schedule, Subscription.timezone)
+        .where(Subscription.paused_reason.is_(None), Subscription.platform.in_(list(platforms)))
+        .order_by(Subscription.id)
+    )
+    with database.session() as session:
+        return [ScheduledSubscription(*row) for row in session.execute(query)]
 
 
 def subscription_info(subscription: Subscription, now: datetime | None = None) -> SubscriptionInfo:
