@@ -7,6 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN_IN_SUMMARIZER = {"bot", "discord", "slack_bolt", "slack_sdk", "apscheduler", "sqlalchemy", "httpx"}
+# All network access goes through bot/news/http.py; the library reads text and arrays only.
+NETWORK_MODULES = {"socket", "urllib.request", "http.client", "ssl", "aiohttp", "requests"}
 
 
 def _imported_top_level_modules(path: Path) -> set[str]:
@@ -25,6 +27,17 @@ def test_summarizer_is_a_pure_library():
     offenders = {}
     for path in sorted((ROOT / "summarizer").rglob("*.py")):
         bad = _imported_top_level_modules(path) & FORBIDDEN_IN_SUMMARIZER
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_summarizer_opens_no_connection():
+    """summarizer/ imports no networking module: it never fetches anything itself."""
+    offenders = {}
+    for path in sorted((ROOT / "summarizer").rglob("*.py")):
+        imported = _imported_modules(path)
+        bad = {name for name in NETWORK_MODULES if name in imported or any(m.startswith(name + ".") for m in imported)}
         if bad:
             offenders[str(path.relative_to(ROOT))] = sorted(bad)
     assert offenders == {}
