@@ -65,8 +65,7 @@ DELIVERY_GRACE_SECONDS = 20.0  # within the usual 30 s between SIGTERM and SIGKI
 
 def serves_slack_http(settings: Settings, role: Role) -> bool:
     """Whether this role serves Slack's HTTP endpoint (whose server then serves the status page too)."""
-    socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
-    return settings.slack_enabled and not socket_mode and role in ("all", "web")
+    return settings.slack_enabled and not settings.slack_socket_mode and role in ("all", "web")
 
 
 def build_platforms(
@@ -82,8 +81,8 @@ def build_platforms(
     if settings.slack_enabled:
         from bot.platforms.slack import build_slack
 
-        socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
-        serves = (socket_mode and role in ("all", "worker")) or (not socket_mode and role in ("all", "web"))
+        socket_mode = settings.slack_socket_mode
+        serves = (socket_mode and role in ("all", "worker")) or serves_slack_http(settings, role)
         slack_status = status if serves_slack_http(settings, role) else None
         platforms.append(build_slack(settings, service, serve=serves, status=slack_status))
     for platform in platforms:

@@ -31,6 +31,13 @@ class LinkSummary:
         return TEXT_KIND_LABELS[self.text_kind]
 
 
+def source_change(action: str, name: str, url: str) -> str:
+    """What `/news sources add|remove` did, in one sentence ("add" or "remove")."""
+    if action == "add":
+        return f"Added the feed {name} ({url}); it is polled from the next sync on."
+    return f"Stopped polling {name} ({url}); its articles stay in the archive."
+
+
 class DigestOutcome(StrEnum):
     """What `/news digest` did."""
 

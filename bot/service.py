@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable
+import zoneinfo
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -58,6 +59,24 @@ P = ParamSpec("P")
 LINK_SUMMARY_SENTENCES = 3
 MAX_URL_CHARS = 2048
 AUTOCOMPLETE_CHOICES = 25  # Discord shows at most 25 choices; Slack's external selects take 100
+COMMON_TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Kyiv",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Africa/Lagos",
+    "Africa/Nairobi",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
 PLATFORM_NAMES = {"discord": "Discord", "slack": "Slack", "console": "The console"}
 
 
@@ -231,8 +250,21 @@ class NewsService:
     def suggest(self, kind: FilterKind | Literal["any"], typed: str) -> list[str]:
         """Names that start with (then contain) what the user typed, for autocomplete."""
         kinds: tuple[FilterKind, ...] = ("topic", "region", "country") if kind == "any" else (kind,)
-        names = [name for each in kinds for name in known_names(each)]
-        folded = typed.strip().lower()
-        starts = [name for name in names if name.lower().startswith(folded)]
-        contains = [name for name in names if folded in name.lower() and name not in starts]
-        return (starts + contains)[:AUTOCOMPLETE_CHOICES]
+        return _matching([name for each in kinds for name in known_names(each)], typed)
+
+    def suggest_timezones(self, typed: str) -> list[str]:
+        """IANA timezone names that start with, then contain, what was typed (common ones when nothing is)."""
+        return _matching(_timezones(), typed) if typed.strip() else list(COMMON_TIMEZONES)
+
+
+@cache
+def _timezones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def _matching(names: Sequence[str], typed: str) -> list[str]:
+    """The names that start with what was typed, then those that contain it, at most AUTOCOMPLETE_CHOICES."""
+    folded = typed.strip().lower()
+    starts = [name for name in names if name.lower().startswith(folded)]
+    contains = [name for name in names if folded in name.lower() and name not in starts]
+    return (starts + contains)[:AUTOCOMPLETE_CHOICES]

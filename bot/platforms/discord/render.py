@@ -25,6 +25,7 @@ from bot.digests.present import PresentedItem, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
 from bot.news.feeds import FeedHealth
+from bot.platforms.spec import Usage
 from bot.replies import LinkSummary
 
 # Discord's limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
@@ -262,6 +263,13 @@ def render_link_summary(summary: LinkSummary) -> list[DiscordMessage]:
     method = f" · {summary.method} summary" if summary.method != "none" else ""
     embed.set_footer(text=fit(plain(f"{summary.site} · based on {summary.label}{method}"), FOOTER_CHARS))
     return [DiscordMessage(embeds=(embed,))]
+
+
+# -- help ------------------------------------------------------------------------------------------------------------
+def render_help(lines: Sequence[Usage]) -> discord.Embed:
+    """`/news help`: each command's options and what it does, one line each (our own text, from the spec)."""
+    body = "\n".join(f"`{line.syntax}` — {line.summary}" for line in lines)
+    return discord.Embed(title="How to use /news", description=fit(body, DESCRIPTION_LIMIT), colour=DIGEST_COLOUR)
 
 
 # -- settings and sources --------------------------------------------------------------------------------------------
