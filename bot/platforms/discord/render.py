@@ -326,6 +326,7 @@ def render_sources(feeds: Sequence[FeedHealth]) -> list[DiscordMessage]:
     failing = sum(feed.status in {"erroring", "failing"} for feed in active)
     removed = len(feeds) - len(active)
     footer = f"{_plural(len(active), 'source')} · {failing} with errors" + (f" · {removed} removed" if removed else "")
+    footer += " · managers add or remove feeds with /news sources action:add|remove url:<feed>"
     embeds = []
     for number, chunk in enumerate(chunks, start=1):
         embed = discord.Embed(description="\n".join(chunk), colour=DIGEST_COLOUR)
