@@ -8,7 +8,7 @@ Only people allowed to manage a channel may change its subscription; the platfor
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -70,10 +70,14 @@ class SubscriptionInfo:
     paused_reason: str | None = None
     next_digest_at: datetime | None = None
 
+    @property
+    def filter_summary(self) -> str:
+        """The filters in words, "" when there are none."""
+        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names)
+
     def describe_filters(self) -> str:
-        """The filters in words, or "everything"."""
-        parts = [f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names]
-        return "; ".join(parts) or "everything"
+        """The filters in words for people, "everything" when there are none."""
+        return self.filter_summary or "everything"
 
 
 def split_list(text: str | None) -> list[str]:
@@ -234,6 +238,26 @@ def _find(session: Session, channel: ChannelRef) -> Subscription | None:
             Subscription.channel_id == channel.channel_id,
         )
     ).one_or_none()
+
+
+@dataclass(frozen=True)
+class ScheduledSubscription:
+    """An active subscription's schedule, as the scheduler keeps one job for it."""
+
+    id: int
+    schedule: str
+    timezone: str
+
+
+def active_schedules(database: Database, platforms: Iterable[str]) -> list[ScheduledSubscription]:
+    """The schedules of the subscriptions on `platforms` that are not paused, by id."""
+    query = (
+        select(Subscription.id, Subscription.schedule, Subscription.timezone)
+        .where(Subscription.paused_reason.is_(None), Subscription.platform.in_(list(platforms)))
+        .order_by(Subscription.id)
+    )
+    with database.session() as session:
+        return [ScheduledSubscription(*row) for row in session.execute(query)]
 
 
 def subscription_info(subscription: Subscription, now: datetime | None = None) -> SubscriptionInfo:
