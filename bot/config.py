@@ -185,6 +185,11 @@ class Settings(BaseSettings):
         """Whether a Slack bot token is configured."""
         return self.slack_bot_token is not None and bool(self.slack_bot_token.get_secret_value())
 
+    @property
+    def slack_socket_mode(self) -> bool:
+        """Whether Slack commands arrive over Socket Mode (an app-level token is set) rather than HTTP."""
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
     def secret_values(self) -> list[str]:
         """The configured secrets in clear, so that logging can mask them."""
         secrets = [

@@ -7,6 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN_IN_SUMMARIZER = {"bot", "discord", "slack_bolt", "slack_sdk", "apscheduler", "sqlalchemy", "httpx"}
+# All network access goes through bot/news/http.py; the library reads text and arrays only.
+NETWORK_MODULES = {"socket", "urllib.request", "http.client", "ssl", "aiohttp", "requests"}
 
 
 def _imported_top_level_modules(path: Path) -> set[str]:
@@ -25,6 +27,17 @@ def test_summarizer_is_a_pure_library():
     offenders = {}
     for path in sorted((ROOT / "summarizer").rglob("*.py")):
         bad = _imported_top_level_modules(path) & FORBIDDEN_IN_SUMMARIZER
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_summarizer_opens_no_connection():
+    """summarizer/ imports no networking module: it never fetches anything itself."""
+    offenders = {}
+    for path in sorted((ROOT / "summarizer").rglob("*.py")):
+        imported = _imported_modules(path)
+        bad = {name for name in NETWORK_MODULES if name in imported or any(m.startswith(name + ".") for m in imported)}
         if bad:
             offenders[str(path.relative_to(ROOT))] = sorted(bad)
     assert offenders == {}
@@ -163,3 +176,18 @@ def test_cycle_check_sees_a_cycle_through_a_third_package():
     """a -> b -> c -> a is one cycle; a -> b alone is none."""
     assert _cycles({"a": {"b": ""}, "b": {"c": ""}, "c": {"a": ""}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b": ""}, "b": {}}) == []
+
+
+def test_platforms_take_no_orm_names_from_storage():
+    """Adapters get outcomes from the service (`bot.replies`), not the ORM's enums: from bot.storage a platform
+    may take only `Database` (to open one for a command)."""
+    offenders = {}
+    for path in sorted((ROOT / "bot" / "platforms").rglob("*.py")):
+        names = {
+            name.removeprefix("bot.storage.")
+            for name in _imported_modules(path)
+            if name.startswith("bot.storage.") and name != "bot.storage.Database"
+        }
+        if names:
+            offenders[str(path.relative_to(ROOT))] = sorted(names)
+    assert offenders == {}

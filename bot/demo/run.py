@@ -35,8 +35,9 @@ from bot.news.http import HttpClient, HttpPolicy
 from bot.news.ingest import IngestOptions, IngestReport, run_ingest_pass
 from bot.platforms.console.commands import post_digest
 from bot.platforms.console.render import render_answer
+from bot.replies import DigestOutcome
 from bot.service import NewsService
-from bot.storage import Article, Database, DeliveryStatus, TextKind
+from bot.storage import Article, Database, TextKind
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ async def run_pipeline(
         progress.start("Posting the console digest through the outbox")
         digest_text = io.StringIO()
         result = await post_digest(service, digest_text, limit=DIGEST_ITEMS)
-        posted = result.posted is not None and result.posted.status is DeliveryStatus.SENT
+        posted = result.outcome is DigestOutcome.POSTED
         progress.done("posted" if posted else result.message)
         out.write("\n" + digest_text.getvalue())
         out.flush()

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select
 from bot.digests.model import ChannelRef, Digest, Style
 from bot.digests.outbox import Outbox, SendResult
 from bot.digests.schedule import Schedule
-from bot.digests.subscriptions import channel_language, subscription_info
+from bot.digests.subscriptions import channel_language, label_language, subscription_info
 from bot.intelligence.briefing import select_digest_stories
 from bot.storage import Article, Database, DeliveredStory, Delivery, Subscription, utcnow
 
@@ -46,7 +46,7 @@ class _Target:
 
 def _heading(when: datetime, schedule: Schedule, description: str) -> str:
     local = when.astimezone(schedule.timezone)
-    about = "" if description == "everything" else f" · {description}"
+    about = f" · {description}" if description else ""
     return f"Geopolitics briefing · {local:%a %d %b %H:%M} {schedule.timezone_name}{about}"
 
 
@@ -70,7 +70,7 @@ class Dispatcher:
                 schedule=Schedule.parse(subscription.schedule, subscription.timezone),
                 created_at=subscription.created_at,
                 filters=dict(info.filters),
-                description=info.describe_filters(),
+                description=info.filter_summary,
                 max_items=subscription.max_items,
                 style="detailed" if subscription.style == "detailed" else "short",
                 paused=subscription.paused_reason is not None,
@@ -116,7 +116,8 @@ class Dispatcher:
             filters=target.filters,
             delivered=dict.fromkeys(excluded, NEVER_AGAIN),
         )
-        items = tuple(story.to_digest_item(channel_language(target.filters)) for story in stories)
+        language = channel_language(target.filters)
+        items = tuple(label_language(story.item, language) for story in stories)
         return Digest(
             heading=_heading(now, target.schedule, target.description),
             generated_at=now,

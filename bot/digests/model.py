@@ -5,7 +5,7 @@ Each summary line names the source it was extracted from, so renderers can cite 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -86,14 +86,18 @@ class DigestItem:
 
 @dataclass(frozen=True)
 class Digest:
-    """A titled list of stories for one channel or one request."""
+    """A titled list of stories for one channel or one request.
+
+    ``as_of`` is when the archive a brief was drawn from was last brought up to date (None for a scheduled digest,
+    whose heading carries its local time).
+    """
 
     heading: str
     generated_at: datetime
     items: tuple[DigestItem, ...]
     style: Style = "short"
     empty_message: str = "Nothing new since the last digest."
-    extra: dict[str, Any] = field(default_factory=dict)
+    as_of: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (times as ISO strings) for the outbox."""
@@ -102,7 +106,7 @@ class Digest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Digest:
-        """Rebuild a digest stored by `to_json`."""
+        """Rebuild a digest stored by `to_json` (also the older form that kept ``as_of`` under ``extra``)."""
         items = tuple(
             DigestItem(
                 story_id=item["story_id"],
@@ -128,13 +132,14 @@ class Digest:
             )
             for item in data["items"]
         )
+        as_of = data.get("as_of") or data.get("extra", {}).get("as_of")
         return cls(
             heading=data["heading"],
             generated_at=datetime.fromisoformat(data["generated_at"]),
             items=items,
             style=data["style"],
             empty_message=data["empty_message"],
-            extra=data.get("extra", {}),
+            as_of=datetime.fromisoformat(as_of) if as_of else None,
         )
 
 

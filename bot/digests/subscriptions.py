@@ -8,15 +8,15 @@ Only people allowed to manage a channel may change its subscription; the platfor
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.digests.model import ChannelRef, Style
+from bot.digests.model import ChannelRef, DigestItem, Style
 from bot.digests.schedule import Schedule
 from bot.errors import PermissionDeniedError, UserInputError
 from bot.storage import Database, Feed, Subscription, utcnow
@@ -72,10 +72,14 @@ class SubscriptionInfo:
     paused_reason: str | None = None
     next_digest_at: datetime | None = None
 
+    @property
+    def filter_summary(self) -> str:
+        """The filters in words, "" when there are none."""
+        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names)
+
     def describe_filters(self) -> str:
-        """The filters in words, or "everything"."""
-        parts = [f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names]
-        return "; ".join(parts) or "everything"
+        """The filters in words for people, "everything" when there are none."""
+        return self.filter_summary or "everything"
 
 
 def split_list(text: str | None) -> list[str]:
@@ -135,6 +139,13 @@ def channel_language(filters: Mapping[str, object]) -> str:
     """The language a channel usually reads: the first of its ``languages`` filter, English when it has none."""
     languages = filters.get("languages")
     return str(languages[0]) if isinstance(languages, list) and languages else "en"
+
+
+def label_language(item: DigestItem, channel_language: str) -> DigestItem:
+    """The item labelled "in Portuguese" when its story is not in ``channel_language`` (else as it is)."""
+    if item.language is None or item.language == channel_language:
+        return item
+    return replace(item, language_label=f"in {language_name(item.language)}")
 
 
 def _known_sources(database: Database, names: Sequence[str]) -> list[str]:
@@ -257,6 +268,26 @@ def _find(session: Session, channel: ChannelRef) -> Subscription | None:
             Subscription.channel_id == channel.channel_id,
         )
     ).one_or_none()
+
+
+@dataclass(frozen=True)
+class ScheduledSubscription:
+    """An active subscription's schedule, as the scheduler keeps one job for it."""
+
+    id: int
+    schedule: str
+    timezone: str
+
+
+def active_schedules(database: Database, platforms: Iterable[str]) -> list[ScheduledSubscription]:
+    """The schedules of the subscriptions on `platforms` that are not paused, by id."""
+    query = (
+        select(Subscription.id, Subscription.schedule, Subscription.timezone)
+        .where(Subscription.paused_reason.is_(None), Subscription.platform.in_(list(platforms)))
+        .order_by(Subscription.id)
+    )
+    with database.session() as session:
+        return [ScheduledSubscription(*row) for row in session.execute(query)]
 
 
 def subscription_info(subscription: Subscription, now: datetime | None = None) -> SubscriptionInfo:

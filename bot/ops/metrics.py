@@ -72,37 +72,12 @@ _FEED_FATES = ("new", "backlog", "duplicate", "too_old", "unusable")
 
 
 class FeedCounts(Protocol):
-    """What a feed's poll reports (`bot.news.ingest.FeedResult`); a Protocol, so this module imports no floor above
-    storage and every floor may call it."""
+    """What a feed's poll reports (`bot.news.ingest.FeedResult`: its outcome and one count per fate in
+    `_FEED_FATES`); a Protocol, so this module imports no floor above storage and every floor may call it."""
 
     @property
     def outcome(self) -> Enum:
         """How the poll went."""
-        ...
-
-    @property
-    def new(self) -> int:
-        """Items stored as news."""
-        ...
-
-    @property
-    def backlog(self) -> int:
-        """Items stored as backlog."""
-        ...
-
-    @property
-    def duplicate(self) -> int:
-        """Items already stored."""
-        ...
-
-    @property
-    def too_old(self) -> int:
-        """Items older than the age limit."""
-        ...
-
-    @property
-    def unusable(self) -> int:
-        """Items without a usable link."""
         ...
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.digests.model import ChannelRef, Digest
-from bot.digests.subscriptions import Actor, SubscriptionRequest, channel_language, subscribe
+from bot.digests.subscriptions import Actor, SubscriptionRequest, channel_language, label_language, subscribe
 from bot.errors import UserInputError
 from bot.intelligence import brief, encoder_for, process_new_articles
 from bot.platforms.console.render import render_digest
@@ -52,13 +52,14 @@ def test_languages_filter_briefs_and_labels_items_in_another_language(sqlite_dat
     assert sorted(str(language) for language in languages.values()) == ["en", "pt"]
 
     portuguese = brief(sqlite_database, now=NOW, languages=["pt"])
-    assert [story.language for story in portuguese.stories] == ["pt"] and portuguese.description == "Portuguese"
+    assert [story.item.language for story in portuguese.stories] == ["pt"]
+    assert portuguese.description == "Portuguese"
     everything = brief(sqlite_database, now=NOW)
-    items = [story.to_digest_item() for story in everything.stories]
+    items = [label_language(story.item, "en") for story in everything.stories]
     assert sorted(item.language_label for item in items) == ["", "in Portuguese"]
     digest = Digest.from_json(Digest("Brief", NOW, tuple(items)).to_json())
     assert "in Portuguese" in render_digest(digest)
-    assert [story.to_digest_item("pt").language_label for story in portuguese.stories] == [""]
+    assert [label_language(story.item, "pt").language_label for story in portuguese.stories] == [""]
 
 
 def test_subscription_languages_are_resolved_shown_and_checked(database: Database):

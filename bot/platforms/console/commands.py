@@ -23,7 +23,8 @@ from bot.intelligence.processing import BATCH_SIZE, ProcessReport, process_new_a
 from bot.news.http import HttpClient, HttpPolicy
 from bot.platforms.console.publisher import CONSOLE_CHANNEL, ConsolePublisher
 from bot.platforms.console.render import render_answer, render_digest, render_link_summary
-from bot.service import DigestNow, NewsService
+from bot.replies import DigestNow, DigestOutcome
+from bot.service import NewsService
 from bot.storage import Database
 from bot.tasks import ProcessingBusyError, process_articles_job
 from summarizer.encoder import TextEncoder
@@ -53,7 +54,7 @@ async def post_digest(service: NewsService, out: TextIO, *, style: Style = "shor
     service.add_publisher(CONSOLE_CHANNEL.platform, ConsolePublisher(out))
     await service.subscribe(CONSOLE_CHANNEL, SubscriptionRequest(max_items=limit, style=style), CONSOLE_ACTOR)
     result = await service.digest_now(CONSOLE_CHANNEL)
-    if result.posted is None:
+    if result.outcome is not DigestOutcome.POSTED:  # a posted digest has been written to `out` by the publisher
         out.write(f"{result.message}\n")
     return result
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import UTC
 
 from bot.digests.model import Digest, DigestItem
 from bot.digests.present import PresentedItem, present_digest
 from bot.intelligence.results import Answer
-
-if TYPE_CHECKING:
-    from bot.service import LinkSummary
+from bot.replies import LinkSummary
 
 WIDTH = 100
 
@@ -43,8 +40,8 @@ def render_item(shown: PresentedItem) -> str:
 def render_digest(digest: Digest) -> str:
     """A digest as terminal text."""
     header = digest.heading  # a scheduled digest's heading carries its local time; a brief says "as of" below
-    if "as_of" in digest.extra:
-        header += f" (as of {datetime.fromisoformat(digest.extra['as_of']):%d %b %Y %H:%M UTC})"
+    if digest.as_of is not None:
+        header += f" (as of {digest.as_of.astimezone(UTC):%d %b %Y %H:%M UTC})"
     if not digest.items:
         return f"{header}\n\n{digest.empty_message}\n"
     body = "\n\n".join(render_item(shown) for shown in present_digest(digest))

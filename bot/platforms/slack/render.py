@@ -23,7 +23,7 @@ from bot.digests.present import PresentedItem, ShownSource, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer
 from bot.news.feeds import FeedHealth
-from bot.service import LinkSummary
+from bot.replies import LinkSummary
 
 Block = dict[str, Any]
 
