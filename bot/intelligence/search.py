@@ -34,7 +34,7 @@ from bot.intelligence.processing import SENTENCE_DTYPE, VECTOR_DTYPE, from_blob
 from bot.intelligence.results import NOTHING_FOUND, AlsoReported, Answer, CitedSentence
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, utcnow
-from summarizer.answers import Candidate, profile_question, select_answer
+from summarizer.answers import Candidate, name_roots, profile_question, select_answer
 from summarizer.encoder import TextEncoder
 from summarizer.retrieval import (
     Bm25Stats,
@@ -148,6 +148,7 @@ class _Source:
     lead: str
     places: frozenset[str]
     terms: frozenset[str]  # the question's terms that occur in the article
+    names: frozenset[str]  # roots of the words the article always writes with a capital: its names
 
 
 @dataclass
@@ -169,7 +170,7 @@ class _Ranking:
         source = self.sources[owner]
         before = self.texts[index - 1] if index and self.owners[index - 1] == owner else ""
         context = "\n".join(part for part in (source.title, source.lead, before) if part)
-        return Candidate(self.texts[index], source.outlet, context, source.terms, source.places)
+        return Candidate(self.texts[index], source.outlet, context, source.terms, source.places, source.names)
 
 
 class _Candidates(Sequence[Candidate]):
@@ -362,7 +363,8 @@ def _candidate_sentences(
             continue
         start, end = spans[0]
         places = frozenset([*countries, *regions])
-        sources[article_id] = _Source(title, outlet, text[start:end], places, frozenset(terms.get(article_id, ())))
+        found = frozenset(terms.get(article_id, ()))
+        sources[article_id] = _Source(title, outlet, text[start:end], places, found, name_roots(f"{title}\n{text}"))
         vectors = from_blob(blob, SENTENCE_DTYPE, dim=dim)
         for (start, end), vector in zip(spans, vectors, strict=True):
             texts.append(text[start:end])
