@@ -261,8 +261,11 @@ def name_roots(text: str) -> frozenset[str]:
     "Kraft" and "Hiller" are names; "Murder" in a headline is not when the article also writes "murder trial", nor
     is "Tonight" of a "Tonight Show" question matched by "tonight's show".
     """
-    lower = frozenset(term_root(term) for term in tokenize(" ".join(_LOWER.findall(text))))
-    return capital_roots(text) - lower
+    # One pass of the tokenizer over each set of distinct words: an article has thousands of words, a few hundred
+    # distinct ones.
+    lower = {term_root(term) for term in set(tokenize(" ".join(set(_LOWER.findall(text)))))}
+    capital = {term_root(term) for term in set(tokenize(" ".join(set(_CAPITALISED.findall(text)))))}
+    return frozenset(capital - lower)
 
 
 @lru_cache(maxsize=8192)
