@@ -62,8 +62,11 @@ NOVELTY_MIN = 0.4  # share of a sentence's new content words below which it adds
 MAX_SUPPORTING = 2
 WEAK = "~"  # marks weak evidence: a person or organisation noun rather than a name
 NAME_WEIGHT = 0.5  # a question's name weighs in coverage half as much as a term as rare as its rarest word
+SUPPORT_WEIGHT = 0.3  # what other outlets' agreement on the answer adds to its score (see `_add_support`)
 HEADLINE_PENALTY = 0.1  # taken off a headline's score when choosing the reply's sentences
-PLACE_STRENGTH, WEAK_STRENGTH = 0.6, 0.3  # "who" answered by a place only, or by a person noun only
+PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answered by a place, a name that is
+# mostly the question's own ("New Orleans Saints"), a person noun ("a woman")
+FOCUS_GAP, FAR_FROM_FOCUS = 2, 0.7  # "which bank": a name within 2 words of "bank" says it; farther counts 0.7
 ACRONYM_MAX = 5  # letters; a longer word in capitals is shouting ("GRANDMOTHER KILLED"), not an acronym
 HEADLINE_WORD, HEADLINE_MIN_WORDS, HEADLINE_SHARE = 4, 4, 0.75  # a line whose words of 4+ letters are 75 % capitals
 
@@ -453,7 +456,7 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         qualifiers=qualifiers,
         asked=frozenset(word.lower for word in words),
         how=marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else "",
-        focus=_focus(words, name_words) if answer_type is AnswerType.ENTITY else frozenset(),
+        focus=_focus(words, name_words) if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} else frozenset(),
         money=answer_type is AnswerType.QUANTITY and bool(roots & _MONEY_ROOTS or marker == "worth"),
     )
 
@@ -667,29 +670,9 @@ def check_candidate(
     close = similarity >= PARAPHRASE_SIMILARITY and coverage >= PARAPHRASE_COVERAGE
     if not names_covered or not (coverage >= COVERAGE_MIN or close):
         return AnswerCheck(names_covered, coverage, frozenset(), False, in_own_words, close)
-    evidence = _evidence(profile, candidate, words, gazetteer)
+    evidence, strength = _evidence(profile, candidate, words, gazetteer)
     typed = profile.answer_type is AnswerType.OTHER or bool(evidence)
-    strength = _strength(profile, evidence, words, in_sentence, gazetteer) if typed else 0.0
-    return AnswerCheck(names_covered, coverage, evidence, typed, in_own_words, close, strength)
-
-
-def _strength(
-    profile: QuestionProfile, evidence: frozenset[str], words: Sequence[_Word], in_sentence: frozenset[str],
-    gazetteer: Gazetteer,
-) -> float:  # fmt: skip
-    """See `AnswerCheck.strength`."""
-    if profile.answer_type is not AnswerType.ENTITY:
-        return 1.0
-    named = [item for item in evidence if not item.startswith(WEAK)]
-    if any(not _places_in(gazetteer, item.title()) for item in named):
-        strength = 1.0
-    else:
-        strength = PLACE_STRENGTH if named else WEAK_STRENGTH
-    if words and words[0].lower in _SUBJECT_PRONOUNS:
-        strength *= 0.5
-    if profile.focus and not profile.focus & in_sentence:
-        strength *= 0.5
-    return strength
+    return AnswerCheck(names_covered, coverage, evidence, typed, in_own_words, close, strength if typed else 0.0)
 
 
 def _asked(profile: QuestionProfile, word: _Word) -> bool:
@@ -710,28 +693,58 @@ def _asked_roots(profile: QuestionProfile) -> frozenset[str]:
 
 def _evidence(
     profile: QuestionProfile, candidate: Candidate, words: Sequence[_Word], gazetteer: Gazetteer
-) -> frozenset[str]:
-    """What the sentence offers of the kind the question asks for (see `AnswerCheck.evidence`)."""
+) -> tuple[frozenset[str], float]:
+    """What the sentence offers of the kind the question asks for (see `AnswerCheck.evidence`), and how plainly
+    (`AnswerCheck.strength`)."""
     kind = profile.answer_type
     if kind is AnswerType.QUANTITY and profile.money:
-        return frozenset(_sums(words))
+        return frozenset(_sums(words)), 1.0
     if kind is AnswerType.QUANTITY:
-        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how))
+        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how)), 1.0
     if kind is AnswerType.TIME:
-        return frozenset(_times(words, profile.asked))
+        return frozenset(_times(words, profile.asked)), 1.0
     if kind is AnswerType.OTHER:
-        return frozenset()
+        return frozenset(), 1.0
     known = {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
     if candidate.article_names:
         known = {word.lower for word in words if word.capital and term_root(word.lower) in candidate.article_names}
     runs = [run for run in _name_runs(words, known=known) if not all(_asked(profile, word) for word in run)]
+    position = {id(word): index for index, word in enumerate(words)}
+    focus = [index for index, word in enumerate(words) if profile.focus & _roots(word.text)]
+
+    def by_focus(run: list[_Word]) -> float:
+        """"Which bank": "Marfin Bank", "the bank, Marfin" say it; a name far from "bank" may be another thing."""
+        if not profile.focus:
+            return 1.0
+        start, end = position[id(run[0])], position[id(run[-1])]
+        return 1.0 if any(start - FOCUS_GAP <= index <= end + FOCUS_GAP for index in focus) else FAR_FROM_FOCUS
+
     if kind is AnswerType.PLACE:
-        return frozenset(_places(words, runs, gazetteer, candidate.text, profile))
+        places = _places(words, runs, gazetteer, candidate.text, profile)
+        named = [run for run in runs if _POSSESSIVE.sub("", " ".join(word.text for word in run).lower()) in places]
+        strength = max((by_focus(run) for run in named), default=1.0 if not profile.focus else FAR_FROM_FOCUS)
+        return frozenset(places), strength if places else 0.0
     found = {_POSSESSIVE.sub("", " ".join(word.lower for word in run)) for run in runs}
+    strength = 0.0
+    for run in runs:
+        start = position[id(run[0])]
+        phrase = " ".join(word.text for word in run)
+        if _places_in(gazetteer, phrase) or {word.lower for word in words[max(0, start - 2) : start]} & _LOCATIVE:
+            named = PLACE_STRENGTH  # "at the Kraft Foods plant in Northeast Philadelphia": where, not who
+        elif sum(not _asked(profile, word) for word in run) < min(2, len(run)):
+            named = PARTIAL_STRENGTH  # "New Orleans Saints" for a question naming New Orleans
+        else:
+            named = 1.0
+        strength = max(strength, named * by_focus(run))
     # A person or organisation noun ("the commission", "police") answers "who" too, but says less than a name:
     # marked, so that two sentences are not taken for one fact because both say "officials".
-    found |= {WEAK + word.lower for word in words if word.lower in _PERSON_NOUNS and word.lower not in profile.asked}
-    return frozenset(found)
+    nouns = {WEAK + word.lower for word in words if word.lower in _PERSON_NOUNS and word.lower not in profile.asked}
+    if nouns:
+        found |= nouns
+        strength = max(strength, WEAK_STRENGTH)
+    if words and words[0].lower in _SUBJECT_PRONOUNS:
+        strength *= 0.5  # "He will take over ...": who is in the sentence before
+    return frozenset(found), strength
 
 
 def _name_covered(
@@ -832,6 +845,7 @@ def select_answer(
             answering.append(_Pick(passage.index, score, check, roots))
     if not answering:
         return []
+    _add_support(answering, candidates)
     # A plainer answer first ("who": a name before "a woman"), then the better score.
     answering.sort(key=lambda pick: (-pick.check.strength, -pick.score))
     lead = answering[0]
@@ -850,6 +864,30 @@ def select_answer(
             pick.sources.add(source)
             chosen.append(pick)
     return [ChosenSentence(pick.index, pick.score, tuple(pick.also)) for pick in chosen]
+
+
+def _add_support(answering: list[_Pick], candidates: Sequence[Candidate]) -> None:
+    """Add to each answer's score the support of other outlets for its answer: the share of the answering
+    sentences' score (one per outlet and answer word) whose answer shares a word with it. Reports of one event
+    agree on who and how many; a name that only one sentence offers ("the BBC says ...") is more likely beside
+    the point."""
+    votes: dict[str, float] = {}
+    counted: set[tuple[str, str]] = set()
+    total = 0.0
+    for pick in answering:
+        source = candidates[pick.index].source
+        words = _answer_words(pick.check.evidence)
+        if words:
+            total += pick.score
+        for word in words:
+            if (source, word) not in counted:
+                counted.add((source, word))
+                votes[word] = votes.get(word, 0.0) + pick.score
+    if not total:
+        return
+    for pick in answering:
+        words = _answer_words(pick.check.evidence)
+        pick.score += SUPPORT_WEIGHT * max((votes[word] / total for word in words), default=0.0)
 
 
 def _close_figures(mine: set[str], theirs: set[str]) -> bool:
