@@ -713,7 +713,7 @@ def _evidence(
     focus = [index for index, word in enumerate(words) if profile.focus & _roots(word.text)]
 
     def by_focus(run: list[_Word]) -> float:
-        """"Which bank": "Marfin Bank", "the bank, Marfin" say it; a name far from "bank" may be another thing."""
+        """ "Which bank": "Marfin Bank", "the bank, Marfin" say it; a name far from "bank" may be another thing."""
         if not profile.focus:
             return 1.0
         start, end = position[id(run[0])], position[id(run[-1])]
@@ -730,12 +730,12 @@ def _evidence(
         start = position[id(run[0])]
         phrase = " ".join(word.text for word in run)
         if _places_in(gazetteer, phrase) or {word.lower for word in words[max(0, start - 2) : start]} & _LOCATIVE:
-            named = PLACE_STRENGTH  # "at the Kraft Foods plant in Northeast Philadelphia": where, not who
+            kind_of = PLACE_STRENGTH  # "at the Kraft Foods plant in Northeast Philadelphia": where, not who
         elif sum(not _asked(profile, word) for word in run) < min(2, len(run)):
-            named = PARTIAL_STRENGTH  # "New Orleans Saints" for a question naming New Orleans
+            kind_of = PARTIAL_STRENGTH  # "New Orleans Saints" for a question naming New Orleans
         else:
-            named = 1.0
-        strength = max(strength, named * by_focus(run))
+            kind_of = 1.0
+        strength = max(strength, kind_of * by_focus(run))
     # A person or organisation noun ("the commission", "police") answers "who" too, but says less than a name:
     # marked, so that two sentences are not taken for one fact because both say "officials".
     nouns = {WEAK + word.lower for word in words if word.lower in _PERSON_NOUNS and word.lower not in profile.asked}
