@@ -68,7 +68,7 @@ PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answere
 # mostly the question's own ("New Orleans Saints"), a person noun ("a woman")
 FOCUS_GAP, FAR_FROM_FOCUS = 2, 0.7  # "which bank": a name within 2 words of "bank" says it; farther counts 0.7
 ACRONYM_MAX = 5  # letters; a longer word in capitals is shouting ("GRANDMOTHER KILLED"), not an acronym
-HEADLINE_WORD, HEADLINE_MIN_WORDS, HEADLINE_SHARE = 4, 4, 0.75  # a line whose words of 4+ letters are 75 % capitals
+HEADLINE_WORD, HEADLINE_MIN_WORDS, HEADLINE_SHARE = 4, 4, 0.9  # a line whose words of 4+ letters are capitalised
 
 
 class AnswerType(enum.StrEnum):
@@ -259,15 +259,17 @@ def capital_roots(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=1024)
 def name_roots(text: str) -> frozenset[str]:
-    """Roots of the words that ``text`` (an article) writes with a capital and never in lower case: its names.
+    """Roots of the words that ``text`` (an article) writes with a capital, outside headlines, and never in lower
+    case: its names.
 
     "Kraft" and "Hiller" are names; "Murder" in a headline is not when the article also writes "murder trial", nor
     is "Tonight" of a "Tonight Show" question matched by "tonight's show".
     """
     # One pass of the tokenizer over each set of distinct words: an article has thousands of words, a few hundred
     # distinct ones.
+    running = "\n".join(line for line in text.splitlines() if not _headline_case(list(_words(line))))
     lower = {term_root(term) for term in set(tokenize(" ".join(set(_LOWER.findall(text)))))}
-    capital = {term_root(term) for term in set(tokenize(" ".join(set(_CAPITALISED.findall(text)))))}
+    capital = {term_root(term) for term in set(tokenize(" ".join(set(_CAPITALISED.findall(running)))))}
     return frozenset(capital - lower)
 
 
@@ -845,7 +847,7 @@ def select_answer(
             answering.append(_Pick(passage.index, score, check, roots))
     if not answering:
         return []
-    _add_support(answering, candidates)
+    _add_support(answering, candidates, _asked_roots(profile))
     # A plainer answer first ("who": a name before "a woman"), then the better score.
     answering.sort(key=lambda pick: (-pick.check.strength, -pick.score))
     lead = answering[0]
@@ -866,17 +868,21 @@ def select_answer(
     return [ChosenSentence(pick.index, pick.score, tuple(pick.also)) for pick in chosen]
 
 
-def _add_support(answering: list[_Pick], candidates: Sequence[Candidate]) -> None:
+def _add_support(answering: list[_Pick], candidates: Sequence[Candidate], asked: frozenset[str]) -> None:
     """Add to each answer's score the support of other outlets for its answer: the share of the answering
     sentences' score (one per outlet and answer word) whose answer shares a word with it. Reports of one event
     agree on who and how many; a name that only one sentence offers ("the BBC says ...") is more likely beside
-    the point."""
+    the point. The question's own words ("Saints" of "New Orleans Saints") are in every report and say nothing."""
+
+    def answer_words(pick: _Pick) -> set[str]:
+        return {word for word in _answer_words(pick.check.evidence) if not _roots(word) or not _roots(word) <= asked}
+
     votes: dict[str, float] = {}
     counted: set[tuple[str, str]] = set()
     total = 0.0
     for pick in answering:
         source = candidates[pick.index].source
-        words = _answer_words(pick.check.evidence)
+        words = answer_words(pick)
         if words:
             total += pick.score
         for word in words:
@@ -886,7 +892,7 @@ def _add_support(answering: list[_Pick], candidates: Sequence[Candidate]) -> Non
     if not total:
         return
     for pick in answering:
-        words = _answer_words(pick.check.evidence)
+        words = answer_words(pick)
         pick.score += SUPPORT_WEIGHT * max((votes[word] / total for word in words), default=0.0)
 
 
