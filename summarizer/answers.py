@@ -464,18 +464,21 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
 
 
 def _focus(words: Sequence[_Word], name_words: set[str]) -> frozenset[str]:
-    """The roots of up to three words after "which" or "what" (names, articles and "name of" skipped)."""
+    """The root of the noun that "which" or "what" asks about: the last word of the words after it, names and
+    "the name of" skipped, up to a verb, a preposition or an article ("which Indian navy ship stopped": ship)."""
     for position, word in enumerate(words):
         if word.lower not in {"which", "what"}:
             continue
         found: list[str] = []
         for following in words[position + 1 :]:
-            if following.lower in _AUXILIARIES - {"is", "was", "are", "were"} or len(found) == FOCUS_WORDS:
+            lower = following.lower
+            ends = lower in _AUXILIARIES or lower in _LOCATIVE or lower in {"of", "the", "a", "an", "to", "by"}
+            if found and (ends or lower.endswith(("ed", "ing")) or len(found) == FOCUS_WORDS):
                 break
-            if following.lower in name_words or following.lower in _SKIPPED_BEFORE_NOUN | _NAME_OF:
+            if lower in name_words or lower in _SKIPPED_BEFORE_NOUN | _NAME_OF:
                 continue
             found += [term_root(term) for term in tokenize(following.text)]
-        return frozenset(found)
+        return frozenset(found[-1:])
     return frozenset()
 
 
