@@ -75,17 +75,20 @@ class _ArticleCache:
         self.archive_key: tuple[int, datetime | None] | None = None
         self.archive_ids = np.zeros(0, dtype=np.int64)
         self.archive_times = np.zeros(0, dtype=np.float64)
+        self.archive_lengths = np.zeros(0, dtype=np.float64)
 
-    def window(self, session: Session, since: datetime | None, now: datetime) -> tuple[list[int], datetime | None]:
-        """The ids of the processed articles published between ``since`` and ``now``, in id order, and the time
-        of the latest processing."""
+    def window(
+        self, session: Session, since: datetime | None, now: datetime
+    ) -> tuple[list[int], float, datetime | None]:
+        """The ids of the processed articles published between ``since`` and ``now``, in id order, their mean
+        length in index terms (for BM25), and the time of the latest processing."""
         count, latest = session.execute(
             select(func.count(ArticleAnalysis.article_id), func.max(ArticleAnalysis.processed_at))
         ).one()
         with self.lock:
             if self.archive_key != (count, latest):
                 rows = session.execute(
-                    select(Article.id, Article.published_at)
+                    select(Article.id, Article.published_at, ArticleAnalysis.term_count)
                     .join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
                     .order_by(Article.id)
                 ).all()
@@ -93,17 +96,14 @@ class _ArticleCache:
                 self.archive_times = np.fromiter(
                     (row[1].timestamp() if row[1] else np.nan for row in rows), dtype=np.float64, count=len(rows)
                 )
+                self.archive_lengths = np.fromiter((row[2] or 0 for row in rows), dtype=np.float64, count=len(rows))
                 self.archive_key = (count, latest)
-            ids, times = self.archive_ids, self.archive_times
+            ids, times, lengths = self.archive_ids, self.archive_times, self.archive_lengths
         keep = times <= now.timestamp()
         if since is not None:
             keep &= times >= since.timestamp()
-        return ids[keep].tolist(), latest
-
-    def mean_length(self, ids: Sequence[int]) -> float:
-        """The mean length in index terms of the cached articles ``ids`` (for BM25)."""
-        lengths = self.lengths
-        return float(np.mean(np.fromiter((lengths.get(i, 0) for i in ids), dtype=np.float64, count=len(ids))))
+        mean_length = float(lengths[keep].mean()) if keep.any() else 0.0
+        return ids[keep].tolist(), mean_length, latest
 
     def load(self, session: Session, ids: Sequence[int]) -> None:
         """Read the vectors and word counts of the ``ids`` not cached yet."""
@@ -249,13 +249,13 @@ def _rank(
     terms = tokenize(question)
     query_vector = np.asarray(encoder.encode([question])[0], dtype=np.float32)
     cache = _cache_for(database)
-    window_ids, latest = cache.window(session, since, now)
+    window_ids, mean_length, latest = cache.window(session, since, now)
     as_of = min(latest, now) if latest else now  # as `archive_as_of`, without asking again
     if not window_ids:
         return _Ranking(as_of, 0)
     dense = similarities(cache.vectors(session, window_ids), query_vector)
     candidates = {window_ids[int(index)] for index in np.argsort(-dense)[:DENSE_CANDIDATES]}
-    frequency, lexical, found = _lexical_candidates(session, terms, set(window_ids), cache)
+    frequency, lexical, found = _lexical_candidates(session, terms, set(window_ids), mean_length, cache)
     candidates |= lexical
     texts, vectors, owners, sources = _candidate_sentences(session, sorted(candidates), len(query_vector), found)
     stats = Bm25Stats(len(window_ids), 0.0, frequency)  # mean sentence length: taken from the candidates
@@ -341,7 +341,7 @@ def ask(
 
 
 def _lexical_candidates(
-    session: Session, terms: Sequence[str], window: set[int], cache: _ArticleCache
+    session: Session, terms: Sequence[str], window: set[int], mean_length: float, cache: _ArticleCache
 ) -> tuple[dict[str, int], set[int], dict[int, dict[str, int]]]:
     """Document frequencies of the question's terms in the window, the articles with the best BM25, and which of
     the terms each article of the window contains (with their counts)."""
@@ -358,7 +358,7 @@ def _lexical_candidates(
             postings.append((article_id, term, count))
     if not counts:
         return dict(frequency), set(), {}
-    stats = Bm25Stats(len(window), cache.mean_length(list(window)), frequency)
+    stats = Bm25Stats(len(window), mean_length, frequency)
     # BM25 (as `bm25_scores`) over the postings at once: thousands of them for common words at 10,000 articles.
     ids = list(counts)
     position = {article_id: index for index, article_id in enumerate(ids)}
