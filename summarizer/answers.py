@@ -680,6 +680,10 @@ def check_candidate(
     return AnswerCheck(names_covered, coverage, evidence, typed, in_own_words, close, strength if typed else 0.0)
 
 
+def _phrase(run: list[_Word]) -> str:
+    return _POSSESSIVE.sub("", " ".join(word.text for word in run).lower())
+
+
 def _asked(profile: QuestionProfile, word: _Word) -> bool:
     """Whether a word of a sentence is one the question says ("Oscar" for "Oscars", "Okla" for "Oklahoma")."""
     if word.lower in profile.asked:
@@ -726,7 +730,15 @@ def _evidence(
 
     if kind is AnswerType.PLACE:
         places = _places(words, runs, gazetteer, candidate.text, profile)
-        named = [run for run in runs if _POSSESSIVE.sub("", " ".join(word.text for word in run).lower()) in places]
+        # "which island": the name next to "island" is a place too ("the island of Qeshm", "Yida refugee camp"),
+        # and the plainest answer; a country or a demonym beside it describes the thing: "South Sudanese refugee camp")
+        named: list[list[_Word]] = []
+        for run in runs if profile.focus else ():
+            if by_focus(run) == 1.0 and not _places_in(gazetteer, " ".join(word.text for word in run)):
+                places.add(_phrase(run))
+                named.append(run)
+        if not profile.focus:
+            named = [run for run in runs if _phrase(run) in places]
         strength = max((by_focus(run) for run in named), default=1.0 if not profile.focus else FAR_FROM_FOCUS)
         return frozenset(places), strength if places else 0.0
     found = {_POSSESSIVE.sub("", " ".join(word.lower for word in run)) for run in runs}

@@ -53,6 +53,7 @@ ASK_WINDOW = timedelta(days=30)  # "recent" articles: older coverage is history,
 LEXICAL_CANDIDATES = 30  # articles taken from the word index
 DENSE_CANDIDATES = 30  # articles taken by article-vector similarity
 MAX_QUESTION_CHARS = 500
+ARTICLE_WEIGHT = 0.15  # what the cosine between the question and a sentence's article adds to the sentence
 MAX_ANSWER_SENTENCES = 3  # the best answering sentence and at most two from other outlets
 _VECTOR_FETCH_CHUNK = 500  # article ids per IN (...) when filling the vector cache
 _CACHE_SLACK = 10_000  # cached articles beyond twice the window (plus this) are dropped
@@ -262,6 +263,15 @@ def _rank(
     if not texts:
         return _Ranking(as_of, len(window_ids), stats=stats)
     ranked = rank_passages(terms, query_vector, texts, vectors, stats)
+    # A sentence of an article that is about the question as a whole weighs more: of two confusable events the
+    # right one's articles are closer to the question than the other's, whose sentences can look as close.
+    members = sorted(candidates)
+    at = np.searchsorted(np.asarray(window_ids, dtype=np.int64), np.asarray(members, dtype=np.int64))
+    closeness = {article_id: float(dense[i]) for article_id, i in zip(members, at, strict=True)}
+    ranked = sorted(
+        (replace(item, score=item.score + ARTICLE_WEIGHT * closeness.get(owners[item.index], 0.0)) for item in ranked),
+        key=lambda item: -item.score,
+    )
     return _Ranking(as_of, len(window_ids), texts, vectors, owners, ranked, sources, stats)
 
 
