@@ -5,18 +5,23 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
 "final" and by the encoder's sense of "results". Here a sentence counts as an answer only when:
 
 1. **it is about what the question names**: every name in the question (capitalised words, acronyms, places by any
-   alias the gazetteer knows: "Iranian" is Iran) occurs in the sentence or its article's context (title, lead
-   sentence, the sentence before);
-2. **it covers the question's other salient terms**: their IDF-weighted share found in the sentence reaches
-   ``COVERAGE_MIN``; words matched through light stemming and a few irregular forms ("paid" for "pay", "died" for
-   "death"), and found only in the context they count half, fully when the sentence refers back ("She was 91.");
+   alias the gazetteer knows: "Iranian" is Iran) is covered by its rarest word, written as a name (capitalised in
+   running text, never in lower case: :func:`name_roots`) in the sentence, its article's context (title, lead
+   sentence, the sentence before) or the article;
+2. **it covers the question's salient terms**: the IDF-weighted share of its terms, and of its names at half weight,
+   found in the sentence reaches ``COVERAGE_MIN``; words matched through light stemming, a few irregular forms
+   ("paid" for "pay", "died" for "death") and hyphenated parts, and found only in the context they count half,
+   fully when the sentence refers back ("She was 91.");
 3. **it has what the question asks for**, in the sentence itself: who, whom or which -> a name or a person or
-   organisation noun; when -> a date or time; where -> a place; how many, how much, how old, what price ... -> a
-   number. Other questions ("what did ... say") need no particular kind of word.
+   organisation noun; when -> a date or time; where -> a place; how many, how old, what magnitude ... -> a
+   number; how much did X pay, what was it worth ... -> a sum of money. Other questions ("what did ... say") need
+   no particular kind of word. The capitals of a headline line name nothing by themselves.
 
-Among the sentences that answer, the reply leads with the best (retrieval score plus coverage), then adds at most
-two supporting sentences from other outlets that add something; a sentence that states the same fact as one
-already chosen (the same answer, or nearly the same words) names its outlet under "also reported by" instead.
+Among the sentences that answer, the reply leads with the plainest answer (for "who" and "which X": a name, next to
+X, before a place or a person noun), then the best score: retrieval, coverage in the sentence itself, and the
+support of other outlets for the same answer. It adds at most two supporting sentences from other outlets that add
+something; a sentence that states the same fact as one already chosen (the same answer, or nearly the same words)
+names its outlet under "also reported by" instead.
 
 Pure text processing (regular expressions and the place gazetteer); no model runs here.
 """
