@@ -342,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--limit", type=_whole_number, default=None, help="process at most this many articles")
     summarize = add("summarize", _summarize, "Fetch an article and print its summary.")
     summarize.add_argument("url", help="an http(s) URL of a news article")
+    summarize.add_argument(
+        "--allow-private", action="store_true", help="allow a host on a private network or this computer (intranet)"
+    )
     digest = add("digest", _digest, "Print the digest the console channel would get now (stories not shown yet).")
     digest.add_argument(
         "--style",
