@@ -40,21 +40,31 @@ def _whole_number(text: str) -> int:
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
     from bot.storage.db import alembic_config
 
+    if args.action == "downgrade" and args.revision is None:
+        raise UserInputError("db downgrade: give the revision to go back to (such as 0008, -1 or base)")
     with Database.open(settings.database_url, upgrade=False) as database:
         config = alembic_config(database.engine)
         try:
             if args.action == "upgrade":
-                command.upgrade(config, args.revision)
+                command.upgrade(config, args.revision or "head")
             elif args.action == "downgrade":
                 command.downgrade(config, args.revision)
-            else:
-                command.current(config, verbose=False)
         except CommandError as error:
             raise UserInputError(f"db {args.action}: {error}") from None
+        with database.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    # One line either way, so an upgrade or downgrade is seen to have happened and an empty database is named.
+    if current is None:
+        sys.stdout.write("no schema yet (`python -m bot db upgrade` creates it; every other command does too)\n")
+    else:
+        sys.stdout.write(f"{current} (head)\n" if current == head else f"{current} (head is {head})\n")
     return 0
 
 
@@ -385,8 +395,18 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_export.set_defaults(handler=_feeds_export)
 
     db = add("db", _db, "Manage the database schema (migrations also run on every start).")
-    db.add_argument("action", choices=["upgrade", "downgrade", "current"], help="what to do")
-    db.add_argument("revision", nargs="?", default="head", help="target revision for upgrade/downgrade (default: head)")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "downgrade", "current"],
+        help="what to do; each prints the revision the database is at afterwards",
+    )
+    db.add_argument(
+        "revision",
+        nargs="?",
+        default=None,
+        help="target revision: for upgrade default head; downgrade needs one (0008, -1 for one step, base)."
+        " Every other command upgrades to head again",
+    )
     return parser
 
 
