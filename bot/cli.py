@@ -173,16 +173,26 @@ def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def _feeds_add(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.feeds import add_feed
+    from bot.news.sources import check_feed_url
 
     with Database.open(settings.database_url) as database:
-        feed = add_feed(
-            database,
-            args.url,
-            name=args.name,
-            country=args.country,
-            language=args.language,
-            allow_private=args.allow_private,
-        )
+        try:
+            feed = add_feed(
+                database,
+                args.url,
+                name=args.name,
+                country=args.country,
+                language=args.language,
+                allow_private=args.allow_private,
+            )
+        except UserInputError as error:
+            if args.allow_private:
+                raise
+            try:  # refused only for its private address: say how an operator adds an intranet feed
+                check_feed_url(args.url, allow_private=True)
+            except ValueError:
+                raise error from None
+            raise UserInputError(f"{error} Use --allow-private for an intranet feed.") from None
     sys.stdout.write(f"Added {feed.name} <{feed.url}>; its current items will be stored as backlog.\n")
     return 0
 
@@ -240,7 +250,11 @@ def _feeds_export(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
     else:
-        Path(args.file).expanduser().write_bytes(document)
+        path = Path(args.file).expanduser()
+        try:
+            path.write_bytes(document)
+        except OSError as error:
+            raise UserInputError(f"Cannot write {path}: {error.strerror or error}.") from None
         sys.stderr.write(f"Wrote {len(sources)} feeds to {args.file}.\n")
     return 0
 

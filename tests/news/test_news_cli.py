@@ -113,3 +113,24 @@ async def test_feeds_import_and_export_opml(tmp_path: Path):
     assert code == 0 and parse_opml(stdout.encode()) == parse_opml(exported.read_bytes())
     assert 'xmlUrl="https://news.example/world.rss" language="en"' in stdout
     assert "ok.example" not in stdout  # the refused import added nothing
+
+
+async def test_feeds_mistakes_are_one_line_that_says_what_to_do(tmp_path: Path):
+    """A loopback feed refused for its address points to --allow-private; an export to a missing folder is one
+    line, not a traceback."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "FEEDS": "https://seed.example/rss"}
+    code, _, stderr = await run_bot("feeds", "add", "http://127.0.0.1:9/feed.rss", env=env)
+    assert code == 1
+    assert stderr.strip().splitlines() == [
+        "Cannot add that feed: that address is on a private network; only public feeds can be added. "
+        "Use --allow-private for an intranet feed."
+    ]
+    code, _, stderr = await run_bot("feeds", "add", "ftp://seed.example/rss", env=env)
+    assert code == 1 and "--allow-private" not in stderr  # the address is not what is wrong
+    code, _, stderr = await run_bot("feeds", "add", "--allow-private", "http://127.0.0.1:9/feed.rss", env=env)
+    assert code == 0, stderr
+    target = tmp_path / "no-such-folder" / "feeds.opml"
+    code, _, stderr = await run_bot("feeds", "export", str(target), env=env)
+    assert code == 1
+    assert stderr.strip().splitlines()[-1] == f"Cannot write {target}: No such file or directory."
+    assert "Traceback" not in stderr
