@@ -20,6 +20,11 @@ from bot.storage import Database
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Settings, argparse.Namespace], int]
+# What `run --role` needs when no platform token is set (only `all` falls back to the offline demo).
+ROLE_NEEDS = {
+    "web": "The web role serves Slack's HTTP events: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.",
+    "worker": "The worker role serves Discord and Slack Socket Mode: set DISCORD_TOKEN or SLACK_BOT_TOKEN.",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -300,6 +305,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         sys.stderr.write("The processor role serves the task queue: set TASK_QUEUE=procrastinate (PostgreSQL).\n")
         return 2
     if args.role != "processor" and not (settings.discord_enabled or settings.slack_enabled):
+        if args.role != "all":  # a deployment that names a role wants the platforms: a demo there would hide it
+            sys.stderr.write(ROLE_NEEDS[args.role] + "\n")
+            return 2
         sys.stderr.write("No DISCORD_TOKEN or SLACK_BOT_TOKEN is set: running the offline demo instead.\n\n")
         return _demo(settings, args)
     from bot.app import run_bot  # imports the platform libraries, which only a configured platform needs
@@ -327,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         _run,
         "Start the configured platforms (Discord, Slack), the scheduler and ingestion; "
-        "with no platform token configured, run the offline demo instead.",
+        "with no platform token configured, `--role all` runs the offline demo instead.",
     )
     run.add_argument(
         "--role",

@@ -76,6 +76,19 @@ def test_processor_role_needs_the_task_queue(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("role", "needed"), [("web", "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"), ("worker", "set DISCORD_TOKEN or")]
+)
+def test_a_named_role_without_a_platform_token_stops_instead_of_running_the_demo(tmp_path, role, needed):
+    """`run --role web|worker` (as the Procfile runs them) with no token says what to set and exits 2."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "DISCORD_TOKEN": "", "SLACK_BOT_TOKEN": ""}
+    result = _run("run", "--role", role, env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"The {role} role serves") and needed in lines[0], lines
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
     ("args", "env", "expected"),
     [
         (("db", "upgrade", "bogus"), {}, "Can't locate revision identified by 'bogus'"),
