@@ -150,6 +150,24 @@ def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
 
 
+def _column(text: str, width: int) -> str:
+    """`text` cut (with an ellipsis) and padded to `width` terminal columns: CJK characters take two."""
+    import unicodedata
+
+    def cells(char: str) -> int:
+        return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+    if sum(map(cells, text)) > width:
+        kept, used = [], 1  # one column for the ellipsis
+        for char in text:
+            if used + cells(char) > width:
+                break
+            kept.append(char)
+            used += cells(char)
+        text = "".join(kept) + "…"
+    return text + " " * (width - sum(map(cells, text)))
+
+
 def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.feeds import list_feeds, sync_sources
     from bot.news.sources import configured_sources
@@ -161,7 +179,7 @@ def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
     for feed in feeds:
         retry = feed.retry_after if feed.consecutive_failures else None
         lines.append(
-            f"{feed.status:<9} {feed.name[:32]:<32} {_when(feed.last_success_at):<16} "
+            f"{feed.status:<9} {_column(feed.name, 32)} {_when(feed.last_success_at):<16} "
             f"{feed.consecutive_failures:>5}  {_when(retry):<16} {feed.url}"
         )
         if feed.last_error and feed.consecutive_failures:

@@ -134,3 +134,17 @@ async def test_feeds_mistakes_are_one_line_that_says_what_to_do(tmp_path: Path):
     assert code == 1
     assert stderr.strip().splitlines()[-1] == f"Cannot write {target}: No such file or directory."
     assert "Traceback" not in stderr
+
+
+async def test_feeds_list_keeps_its_columns_with_wide_and_long_names(tmp_path: Path):
+    """The bundled NHK feed's name has CJK characters (two columns each) and ECFR's is too long: the URL column
+    still starts where the header says, and a cut name ends with an ellipsis."""
+    code, stdout, _ = await run_bot("feeds", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"})
+    assert code == 0
+    lines = stdout.splitlines()
+    nhk = next(line for line in lines if "nhk.or.jp" in line)
+    assert nhk.startswith("new       NHK – 国際" + " " * 22 + " -")  # 10 columns of name, padded to 32
+    ecfr = next(line for line in lines if "ecfr.eu" in line)
+    assert ecfr.startswith("new       European Council on Foreign Rel… -")
+    header = next(line for line in lines if line.startswith("STATUS"))
+    assert ecfr.index("https://") == header.index("URL")
