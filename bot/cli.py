@@ -458,7 +458,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as error:
         sys.stderr.write(f"{error}\n")
         return 2
-    setup_logging(settings.log_level, settings.secret_values(), settings.log_format)
+    # The service logs to stdout (where platforms collect them); a one-shot command's stdout is its result (a brief,
+    # an OPML export), so its logs go to stderr and `> file` keeps the result alone.
+    stream = sys.stdout if args.command == "run" else sys.stderr
+    setup_logging(settings.log_level, settings.secret_values(), settings.log_format, stream=stream)
     try:
         handler: Handler = args.handler
         return handler(settings, args)

@@ -148,3 +148,13 @@ async def test_feeds_list_keeps_its_columns_with_wide_and_long_names(tmp_path: P
     assert ecfr.startswith("new       European Council on Foreign Rel… -")
     header = next(line for line in lines if line.startswith("STATUS"))
     assert ecfr.index("https://") == header.index("URL")
+
+
+async def test_feeds_export_to_stdout_is_only_the_opml(tmp_path: Path):
+    """On a new database the configured feeds are added (and logged) first: the log goes to stderr, so
+    `feeds export > feeds.opml` is a valid OPML document."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "LOG_LEVEL": "INFO"}
+    code, stdout, stderr = await run_bot("feeds", "export", env=env)
+    assert code == 0
+    assert stdout.startswith("<?xml") and len(parse_opml(stdout.encode())) == 27
+    assert "added 27 configured feeds" in stderr
