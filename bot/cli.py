@@ -20,6 +20,11 @@ from bot.storage import Database
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Settings, argparse.Namespace], int]
+# What `run --role` needs when no platform token is set (only `all` falls back to the offline demo).
+ROLE_NEEDS = {
+    "web": "The web role serves Slack's HTTP events: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.",
+    "worker": "The worker role serves Discord and Slack Socket Mode: set DISCORD_TOKEN or SLACK_BOT_TOKEN.",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,21 +45,31 @@ def _whole_number(text: str) -> int:
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
     from bot.storage.db import alembic_config
 
+    if args.action == "downgrade" and args.revision is None:
+        raise UserInputError("db downgrade: give the revision to go back to (such as 0008, -1 or base)")
     with Database.open(settings.database_url, upgrade=False) as database:
         config = alembic_config(database.engine)
         try:
             if args.action == "upgrade":
-                command.upgrade(config, args.revision)
+                command.upgrade(config, args.revision or "head")
             elif args.action == "downgrade":
                 command.downgrade(config, args.revision)
-            else:
-                command.current(config, verbose=False)
         except CommandError as error:
             raise UserInputError(f"db {args.action}: {error}") from None
+        with database.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    # One line either way, so an upgrade or downgrade is seen to have happened and an empty database is named.
+    if current is None:
+        sys.stdout.write("no schema yet (`python -m bot db upgrade` creates it; every other command does too)\n")
+    else:
+        sys.stdout.write(f"{current} (head)\n" if current == head else f"{current} (head is {head})\n")
     return 0
 
 
@@ -135,6 +150,24 @@ def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
 
 
+def _column(text: str, width: int) -> str:
+    """`text` cut (with an ellipsis) and padded to `width` terminal columns: CJK characters take two."""
+    import unicodedata
+
+    def cells(char: str) -> int:
+        return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+    if sum(map(cells, text)) > width:
+        kept, used = [], 1  # one column for the ellipsis
+        for char in text:
+            if used + cells(char) > width:
+                break
+            kept.append(char)
+            used += cells(char)
+        text = "".join(kept) + "…"
+    return text + " " * (width - sum(map(cells, text)))
+
+
 def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.feeds import list_feeds, sync_sources
     from bot.news.sources import configured_sources
@@ -146,7 +179,7 @@ def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
     for feed in feeds:
         retry = feed.retry_after if feed.consecutive_failures else None
         lines.append(
-            f"{feed.status:<9} {feed.name[:32]:<32} {_when(feed.last_success_at):<16} "
+            f"{feed.status:<9} {_column(feed.name, 32)} {_when(feed.last_success_at):<16} "
             f"{feed.consecutive_failures:>5}  {_when(retry):<16} {feed.url}"
         )
         if feed.last_error and feed.consecutive_failures:
@@ -163,16 +196,26 @@ def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def _feeds_add(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.feeds import add_feed
+    from bot.news.sources import check_feed_url
 
     with Database.open(settings.database_url) as database:
-        feed = add_feed(
-            database,
-            args.url,
-            name=args.name,
-            country=args.country,
-            language=args.language,
-            allow_private=args.allow_private,
-        )
+        try:
+            feed = add_feed(
+                database,
+                args.url,
+                name=args.name,
+                country=args.country,
+                language=args.language,
+                allow_private=args.allow_private,
+            )
+        except UserInputError as error:
+            if args.allow_private:
+                raise
+            try:  # refused only for its private address: say how an operator adds an intranet feed
+                check_feed_url(args.url, allow_private=True)
+            except ValueError:
+                raise error from None
+            raise UserInputError(f"{error} Use --allow-private for an intranet feed.") from None
     sys.stdout.write(f"Added {feed.name} <{feed.url}>; its current items will be stored as backlog.\n")
     return 0
 
@@ -230,7 +273,11 @@ def _feeds_export(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
     else:
-        Path(args.file).expanduser().write_bytes(document)
+        path = Path(args.file).expanduser()
+        try:
+            path.write_bytes(document)
+        except OSError as error:
+            raise UserInputError(f"Cannot write {path}: {error.strerror or error}.") from None
         sys.stderr.write(f"Wrote {len(sources)} feeds to {args.file}.\n")
     return 0
 
@@ -276,6 +323,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         sys.stderr.write("The processor role serves the task queue: set TASK_QUEUE=procrastinate (PostgreSQL).\n")
         return 2
     if args.role != "processor" and not (settings.discord_enabled or settings.slack_enabled):
+        if args.role != "all":  # a deployment that names a role wants the platforms: a demo there would hide it
+            sys.stderr.write(ROLE_NEEDS[args.role] + "\n")
+            return 2
         sys.stderr.write("No DISCORD_TOKEN or SLACK_BOT_TOKEN is set: running the offline demo instead.\n\n")
         return _demo(settings, args)
     from bot.app import run_bot  # imports the platform libraries, which only a configured platform needs
@@ -303,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         _run,
         "Start the configured platforms (Discord, Slack), the scheduler and ingestion; "
-        "with no platform token configured, run the offline demo instead.",
+        "with no platform token configured, `--role all` runs the offline demo instead.",
     )
     run.add_argument(
         "--role",
@@ -342,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--limit", type=_whole_number, default=None, help="process at most this many articles")
     summarize = add("summarize", _summarize, "Fetch an article and print its summary.")
     summarize.add_argument("url", help="an http(s) URL of a news article")
+    summarize.add_argument(
+        "--allow-private", action="store_true", help="allow a host on a private network or this computer (intranet)"
+    )
     digest = add("digest", _digest, "Print the digest the console channel would get now (stories not shown yet).")
     digest.add_argument(
         "--style",
@@ -382,8 +435,18 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_export.set_defaults(handler=_feeds_export)
 
     db = add("db", _db, "Manage the database schema (migrations also run on every start).")
-    db.add_argument("action", choices=["upgrade", "downgrade", "current"], help="what to do")
-    db.add_argument("revision", nargs="?", default="head", help="target revision for upgrade/downgrade (default: head)")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "downgrade", "current"],
+        help="what to do; each prints the revision the database is at afterwards",
+    )
+    db.add_argument(
+        "revision",
+        nargs="?",
+        default=None,
+        help="target revision: for upgrade default head; downgrade needs one (0008, -1 for one step, base)."
+        " Every other command upgrades to head again",
+    )
     return parser
 
 
@@ -395,7 +458,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as error:
         sys.stderr.write(f"{error}\n")
         return 2
-    setup_logging(settings.log_level, settings.secret_values(), settings.log_format)
+    # The service logs to stdout (where platforms collect them); a one-shot command's stdout is its result (a brief,
+    # an OPML export), so its logs go to stderr and `> file` keeps the result alone.
+    stream = sys.stdout if args.command == "run" else sys.stderr
+    setup_logging(settings.log_level, settings.secret_values(), settings.log_format, stream=stream)
     try:
         handler: Handler = args.handler
         return handler(settings, args)

@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TextIO
 
 FORMAT = "[{asctime}] [{levelname:<7}] {name}: {message}"
 MASK = "********"
@@ -134,11 +134,14 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(
-    level: str = "INFO", secrets: Iterable[str] = (), log_format: Literal["text", "json"] = "text"
+    level: str = "INFO",
+    secrets: Iterable[str] = (),
+    log_format: Literal["text", "json"] = "text",
+    stream: TextIO | None = None,
 ) -> None:
-    """Send all logs to stdout in one format (text, or one JSON object per line), with secrets masked and noisy
-    libraries quietened."""
-    handler = logging.StreamHandler(sys.stdout)
+    """Send all logs to `stream` (default stdout) in one format (text, or one JSON object per line), with secrets
+    masked and noisy libraries quietened."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -154,10 +154,11 @@ class NewsService:
         note = await self._db(pending_note, self.database)  # articles stored but not searchable yet
         return replace(answer, note=note) if note else answer
 
-    async def summarize_url(self, url: str, *, requester: str = "") -> LinkSummary:
+    async def summarize_url(self, url: str, *, requester: str = "", allow_private: bool = False) -> LinkSummary:
         """Fetch a page that a user gave (never a private address) and summarise it, saying what it was based on.
 
         `requester` names the person ("slack:T1:U1"); each may have USER_FETCHES_PER_MINUTE pages fetched a minute.
+        `allow_private` lets an operator on the command line reach an intranet or loopback page; never from chat.
         """
         url = url.strip().strip("<>")
         parts = urlsplit(url)
@@ -165,7 +166,9 @@ class NewsService:
             raise UserInputError("Give a full http:// or https:// link to a news article.")
         try:
             async with self.user_fetches.slot(requester, url):
-                response = await self.http.get(url, accept="text/html, application/xhtml+xml;q=0.9")
+                response = await self.http.get(
+                    url, accept="text/html, application/xhtml+xml;q=0.9", allow_private=allow_private
+                )
         except FetchError as error:
             raise UserInputError(f"I could not fetch that page: {error}") from None
         page = await self._db(extract_page, response.content, url=response.url, http_charset=response.charset)

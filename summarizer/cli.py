@@ -87,11 +87,16 @@ def add_summarize_command(subparsers: Any) -> argparse.ArgumentParser:  # noqa: 
     p: argparse.ArgumentParser = subparsers.add_parser(
         "summarize", help="print the summary of a text file or standard input"
     )
-    p.add_argument("source", nargs="?", default="-", help="a UTF-8 text file, or - for stdin")
+    p.add_argument("source", nargs="?", default="-", help="a UTF-8 text file, or - for stdin (the default)")
     p.add_argument("--title", default=None, help="the headline, if known")
     p.add_argument("--sentences", type=int, default=3, help="at most this many sentences (default 3)")
     p.add_argument("--chars", type=int, default=None, help="at most this many characters")
-    p.add_argument("--method", choices=("default", "lead", "abstractive"), default="default")
+    p.add_argument(
+        "--method",
+        choices=("default", "lead", "abstractive"),
+        default="default",
+        help="default: the extractive summariser; lead: the first sentences; abstractive: the seq2seq --model",
+    )
     p.add_argument("--json", action="store_true", help="print the summary with offsets as one JSON object")
     _add_model_options(p)
     p.set_defaults(handler=run_summarize_command)
@@ -377,7 +382,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         status: int = args.handler(args)
-    except (SummarizerError, ValueError, OSError) as exc:
+    except OSError as exc:  # a file to read or write: its name and the reason, not "[Errno 2]"
+        _err(f"error: {exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else f"error: {exc}")
+        return 1
+    except (SummarizerError, ValueError) as exc:
         _err(f"error: {exc}")
         return 1
     return status

@@ -38,6 +38,27 @@ def test_db_upgrade_creates_the_schema(tmp_path):
     assert "(head)" in current.stdout
 
 
+def test_db_commands_say_where_the_schema_is(tmp_path):
+    """Each `db` action ends with the revision (or that there is no schema), so a downgrade is seen to happen."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}
+    assert _run("db", "current", env=env).stdout.startswith("no schema yet")
+    head = _run("db", "upgrade", env=env).stdout.strip()
+    assert head.endswith(" (head)")
+    back = _run("db", "downgrade", "-1", env=env)
+    assert back.returncode == 0, back.stderr
+    assert back.stdout.strip().endswith(f"(head is {head.removesuffix(' (head)')})")
+
+
+def test_db_downgrade_needs_a_revision(tmp_path):
+    """`db downgrade` alone is refused with one line instead of silently doing nothing."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}
+    _run("db", "upgrade", env=env)
+    result = _run("db", "downgrade", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "db downgrade: give the revision to go back to (such as 0008, -1 or base)"
+    assert _run("db", "current", env=env).stdout.strip().endswith(" (head)")
+
+
 def test_invalid_setting_stops_with_one_clear_line(tmp_path):
     """A bad setting ends the program with exit code 2 and one line naming the variable."""
     result = _run("db", "current", env={"DEFAULT_TIMEZONE": "Nowhere/Special"})
@@ -52,6 +73,19 @@ def test_processor_role_needs_the_task_queue(tmp_path):
     result = _run("run", "--role", "processor", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"})
     assert result.returncode == 2
     assert "set TASK_QUEUE=procrastinate" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("role", "needed"), [("web", "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"), ("worker", "set DISCORD_TOKEN or")]
+)
+def test_a_named_role_without_a_platform_token_stops_instead_of_running_the_demo(tmp_path, role, needed):
+    """`run --role web|worker` (as the Procfile runs them) with no token says what to set and exits 2."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "DISCORD_TOKEN": "", "SLACK_BOT_TOKEN": ""}
+    result = _run("run", "--role", role, env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"The {role} role serves") and needed in lines[0], lines
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize(

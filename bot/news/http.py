@@ -333,6 +333,17 @@ def _retryable(error: FetchError) -> bool:
     return False
 
 
+def _unresolved(error: BaseException) -> bool:
+    """Whether a connection failed because the host name did not resolve (a socket.gaierror down the chain), which
+    says more than "[Errno -2] Name or service not known"."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class HttpClient:
     """The bot's HTTP client behind the policy; create one per process and `aclose()` it on shutdown.
 
@@ -544,7 +555,8 @@ class HttpClient:
         except httpx.TimeoutException:
             raise FetchTimeoutError(url, f"timed out after {self.policy.timeout:g} s") from None
         except httpx.ConnectError as error:
-            raise ConnectionFailedError(url, f"could not connect: {error}", during_connect=True) from None
+            reason = f"could not resolve {host}" if _unresolved(error) else f"could not connect: {error}"
+            raise ConnectionFailedError(url, reason, during_connect=True) from None
         except httpx.TooManyRedirects:
             raise TooManyRedirectsError(url, f"more than {self.policy.max_redirects} redirects") from None
         except httpx.TransportError as error:

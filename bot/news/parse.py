@@ -13,11 +13,14 @@ Errors (all are `FeedParseError`, a `BotError`, with a short message naming the 
 
 from __future__ import annotations
 
+import calendar
 import codecs
+import email.utils
 import html.entities
 import io
 import re
 import time
+import unicodedata
 import xml.sax
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +53,32 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+# Month names and abbreviations (accents folded, no trailing dot) in the languages of the bundled feeds, for
+# RFC 822 dates written in them ("Seg, 24 Set 2018 19:42:40 -0300"), which feedparser knows only in English.
+LOCAL_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "jan janeiro ene enero januar janner janv janvier gen gennaio",
+            "fev fevereiro feb febrero februar fevr fevrier febbraio",
+            "mar marco marzo mrz marz mars",
+            "abr abril apr april avr avril aprile",
+            "mai maio may mayo mag maggio",
+            "jun junho junio juni juin giu giugno",
+            "jul julho julio juli juil juillet lug luglio",
+            "ago agosto aug august aout",
+            "set setembro sep sept septiembre setiembre september septembre settembre",
+            "out outubro oct octubre okt oktober octobre ott ottobre",
+            "nov novembro noviembre november novembre",
+            "dez dezembro dic diciembre dezember dec decembre dicembre",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+# Zone names feedparser does not know that German feeds use.
+LOCAL_ZONES = {"mez": "+0100", "mesz": "+0200"}
 
 
 class FeedParseError(BotError):
@@ -186,11 +215,45 @@ def _content(entry: dict[str, Any]) -> str:
 
 def _published(entry: dict[str, Any]) -> time.struct_time | None:
     # Plain dict lookups: feedparser's own fallback from updated to published only adds a DeprecationWarning.
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = dict.get(entry, key)
+    for key in ("published", "updated", "created"):
+        value = dict.get(entry, f"{key}_parsed")
         if value:
             return time.struct_time(value)
+        raw = dict.get(entry, key)
+        localized = parse_localized_date(str(raw)) if raw else None
+        if localized is not None:
+            return localized
     return None
+
+
+def _fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold().rstrip("."))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def parse_localized_date(text: str) -> time.struct_time | None:
+    """An RFC 822 date whose day and month names are Portuguese, Spanish, German, French or Italian, in UTC.
+
+    The weekday is ignored (it only repeats the date); a missing zone counts as UTC, as feedparser treats it.
+    None when the text is not such a date.
+    """
+    words = text.split()
+    if words and not words[0][:1].isdigit():  # "Seg," or "Seg., " or "Montag,": the weekday
+        words = words[1:]
+    if len(words) < 4 or not words[0].isdigit():
+        return None
+    month = LOCAL_MONTHS.get(_fold(words[1]))
+    if month is None:
+        return None
+    zone = [LOCAL_ZONES.get(word.casefold(), word) for word in words[4:5]]
+    english = " ".join([words[0], calendar.month_abbr[month], words[2], words[3], *zone])
+    parts = email.utils.parsedate_tz(english)
+    if parts is None or not 1 <= parts[2] <= calendar.monthrange(parts[0], month)[1]:  # no 31 Fev
+        return None
+    try:
+        return time.gmtime(calendar.timegm(parts[:9]) - (parts[9] or 0))
+    except (OverflowError, ValueError):
+        return None
 
 
 def parse_feed(body: bytes, *, url: str, http_charset: str | None = None, max_items: int = 1000) -> ParsedFeed:

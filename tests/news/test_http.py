@@ -165,6 +165,13 @@ async def test_connection_refused_is_retried_and_reported():
             await client.get(f"http://127.0.0.1:{port}/", allow_private=True)
 
 
+async def test_a_name_that_does_not_resolve_is_reported_as_such():
+    """A trusted feed whose host has no address (.invalid never resolves, RFC 6761) says so, not "[Errno -2]"."""
+    async with HttpClient(fast_policy()) as client:
+        with pytest.raises(ConnectionFailedError, match=r"^could not resolve feeds\.geobrief\.invalid$"):
+            await client.get("http://feeds.geobrief.invalid/rss", allow_private=True)
+
+
 async def test_per_host_concurrency_is_limited(server: FeedServer):
     """No more than `per_host_concurrency` requests to one host are in flight at once."""
     in_flight = peak = 0

@@ -113,3 +113,48 @@ async def test_feeds_import_and_export_opml(tmp_path: Path):
     assert code == 0 and parse_opml(stdout.encode()) == parse_opml(exported.read_bytes())
     assert 'xmlUrl="https://news.example/world.rss" language="en"' in stdout
     assert "ok.example" not in stdout  # the refused import added nothing
+
+
+async def test_feeds_mistakes_are_one_line_that_says_what_to_do(tmp_path: Path):
+    """A loopback feed refused for its address points to --allow-private; an export to a missing folder is one
+    line, not a traceback."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "FEEDS": "https://seed.example/rss"}
+    code, _, stderr = await run_bot("feeds", "add", "http://127.0.0.1:9/feed.rss", env=env)
+    assert code == 1
+    assert stderr.strip().splitlines() == [
+        "Cannot add that feed: that address is on a private network; only public feeds can be added. "
+        "Use --allow-private for an intranet feed."
+    ]
+    code, _, stderr = await run_bot("feeds", "add", "ftp://seed.example/rss", env=env)
+    assert code == 1 and "--allow-private" not in stderr  # the address is not what is wrong
+    code, _, stderr = await run_bot("feeds", "add", "--allow-private", "http://127.0.0.1:9/feed.rss", env=env)
+    assert code == 0, stderr
+    target = tmp_path / "no-such-folder" / "feeds.opml"
+    code, _, stderr = await run_bot("feeds", "export", str(target), env=env)
+    assert code == 1
+    assert stderr.strip().splitlines()[-1] == f"Cannot write {target}: No such file or directory."
+    assert "Traceback" not in stderr
+
+
+async def test_feeds_list_keeps_its_columns_with_wide_and_long_names(tmp_path: Path):
+    """The bundled NHK feed's name has CJK characters (two columns each) and ECFR's is too long: the URL column
+    still starts where the header says, and a cut name ends with an ellipsis."""
+    code, stdout, _ = await run_bot("feeds", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"})
+    assert code == 0
+    lines = stdout.splitlines()
+    nhk = next(line for line in lines if "nhk.or.jp" in line)
+    assert nhk.startswith("new       NHK – 国際" + " " * 22 + " -")  # 10 columns of name, padded to 32
+    ecfr = next(line for line in lines if "ecfr.eu" in line)
+    assert ecfr.startswith("new       European Council on Foreign Rel… -")
+    header = next(line for line in lines if line.startswith("STATUS"))
+    assert ecfr.index("https://") == header.index("URL")
+
+
+async def test_feeds_export_to_stdout_is_only_the_opml(tmp_path: Path):
+    """On a new database the configured feeds are added (and logged) first: the log goes to stderr, so
+    `feeds export > feeds.opml` is a valid OPML document."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "LOG_LEVEL": "INFO"}
+    code, stdout, stderr = await run_bot("feeds", "export", env=env)
+    assert code == 0
+    assert stdout.startswith("<?xml") and len(parse_opml(stdout.encode())) == 27
+    assert "added 27 configured feeds" in stderr

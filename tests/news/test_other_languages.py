@@ -2,7 +2,7 @@
 
 The bundled encoder (all-MiniLM-L6-v2) is English-only, so in these languages stories rest on words alone at the
 stricter threshold; before, one "story" held five different events of the UOL feed. The feeds are real captures
-(tests/news/data, see PROVENANCE.md there); heise's dates are moved to the last days so that none is too old.
+(tests/news/data, see PROVENANCE.md there); both feeds' dates are moved to the last days so that none is too old.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.config import Settings
 from bot.news.http import HttpClient
+from bot.news.parse import parse_localized_date
 from bot.service import NewsService
 from bot.storage import Article, Database, Story, utcnow
 from tests.intelligence.shared import ENCODER_ENV, shared_encoder
@@ -43,6 +44,8 @@ UOL_EVENTS = {
 DATELINE = re.compile(r"^\s*[\w .-]*,?\s*\d{1,2}\s+\w{3}\w*(\s+\d{4})?\s*\((EFE|ANSA|AFP|Reuters)\)|^Por [A-Z]")
 PUBLIC_IP = "93.184.216.20"
 ISO_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+PUB_DATE = re.compile(rb"<pubDate>([^<]+)</pubDate>")
+PORTUGUESE_MONTHS = ("Jan", "Fev", "Mar", "Abr", "Mai", "Jun", "Jul", "Ago", "Set", "Out", "Nov", "Dez")
 
 
 def _recent(feed: bytes, now: datetime) -> bytes:
@@ -52,9 +55,27 @@ def _recent(feed: bytes, now: datetime) -> bytes:
     return ISO_TIME.sub(lambda m: (datetime.fromisoformat(m.group(0).decode()) + shift).isoformat().encode(), feed)
 
 
+def _recent_portuguese(feed: bytes, now: datetime) -> bytes:
+    """UOL's feed with its Portuguese RFC 822 dates ("Seg, 24 Set 2018 ...") moved so the newest is an hour ago."""
+
+    def when(raw: bytes) -> datetime:
+        parsed = parse_localized_date(raw.decode("latin-1"))
+        assert parsed is not None, raw
+        return datetime(*parsed[:6], tzinfo=UTC)
+
+    shift = now - timedelta(hours=1) - max(when(match) for match in PUB_DATE.findall(feed))
+
+    def moved(match: re.Match[bytes]) -> bytes:
+        date = when(match.group(1)) + shift
+        month = PORTUGUESE_MONTHS[date.month - 1]
+        return f"<pubDate>Seg, {date:%d} {month} {date:%Y %H:%M:%S} +0000</pubDate>".encode()
+
+    return PUB_DATE.sub(moved, feed)
+
+
 async def test_uol_and_heise_are_kept_apart_and_honest(server: FeedServer, tmp_path: Path, monkeypatch, capsys):
     """Languages detected and stored; no story holds two UOL events; datelines never summarise; names tagged."""
-    uol = server.serve_bytes("/uol.rss", (DATA / "uolNoticias.rss").read_bytes())
+    uol = server.serve_bytes("/uol.rss", _recent_portuguese((DATA / "uolNoticias.rss").read_bytes(), utcnow()))
     heise = server.serve_bytes("/heise.atom", _recent((DATA / "heise.atom").read_bytes(), utcnow()), "application/xml")
     database_url = f"sqlite:///{tmp_path / 'geobrief.sqlite3'}"
     env = {

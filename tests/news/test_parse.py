@@ -14,6 +14,7 @@ from bot.news.parse import (
     UnsafeFeedError,
     decode_body,
     parse_feed,
+    parse_localized_date,
 )
 from tests.news.feeds import Item, rss
 
@@ -78,6 +79,56 @@ def test_feed_without_charset_declaration_is_decoded():
     """UOL's feed is Latin-1 with no declaration at all: Portuguese comes out right."""
     feed = parse_feed((DATA / "uolNoticias.rss").read_bytes(), url="http://rss.uol.com.br/feed/noticias.xml")
     assert feed.items[0].title == "Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno"
+
+
+def test_portuguese_dates_in_a_real_feed_are_parsed():
+    """UOL writes "Seg, 24 Set 2018 19:42:40 -0300": every item gets its own date, in UTC, not the fetch time."""
+    feed = parse_feed((DATA / "uolNoticias.rss").read_bytes(), url="http://rss.uol.com.br/feed/noticias.xml")
+    dates = [item.published[:6] if item.published else None for item in feed.items]
+    assert dates[0] == (2018, 9, 24, 22, 42, 40)
+    assert all(date is not None and date[:3] == (2018, 9, 24) for date in dates), dates
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Seg, 24 Set 2018 19:42:40 -0300", (2018, 9, 24, 22, 42, 40)),  # pt
+        ("Sáb, 01 Fev 2020 09:00:00 +0000", (2020, 2, 1, 9, 0, 0)),
+        ("Lun, 05 Ene 2025 10:00 GMT", (2025, 1, 5, 10, 0, 0)),  # es
+        ("mié., 17 dic. 2025 08:30:00 +0100", (2025, 12, 17, 7, 30, 0)),
+        ("Mo, 03 Mär 2025 08:00:00 MEZ", (2025, 3, 3, 7, 0, 0)),  # de
+        ("Di, 07 Okt 2025 12:00:00 +0200", (2025, 10, 7, 10, 0, 0)),
+        ("mer., 05 févr. 2025 10:00:00 +0100", (2025, 2, 5, 9, 0, 0)),  # fr
+        ("ven., 15 août 2025 18:00:00 +0200", (2025, 8, 15, 16, 0, 0)),
+        ("Gio, 10 Ott 2024 23:59:59 +0200", (2024, 10, 10, 21, 59, 59)),  # it
+        ("Lun, 13 Gen 2025 06:15:00 +0100", (2025, 1, 13, 5, 15, 0)),
+        ("Ter, 02 Out 2018 10:00:00", (2018, 10, 2, 10, 0, 0)),  # no zone: UTC, as feedparser does
+    ],
+)
+def test_localized_rfc822_dates_are_read(text: str, expected: tuple[int, ...]):
+    """Day and month names in the bundled feeds' languages are understood and the zone applied."""
+    parsed = parse_localized_date(text)
+    assert parsed is not None and parsed[:6] == expected
+
+
+@pytest.mark.parametrize("text", ["Dom, 31 Fev 2018 10:00:00 +0000", "24 Foo 2018 10:00:00 +0000", "ontem", ""])
+def test_impossible_or_unknown_localized_dates_are_refused(text: str):
+    """A day the month does not have or a word that is no month gives no date (the item is dated when seen)."""
+    assert parse_localized_date(text) is None
+
+
+def test_localized_date_in_a_feed_item_is_used():
+    """A pubDate feedparser cannot read goes through the localized reader; a date in neither stays None."""
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>a</title><link>http://a.example/1</link>"
+        b"<pubDate>Qua, 01 Jan 2025 10:00:00 +0100</pubDate></item>"
+        b"<item><title>b</title><link>http://a.example/2</link><pubDate>someday</pubDate></item>"
+        b"</channel></rss>"
+    )
+    first, second = parse_feed(body, url="http://a.example/feed").items
+    assert first.published is not None and first.published[:5] == (2025, 1, 1, 9, 0)
+    assert second.published is None
 
 
 def test_wrong_declared_charset_is_overridden():

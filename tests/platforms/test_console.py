@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from bot.platforms.console.render import render_link_summary
 from bot.replies import DigestOutcome, LinkSummary
 from bot.service import NewsService
 from bot.storage import Database, TextKind
-from tests.intelligence.shared import shared_encoder
+from tests.intelligence.shared import ENCODER_ENV, shared_encoder
 
 SETTINGS = Settings(_env_file=None, encoder_threads=2, encoder_bf16=False)  # the test encoder's settings
 POLICY = HttpPolicy(user_agent="geobrief-tests/1.0", timeout=2.0, deadline=5.0, max_retries=0, politeness_delay=0.0)
@@ -89,6 +90,23 @@ def test_summarize_command_refusal_exits_1_with_one_line(capsys):
     assert "refused: 127.0.0.1 is not a public internet address" in capsys.readouterr().err
     assert main(["summarize", "ftp://news.example/talks"]) == 1
     assert "Give a full http:// or https:// link to a news article." in capsys.readouterr().err
+
+
+@pytest.mark.slow
+async def test_summarize_command_reaches_an_intranet_page_only_when_allowed(
+    site: DemoNewsServer, tmp_path, monkeypatch, capsys
+):
+    """`summarize --allow-private URL` lets an operator summarise a page on this computer; without it, refused."""
+    for name, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", **ENCODER_ENV}.items():
+        monkeypatch.setenv(name, value)
+    shared_encoder()
+    url = site.article_url(NEPAL)
+    assert await asyncio.to_thread(main, ["summarize", url]) == 1
+    assert "is not a public internet address" in capsys.readouterr().err and site.page_requests == 0
+    assert await asyncio.to_thread(main, ["summarize", "--allow-private", url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["Nepal earthquake: survivor stories", "127.0.0.1 · summary based on: full text"]
+    assert site.page_requests == 1
 
 
 @pytest.mark.slow

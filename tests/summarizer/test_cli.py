@@ -53,6 +53,14 @@ def test_summarize_reads_text_not_links(capsys):
     assert "reads text" in err and "python -m bot summarize URL" in err
 
 
+def test_a_missing_file_is_named_without_errno(capsys, tmp_path):
+    """A file that is not there: exit 1 and one line with its name and the reason."""
+    missing = tmp_path / "nowhere.txt"
+    status, out, err = _run(["summarize", str(missing)], capsys)
+    assert status == 1 and out == ""
+    assert err.strip() == f"error: {missing}: No such file or directory"
+
+
 def test_eval_json_is_exactly_one_object_with_the_rouge_scores(capsys):
     """eval --json prints one JSON object: n and, per method, the four ROUGE F1 scores."""
     status, out, _ = _run(

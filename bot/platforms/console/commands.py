@@ -33,13 +33,14 @@ from summarizer.tagging import Tagger
 CONSOLE_ACTOR = Actor("console", can_manage=True, name="terminal user")
 
 
-async def summarize(service: NewsService, url: str, out: TextIO) -> None:
-    """Fetch the page at `url` (never a private address), summarise it and write the summary.
+async def summarize(service: NewsService, url: str, out: TextIO, *, allow_private: bool = False) -> None:
+    """Fetch the page at `url` (a private address only with `allow_private`), summarise it and write the summary.
 
     Raises:
         UserInputError: the URL is not a public http(s) page, could not be fetched, or has no article text.
     """
-    out.write(render_link_summary(await service.summarize_url(url, requester=CONSOLE_ACTOR.user_id)))
+    summary = await service.summarize_url(url, requester=CONSOLE_ACTOR.user_id, allow_private=allow_private)
+    out.write(render_link_summary(summary))
 
 
 async def post_digest(service: NewsService, out: TextIO, *, style: Style = "short", limit: int = 5) -> DigestNow:
@@ -84,8 +85,10 @@ def brief_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def summarize_command(settings: Settings, args: argparse.Namespace) -> int:
-    """`summarize URL`: print the page's title, site, what the summary is based on, and the summary."""
-    return _with_service(settings, lambda service: summarize(service, args.url, sys.stdout))
+    """`summarize URL [--allow-private]`: print the page's title, site, what the summary is based on, and summary."""
+    return _with_service(
+        settings, lambda service: summarize(service, args.url, sys.stdout, allow_private=args.allow_private)
+    )
 
 
 def digest_command(settings: Settings, args: argparse.Namespace) -> int:
