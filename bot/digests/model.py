@@ -68,11 +68,12 @@ class DigestItem:
     language: str | None = None  # ISO 639-1 of the story's articles
     # "in Portuguese" when the story is not in the channel's usual language (renderers show it as it is)
     language_label: str = ""
+    all_outlets: int = 0  # outlets covering the story, also those whose sources are not listed (0: unknown)
 
     @property
     def outlet_count(self) -> int:
-        """How many different outlets covered the story."""
-        return len({source.outlet for source in self.sources})
+        """How many different outlets covered the story (at least those of the listed sources)."""
+        return max(self.all_outlets, len({source.outlet for source in self.sources}))
 
     @property
     def label(self) -> str:
@@ -129,6 +130,7 @@ class Digest:
                 related=tuple(RelatedStory(**related) for related in item.get("related", ())),
                 language=item.get("language"),
                 language_label=item.get("language_label", ""),
+                all_outlets=item.get("all_outlets", 0),
             )
             for item in data["items"]
         )

@@ -203,6 +203,7 @@ def story_briefs(
                     topics=tuple(gazetteer.topic_label(topic) for topic in story.topics),
                     related=related.get(story.id, ()),
                     language=story.language,
+                    all_outlets=len(story.outlets),
                 ),
                 outlet_count=len(story.outlets),
                 country_count=len(story.publisher_countries),

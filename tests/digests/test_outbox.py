@@ -172,6 +172,16 @@ def test_digest_round_trips_through_json():
     assert Digest.from_json(digest.to_json()) == digest
 
 
+def test_an_item_counts_every_outlet_of_its_story_not_only_those_listed():
+    """A card lists a few sources but says how many outlets covered the story, also after the outbox."""
+    source = SourceLink("Reuters", "Talks", "https://example.com/a", NOW, TextKind.FULL_TEXT)
+    item = DigestItem(7, "Talks", (SummaryLine("Negotiators met.", 0),), (source,), NOW, all_outlets=6)
+    assert item.outlet_count == 6
+    assert DigestItem(7, "Talks", (), (source,), NOW).outlet_count == 1
+    digest = Digest("Brief", NOW, (item,))
+    assert Digest.from_json(digest.to_json()).items[0].outlet_count == 6
+
+
 async def test_two_senders_of_one_delivery_post_it_once(database, subscription_id):
     """A resume that runs while a digest job is still posting (or a second process) does not post it again."""
     release = asyncio.Event()

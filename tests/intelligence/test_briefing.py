@@ -29,6 +29,7 @@ def test_brief_lists_stories_with_summary_sources_and_counts(archive):
         assert item.title and item.sources and item.summary
         assert all(0 <= line.source < len(item.sources) for line in item.summary)
         assert story.outlet_count >= len({source.outlet for source in item.sources})
+        assert item.outlet_count == story.outlet_count  # the card counts every outlet, not only those listed
         assert story.country_count <= story.outlet_count
     assert result.stories[0].outlet_count >= 2
     assert isinstance(result.stories[0].item, DigestItem)
