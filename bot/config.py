@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UserInputError
 from bot.log import mask_credentials
 
 DEFAULT_DATABASE_URL = "sqlite:///var/geobrief.sqlite3"  # relative to the working directory
@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(gt=0, lt=65536)] = 3000
     slack_subscription_managers: str = ""  # comma-separated user ids, besides workspace admins and owners
 
+    # Following stories: breaking alerts' rule for subscriptions that turn alerts on without giving one
+    alert_min_outlets: Annotated[int, Field(ge=2)] = 5
+    alert_min_countries: Annotated[int, Field(ge=2)] = 3
+    alert_window_hours: Annotated[int, Field(ge=1, le=24)] = 2
+    alerts_per_day: Annotated[int, Field(ge=1, le=24)] = 3
+    alert_quiet_hours: str = "22:00-07:00"
+
     # Scale-out
     task_queue: Literal["inline", "procrastinate"] = "inline"
 
@@ -133,6 +140,17 @@ class Settings(BaseSettings):
         if scheme not in {"sqlite", "postgresql"}:
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("alert_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from bot.digests.subscriptions import parse_quiet_hours  # the subscription's own check, imported late
+
+        try:
+            start, end = parse_quiet_hours(value)
+        except UserInputError as error:
+            raise ValueError(str(error)) from None
+        return f"{start}-{end}" if start else ""
 
     @field_validator("discord_shard_ids")
     @classmethod
