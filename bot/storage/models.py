@@ -23,8 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    true,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
