@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from bot.config import Settings
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 LINK_SUMMARY_SENTENCES = 3
 MAX_URL_CHARS = 2048
@@ -119,11 +120,12 @@ class NewsService:
 
         return ExtractiveSummarizer(encoder)
 
-    async def _model(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+    # ParamSpec, so mypy checks every domain call's arguments as if it were made directly.
+    async def _model(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         async with self._model_slot:
             return await asyncio.to_thread(partial(function, *args, **kwargs))
 
-    async def _db(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+    async def _db(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await asyncio.to_thread(partial(function, *args, **kwargs))
 
     # -- reading the news --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from bot.digests.model import ChannelRef, Digest, DigestItem
+from bot.digests.present import PresentedItem, present_digest
 from bot.intelligence.results import Answer
 
 if TYPE_CHECKING:
@@ -25,16 +26,18 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent))
 
 
-def render_item(item: DigestItem, number: int, detailed: bool) -> str:
+def render_item(shown: PresentedItem) -> str:
     """One story: title, meta line, summary lines with their source numbers, then the numbered sources."""
-    tags = " · ".join([*item.countries[:4], *item.topics[:2]])
+    item = shown.item
+    tags = " · ".join(shown.tags)
     meta = f"{item.outlet_count} outlet{'s' if item.outlet_count != 1 else ''} · {item.label} · {_when(item)}"
-    lines = [_wrap(item.title, f"{number}. "), f"   {meta}" + (f" · {tags}" if tags else "")]
-    summary = item.summary if detailed else item.summary[:2]
-    lines += [_wrap(f"{line.text} [{line.source + 1}]", "   - ") for line in summary]
-    sources = item.sources if detailed else item.sources[:3]
-    for index, source in enumerate(sources, start=1):
-        lines.append(f"   [{index}] {source.outlet}: {source.url} ({source.label})")
+    lines = [_wrap(item.title, f"{shown.number}. "), f"   {meta}" + (f" · {tags}" if tags else "")]
+    lines += [_wrap(f"{line.text} [{line.number}]", "   - ") for line in shown.lines]
+    lines += [
+        f"   [{each.number}] {each.source.outlet}: {each.source.url} ({each.source.label})" for each in shown.sources
+    ]
+    if shown.more_sources:
+        lines.append(f"   +{shown.more_sources} more")
     lines += [_wrap(f"{related.title} (story {related.story_id})", "   Related: ") for related in item.related]
     return "\n".join(lines)
 
@@ -46,8 +49,7 @@ def render_digest(digest: Digest) -> str:
         header += f" (as of {datetime.fromisoformat(digest.extra['as_of']):%d %b %Y %H:%M UTC})"
     if not digest.items:
         return f"{header}\n\n{digest.empty_message}\n"
-    detailed = digest.style == "detailed"
-    body = "\n\n".join(render_item(item, n, detailed) for n, item in enumerate(digest.items, start=1))
+    body = "\n\n".join(render_item(shown) for shown in present_digest(digest))
     return f"{header}\n{'=' * min(len(header), WIDTH)}\n\n{body}\n"
 
 

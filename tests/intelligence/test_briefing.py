@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.digests.model import DigestItem
+from bot.digests.present import present_item
 from bot.errors import UserInputError
 from bot.intelligence import brief, resolve_filters, select_digest_stories
 from bot.platforms.console import render_item
@@ -30,7 +31,7 @@ def test_brief_lists_stories_with_summary_sources_and_counts(archive):
         assert story.country_count <= story.outlet_count
     assert result.stories[0].outlet_count >= 2
     assert isinstance(result.stories[0].to_digest_item(), DigestItem)
-    assert "outlets" in render_item(result.stories[0].to_digest_item(), 1, detailed=True)
+    assert "outlets" in render_item(present_item(result.stories[0].to_digest_item(), 1, "detailed"))
 
 
 def test_brief_by_topic_country_and_region(archive):

@@ -390,7 +390,7 @@ async def test_wrong_or_missing_charset_is_decoded_not_failed(database: Database
     )
     configure(database, missing, wrong)
     report = await ingest(database, http, now=datetime(2018, 9, 25, tzinfo=UTC))
-    assert all(result.outcome is FeedOutcome.OK for result in report.results)
+    assert [result.outcome for result in report.results] == [FeedOutcome.OK, FeedOutcome.OK]
     titles = {a.title for a in articles(database)}
     assert "Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno" in titles
     assert "Négociations à Genève" in titles

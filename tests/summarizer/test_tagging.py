@@ -134,7 +134,7 @@ def test_keyword_only_tagging_works_without_a_model():
     """Without an encoder, topics come from keywords alone."""
     tags = Tagger().tag(article("opec-riyadh").text, article("opec-riyadh").title)
     assert tags.topics == ("energy",)
-    assert all(item.similarity is None for item in tags.evidence)
+    assert tags.evidence and all(item.similarity is None for item in tags.evidence)
 
 
 def test_entities_are_names_and_figures_without_places():

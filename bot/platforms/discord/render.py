@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 import discord
 
-from bot.digests.model import Digest, DigestItem, SourceLink
+from bot.digests.model import Digest, SourceLink
+from bot.digests.present import PresentedItem, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
 from bot.news.feeds import FeedHealth
@@ -45,8 +46,6 @@ SENTENCE_CHARS = 500
 FOOTER_CHARS = 300
 HEADING_CHARS = 300
 LIST_DESCRIPTION_CHARS = 3000  # one embed of a feed list; two of them stay under 6000
-SHORT_SUMMARY_LINES = 2  # the "short" style, as on the console
-SHORT_SOURCES = 3
 MAX_URL_CHARS = 512  # longer links are shown as plain outlet names rather than eat the card's budget
 
 DIGEST_COLOUR = discord.Colour(0x2B6CB0)
@@ -176,42 +175,30 @@ def _source_line(number: int, source: SourceLink) -> str:
     return f"[{number}] {link(clean(source.outlet), source.url)} · {source.label}"
 
 
-def story_embed(item: DigestItem, number: int, *, detailed: bool) -> discord.Embed:
+def story_embed(shown: PresentedItem) -> discord.Embed:
     """One story as a card: linked title, cited summary lines, numbered sources, and a footer with its tags."""
-    summary = item.summary if detailed else item.summary[:SHORT_SUMMARY_LINES]
-    cited = [line.source for line in summary if 0 <= line.source < len(item.sources)]
-    if detailed:
-        shown = list(range(len(item.sources)))
-    else:  # the sources the shown lines cite come first, then the newest others
-        shown = list(dict.fromkeys([*cited, *range(len(item.sources))]))[: max(SHORT_SOURCES, len(set(cited)))]
-        shown.sort()
+    item = shown.item
     top_url = next((url for url in (http_url(source.url) for source in item.sources) if url), None)
-    lines = [
-        f"• {fit(clean(line.text), SENTENCE_CHARS)} [{line.source + 1}]"
-        for line in summary
-        if 0 <= line.source < len(item.sources)
-    ]
+    lines = [f"• {fit(clean(line.text), SENTENCE_CHARS)} [{line.number}]" for line in shown.lines]
     description = join_within(lines, STORY_SUMMARY_CHARS, more="…and {} more sentences") or f"*{item.label}*"
     embed = discord.Embed(
-        title=fit(f"{number}. {clean(item.title)}", TITLE_LIMIT),
+        title=fit(f"{shown.number}. {clean(item.title)}", TITLE_LIMIT),
         url=top_url,
         description=description,
         colour=DIGEST_COLOUR,
         timestamp=item.updated_at,
     )
-    if shown:
-        sources = join_within((_source_line(index + 1, item.sources[index]) for index in shown), FIELD_VALUE_LIMIT)
-        more = len(item.sources) - len(shown)
-        if more and len(sources) + 12 <= FIELD_VALUE_LIMIT:
-            sources += f"\n+{more} more"
+    if shown.sources:
+        sources = join_within((_source_line(each.number, each.source) for each in shown.sources), FIELD_VALUE_LIMIT)
+        if shown.more_sources and len(sources) + 12 <= FIELD_VALUE_LIMIT:
+            sources += f"\n+{shown.more_sources} more"
         embed.add_field(name="Sources", value=sources, inline=False)
     if item.related:
         related = join_within(
             (f"{fit(clean(r.title), 200)} (story {r.story_id})" for r in item.related), FIELD_VALUE_LIMIT
         )
         embed.add_field(name="Related", value=related, inline=False)
-    tags = [*item.countries[:4], *item.regions[:1], *item.topics[:2]]
-    footer = " · ".join([_plural(item.outlet_count, "outlet"), f"based on {item.label}", *tags])
+    footer = " · ".join([_plural(item.outlet_count, "outlet"), f"based on {item.label}", *shown.tags])
     embed.set_footer(text=fit(plain(footer), FOOTER_CHARS))
     return embed
 
@@ -221,8 +208,7 @@ def render_digest(digest: Digest) -> list[DiscordMessage]:
     heading = f"**{fit(clean(digest.heading), HEADING_CHARS)}**"
     if not digest.items:
         return [DiscordMessage(fit(f"{heading}\n{clean(digest.empty_message)}", CONTENT_LIMIT))]
-    detailed = digest.style == "detailed"
-    embeds = [story_embed(item, number, detailed=detailed) for number, item in enumerate(digest.items, start=1)]
+    embeds = [story_embed(shown) for shown in present_digest(digest)]
     subtitle = f"-# {_plural(len(digest.items), 'story', 'stories')} · as of {timestamp(digest.generated_at)}"
     return pack(f"{heading}\n{subtitle}", embeds)
 

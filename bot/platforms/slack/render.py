@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.digests.model import Digest, DigestItem, SourceLink
+from bot.digests.model import Digest
+from bot.digests.present import PresentedItem, ShownSource, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer
 from bot.news.feeds import FeedHealth
@@ -34,8 +35,6 @@ MAX_HEADER_TEXT = 150
 MAX_FALLBACK_TEXT = 500  # the notification text; Slack allows far more, but a notification is one line
 MAX_LINE = 1200  # one sentence or title; keeps any single line well inside a section
 MAX_LINK_URL = 1000  # longer URLs are shown without a link rather than crowding out the text
-SHORT_SUMMARY_LINES = 2
-SHORT_SOURCES = 3
 TIME_FORMAT = "%d %b %Y %H:%M UTC"
 ELLIPSIS = "…"
 
@@ -176,32 +175,29 @@ def _plural(count: int, word: str, plural: str = "") -> str:
 
 
 # -- digests ---------------------------------------------------------------------------------------------------
-def _source_ref(item: DigestItem, index: int) -> str:
-    source = item.sources[index]
-    return link(source.url, f"[{index + 1}]")
+def _source_entry(shown: ShownSource) -> str:
+    source = shown.source
+    return f"{link(source.url, f'[{shown.number}] {source.outlet}')} ({escape(source.label)})"
 
 
-def _source_entry(index: int, source: SourceLink) -> str:
-    return f"{link(source.url, f'[{index + 1}] {source.outlet}')} ({escape(source.label)})"
-
-
-def render_item(item: DigestItem, number: int, *, detailed: bool) -> list[Block]:
+def render_item(shown: PresentedItem) -> list[Block]:
     """One story: its title and summary lines citing their sources, then a context block of labels and sources."""
-    summary = item.summary if detailed else item.summary[:SHORT_SUMMARY_LINES]
-    lines = [f"*{number}. {escape_clipped(item.title, MAX_LINE)}*"]
-    lines += [f"• {escape_clipped(line.text, MAX_LINE)} {_source_ref(item, line.source)}" for line in summary]
+    item = shown.item
+    urls = {each.number: each.source.url for each in shown.sources}
+    lines = [f"*{shown.number}. {escape_clipped(item.title, MAX_LINE)}*"]
+    lines += [
+        f"• {escape_clipped(line.text, MAX_LINE)} {link(urls[line.number], f'[{line.number}]')}" for line in shown.lines
+    ]
     lines += [f"_Related:_ {escape_clipped(r.title, MAX_LINE)} (story {r.story_id})" for r in item.related]
-    tags = [*item.countries[:4], *item.regions[:2], *item.topics[:2]]
     meta = [
         _plural(item.outlet_count, "outlet"),
         escape(item.label),
         f"updated {_when(item.updated_at)}",
-        *(escape_clipped(tag, 100) for tag in tags),
+        *(escape_clipped(tag, 100) for tag in shown.tags),
     ]
-    sources = item.sources if detailed else item.sources[:SHORT_SOURCES]
-    entries = [_source_entry(index, source) for index, source in enumerate(sources)]
-    if len(sources) < len(item.sources):
-        entries.append(f"+{len(item.sources) - len(sources)} more")
+    entries = [_source_entry(each) for each in shown.sources]
+    if shown.more_sources:
+        entries.append(f"+{shown.more_sources} more")
     return [
         section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS)),
         context(_join_within(meta, MAX_CONTEXT_TEXT), _join_within(entries, MAX_CONTEXT_TEXT)),
@@ -229,8 +225,7 @@ def render_digest(digest: Digest, *, note: str = "") -> list[Message]:
         intro.insert(1, section(escape_clipped(note, MAX_LINE)))
     if not digest.items:
         return [Message(_fallback(digest.heading), (*intro, section(escape_clipped(digest.empty_message, MAX_LINE))))]
-    detailed = digest.style == "detailed"
-    stories = [render_item(item, number, detailed=detailed) for number, item in enumerate(digest.items, start=1)]
+    stories = [render_item(shown) for shown in present_digest(digest)]
     chunks: list[list[Block]] = [list(intro)]
     for blocks in stories:
         current = chunks[-1]
