@@ -53,6 +53,8 @@ DIGEST_JOB_PREFIX = "digest:"
 DIGEST_SYNC_JOB_ID = "digests:sync"
 OUTBOX_JOB_ID = "outbox:resume"
 PROCESS_JOB_ID = "articles:process"
+ALERTS_JOB_ID = "alerts:check"
+ALERTS_SECONDS = 60  # a story that crosses a channel's alert rule is posted within this time
 OUTBOX_SECONDS = 30  # pending deliveries (after a crash or a platform error) are retried this often
 PROCESS_SECONDS = 60  # newly ingested articles join stories within this time
 
@@ -237,6 +239,7 @@ def register_digest_jobs(
     scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_SECONDS, id=DIGEST_SYNC_JOB_ID, **every)
     scheduler.add_job(resume_outbox, "interval", seconds=OUTBOX_SECONDS, id=OUTBOX_JOB_ID, **every)
     scheduler.add_job(process_articles, "interval", seconds=PROCESS_SECONDS, id=PROCESS_JOB_ID, **every)
+    scheduler.add_job(check_alerts, "interval", seconds=ALERTS_SECONDS, id=ALERTS_JOB_ID, **every)
     return _sync_digest_jobs(scheduler, service)
 
 
@@ -309,6 +312,13 @@ async def resume_outbox() -> None:
     """Job: send deliveries left pending by a crash or a platform error, once their backoff has passed."""
     if _digests is not None:
         await _digests.service.outbox.resume()
+
+
+@_job
+async def check_alerts() -> None:
+    """Job: post breaking alerts for stories that crossed a channel's alert rule (each story once per channel)."""
+    if _digests is not None:
+        await _digests.service.serve_alerts()
 
 
 @_job

@@ -23,6 +23,7 @@ from bot.digests.model import TEXT_KIND_LABELS, ChannelRef, Digest
 from bot.digests.outbox import Outbox, Publisher, SendResult
 from bot.digests.subscriptions import (
     Actor,
+    AlertRule,
     FilterKind,
     SubscriptionInfo,
     SubscriptionRequest,
@@ -101,6 +102,23 @@ class NewsService:
         self._model_slot = asyncio.Semaphore(1)  # the encoder uses every core: one model call at a time
         # Pages people ask for have their own budget, so a burst of them cannot starve feed polling.
         self.user_fetches = FetchBudget(settings.user_fetch_concurrency, settings.user_fetches_per_minute)
+
+    @property
+    def alert_defaults(self) -> AlertRule:
+        """The breaking-alert rule of subscriptions that turn alerts on without giving one (ALERT_* settings)."""
+        start, _, end = self.settings.alert_quiet_hours.partition("-")
+        return AlertRule(
+            min_outlets=self.settings.alert_min_outlets,
+            min_countries=self.settings.alert_min_countries,
+            window_hours=self.settings.alert_window_hours,
+            per_day=self.settings.alerts_per_day,
+            quiet_start=start,
+            quiet_end=end,
+        )
+
+    async def serve_alerts(self) -> list[SendResult]:
+        """Post the breaking alerts due now to the channels of the platforms this process publishes to."""
+        return await self.dispatcher.serve_alerts(list(self.outbox.publishers))
 
     def add_publisher(self, platform: str, publisher: Publisher) -> None:
         """Let this process deliver digests to `platform`."""
@@ -201,6 +219,7 @@ class NewsService:
             request,
             actor,
             default_timezone=self.settings.default_timezone,
+            alert_defaults=self.alert_defaults,
             now=self.clock(),
         )
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from bot.digests.model import ChannelRef, Digest, DigestItem
-from bot.digests.present import PresentedItem, present_digest
+from bot.digests.present import PresentedItem, more_command, present_digest
 from bot.intelligence.results import Answer
 
 if TYPE_CHECKING:
     from bot.service import LinkSummary
 
 WIDTH = 100
+CONSOLE_COMMAND = "python -m bot"
 CONSOLE_CHANNEL = ChannelRef("console", "local", "terminal")
 
 
@@ -39,7 +41,43 @@ def render_item(shown: PresentedItem) -> str:
     if shown.more_sources:
         lines.append(f"   +{shown.more_sources} more")
     lines += [_wrap(f"{related.title} (story {related.story_id})", "   Related: ") for related in item.related]
+    lines.append(f"   More: {more_command(item, CONSOLE_COMMAND)}")
     return "\n".join(lines)
+
+
+def render_update(digest: Digest, *, standalone: bool = False) -> str:
+    """A story's update as a reply under its story: "New since 08:00", only the new lines, each cited.
+
+    ``standalone`` (the original is gone) names the story and when it was first posted.
+    """
+    follow_up = digest.follow_up
+    if follow_up is None or not digest.items:
+        return render_digest(digest)
+    (shown,) = present_digest(replace(digest, style="detailed"))
+    item = shown.item
+    since = f"New since {follow_up.since_label}" if follow_up.since_label else "New"
+    if standalone:
+        lines = [_wrap(f"Update: {item.title}", ""), f"(first posted {follow_up.first_posted_at:%d %b %H:%M UTC})"]
+        indent = ""
+    else:
+        lines = [_wrap(f"Update to: {item.title} (story {item.story_id})", "  ↳ ")]
+        indent = "    "
+    lines.append(f"{indent}{since}:")
+    lines += [_wrap(f"{line.text} [{line.number}]", f"{indent}- ") for line in shown.lines]
+    first: dict[str, int] = {}
+    for each in shown.sources:
+        if each.source.outlet in follow_up.new_outlets:
+            first.setdefault(each.source.outlet, each.number)
+    if first:
+        outlets = ", ".join(f"{outlet} [{number}]" for outlet, number in first.items())
+        lines.append(_wrap(f"Now also reported by {outlets}", f"{indent}- "))
+    if follow_up.new_countries:
+        lines.append(_wrap(f"First coverage from {', '.join(follow_up.new_countries)}", f"{indent}- "))
+    lines += [
+        f"{indent}[{each.number}] {each.source.outlet}: {each.source.url} ({each.source.label})"
+        for each in shown.sources
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def render_digest(digest: Digest) -> str:
@@ -94,8 +132,9 @@ class ConsolePublisher:
         self.posted = 0
 
     async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        """Write the digest; the message id is a running count."""
-        self.stream.write(render_digest(digest) + "\n")
+        """Write the digest (an update as a reply under its story); the message id is a running count."""
+        text = render_update(digest) if digest.kind == "update" else render_digest(digest)
+        self.stream.write(text + "\n")
         self.stream.flush()
         self.posted += 1
         return f"console-{self.posted}"

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import discord
 
 from bot.digests.model import Digest, SourceLink
-from bot.digests.present import PresentedItem, present_digest
+from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
 from bot.news.feeds import FeedHealth
@@ -198,7 +198,9 @@ def story_embed(shown: PresentedItem) -> discord.Embed:
             (f"{fit(clean(r.title), 200)} (story {r.story_id})" for r in item.related), FIELD_VALUE_LIMIT
         )
         embed.add_field(name="Related", value=related, inline=False)
-    footer = " · ".join([_plural(item.outlet_count, "outlet"), f"based on {item.label}", *shown.tags])
+    footer = " · ".join(
+        [_plural(item.outlet_count, "outlet"), f"based on {item.label}", *shown.tags, f"more: {more_command(item)}"]
+    )
     embed.set_footer(text=fit(plain(footer), FOOTER_CHARS))
     return embed
 
@@ -211,6 +213,53 @@ def render_digest(digest: Digest) -> list[DiscordMessage]:
     embeds = [story_embed(shown) for shown in present_digest(digest)]
     subtitle = f"-# {_plural(len(digest.items), 'story', 'stories')} · as of {timestamp(digest.generated_at)}"
     return pack(f"{heading}\n{subtitle}", embeds)
+
+
+def render_update(digest: Digest, *, standalone: bool = False) -> list[DiscordMessage]:
+    """A story's update: "New since 08:00" and only the new lines, each cited, with the new sources.
+
+    In the story's thread it needs no title; ``standalone`` (the original message is gone) names the story and when
+    it was first posted here.
+    """
+    follow_up = digest.follow_up
+    if follow_up is None or not digest.items:
+        return render_digest(digest)
+    (shown,) = present_digest(replace(digest, style="detailed"))
+    item = shown.item
+    since = f"New since {follow_up.since_label}" if follow_up.since_label else "New"
+    if standalone:
+        content = (
+            f"**Update: {fit(clean(item.title), HEADING_CHARS)}**\n-# First posted here "
+            f"{timestamp(follow_up.first_posted_at)}; that message is gone."
+        )
+    else:
+        content = f"**{since}**"
+    lines = [f"• {fit(clean(line.text), SENTENCE_CHARS)} [{line.number}]" for line in shown.lines]
+    outlets = _new_outlets(shown, follow_up.new_outlets)
+    if outlets:
+        lines.append(f"• Now also reported by {outlets}")
+    if follow_up.new_countries:
+        lines.append(f"• First coverage from {clean(', '.join(follow_up.new_countries))}")
+    embed = discord.Embed(
+        title=fit(f"{since}: {clean(item.title)}", TITLE_LIMIT) if standalone else None,
+        description=join_within(lines, STORY_SUMMARY_CHARS, more="…and {} more") or "*New coverage*",
+        colour=DIGEST_COLOUR,
+        timestamp=item.updated_at,
+    )
+    sources = join_within((_source_line(each.number, each.source) for each in shown.sources), FIELD_VALUE_LIMIT)
+    if sources:
+        embed.add_field(name="New sources", value=sources, inline=False)
+    embed.set_footer(text=fit(plain(f"{more_command(item)} for the whole story"), FOOTER_CHARS))
+    return [DiscordMessage(fit(content, CONTENT_LIMIT), (embed,))]
+
+
+def _new_outlets(shown: PresentedItem, names: Sequence[str]) -> str:
+    """The outlets new to the story, each linked to its first new article, with that source's number."""
+    first: dict[str, ShownSource] = {}
+    for each in shown.sources:
+        if each.source.outlet in names:
+            first.setdefault(each.source.outlet, each)
+    return ", ".join(f"{link(clean(e.source.outlet), e.source.url)} [{e.number}]" for e in first.values())
 
 
 # -- answers and link summaries --------------------------------------------------------------------------------------

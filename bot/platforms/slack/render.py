@@ -12,14 +12,14 @@ a feed might carry. Limits enforced here (https://api.slack.com/reference/block-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.digests.model import Digest
-from bot.digests.present import PresentedItem, ShownSource, present_digest
+from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer
 from bot.news.feeds import FeedHealth
@@ -194,6 +194,7 @@ def render_item(shown: PresentedItem) -> list[Block]:
         escape(item.label),
         f"updated {_when(item.updated_at)}",
         *(escape_clipped(tag, 100) for tag in shown.tags),
+        f"more: `{escape(more_command(item))}`",
     ]
     entries = [_source_entry(each) for each in shown.sources]
     if shown.more_sources:
@@ -247,6 +248,50 @@ def render_digest(digest: Digest, *, note: str = "") -> list[Message]:
             text = _fallback(f"{digest.heading} (continued, part {index} of {total})")
         messages.append(Message(text, tuple(blocks)))
     return messages
+
+
+def render_update(digest: Digest, *, standalone: bool = False) -> Message:
+    """A story's update, for its thread: "New since 08:00" and only the new lines, each cited, then the new sources.
+
+    ``standalone`` (the original message is gone) names the story and when it was first posted in the channel.
+    """
+    follow_up = digest.follow_up
+    if follow_up is None or not digest.items:
+        return render_digest(digest)[0]
+    (shown,) = present_digest(replace(digest, style="detailed"))
+    item = shown.item
+    urls = {each.number: each.source.url for each in shown.sources}
+    since = f"New since {follow_up.since_label}" if follow_up.since_label else "New"
+    blocks: list[Block] = []
+    if standalone:
+        blocks.append(header(f"Update: {item.title}"))
+        blocks.append(
+            context(
+                f"First posted in this channel {_when(follow_up.first_posted_at)}; that message is no longer there."
+            )
+        )
+    lines = [f"*{escape(since)}:*"]
+    lines += [
+        f"• {escape_clipped(line.text, MAX_LINE)} {link(urls[line.number], f'[{line.number}]')}" for line in shown.lines
+    ]
+    first: dict[str, int] = {}
+    for each in shown.sources:
+        if each.source.outlet in follow_up.new_outlets:
+            first.setdefault(each.source.outlet, each.number)
+    if first:
+        outlets = ", ".join(
+            f"{link(urls[n], clip(outlet, 100))} {link(urls[n], f'[{n}]')}" for outlet, n in first.items()
+        )
+        lines.append(f"• Now also reported by {outlets}")
+    if follow_up.new_countries:
+        lines.append(f"• First coverage from {escape_clipped(', '.join(follow_up.new_countries), 300)}")
+    blocks.append(section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS)))
+    entries = [_source_entry(each) for each in shown.sources]
+    blocks.append(
+        context(_join_within(entries, MAX_CONTEXT_TEXT), f"`{escape(more_command(item))}` for the whole story")
+    )
+    text = _fallback(f"{since}: {item.title}", [line.text for line in shown.lines[:1]])
+    return Message(text, tuple(blocks))
 
 
 # -- answers and link summaries ----------------------------------------------------------------------------------
