@@ -40,6 +40,7 @@ from bot.intelligence.encoder import encoder_for, question_encoder_for
 from bot.intelligence.processing import ProcessReport
 from bot.intelligence.results import Answer
 from bot.intelligence.search import ask
+from bot.intelligence.storyview import StoryView, story_view
 from bot.news.extract import extract_page
 from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
 from bot.news.http import FetchBudget, FetchError, HttpClient
@@ -159,6 +160,10 @@ class NewsService:
             empty_message=result.message or "No stories in the archive yet.",
             extra={"as_of": result.as_of.isoformat()},
         )
+
+    async def story(self, query: str) -> StoryView:
+        """One story in full, by id or words: timeline, related storylines, and how each outlet tells it."""
+        return await self._db(story_view, self.database, query, now=self.clock())
 
     async def ask(self, question: str) -> Answer:
         """Answer from stored articles with citations, or say plainly that the archive has nothing on it."""

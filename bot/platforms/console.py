@@ -13,6 +13,7 @@ from bot.digests.present import PresentedItem, more_command, present_digest
 from bot.intelligence.results import Answer
 
 if TYPE_CHECKING:
+    from bot.intelligence.storyview import Report, StoryView
     from bot.service import LinkSummary
 
 WIDTH = 100
@@ -89,6 +90,54 @@ def render_digest(digest: Digest) -> str:
         return f"{header}\n\n{digest.empty_message}\n"
     body = "\n\n".join(render_item(shown) for shown in present_digest(digest))
     return f"{header}\n{'=' * min(len(header), WIDTH)}\n\n{body}\n"
+
+
+def _reporter(report: Report) -> str:
+    return f"{report.outlet} ({report.country})" if report.country else report.outlet
+
+
+def render_story(view: StoryView) -> str:
+    """A story in full: summary, timeline of first reports, related storylines, and how each outlet tells it."""
+    item = view.item
+    header = f"Story {item.story_id}: {item.title}"
+    lines = [_wrap(header, ""), "=" * min(len(header), WIDTH)]
+    if view.merged_from is not None:
+        lines.append(f"(story {view.merged_from} became part of this story)")
+    countries = f" from {view.country_count} countries" if view.country_count else ""
+    outlets = f"{view.outlet_count} outlet{'s' if view.outlet_count != 1 else ''}"
+    lines.append(f"{outlets}{countries} · as of {view.as_of:%d %b %Y %H:%M UTC}")
+    shown = present_digest(replace(_single(item), style="detailed"))[0]
+    lines += [_wrap(f"{line.text} [{line.number}]", "  - ") for line in shown.lines]
+    lines += ["", "Timeline"]
+    for number, report in enumerate(view.timeline):
+        label = "first report" if number == 0 else "first from"
+        lines.append(_wrap(f"{report.published_at:%d %b %H:%M} {label} {_reporter(report)}: {report.title}", "  "))
+        lines.append(f"      {report.url}")
+    if view.more_outlets:
+        lines.append(f"  +{view.more_outlets} more outlets")
+    if view.related:
+        lines += ["", "Related storylines"]
+        lines += [_wrap(f"{related.title} (story {related.story_id})", "  - ") for related in view.related]
+    lines += ["", "How it is told"]
+    if len(view.tellings) < 2:
+        lines.append("  Only one outlet has covered it so far.")
+    for telling in view.tellings:
+        lines.append(_wrap(f"{_reporter(telling.report)}: “{telling.report.title}”", "  "))
+        if telling.sentence and telling.sentence_report is not None:
+            lines.append(_wrap(f"“{telling.sentence.strip().strip(QUOTES)}” ({telling.sentence_report.url})", "      "))
+    if view.partial_facts:
+        lines += ["", "Reported by some outlets only"]
+        for fact in view.partial_facts:
+            who = ", ".join(fact.outlets)
+            lines.append(_wrap(f"{who}: “{fact.text.strip().strip(QUOTES)}” ({fact.report.url})", "  - "))
+    if view.other_matches:
+        lines += ["", "Other stories matching those words"]
+        lines += [_wrap(f"{other.title} (story {other.story_id})", "  - ") for other in view.other_matches]
+    return "\n".join(lines) + "\n"
+
+
+def _single(item: DigestItem) -> Digest:
+    return Digest(heading=item.title, generated_at=item.updated_at, items=(item,))
 
 
 def render_link_summary(summary: LinkSummary) -> str:

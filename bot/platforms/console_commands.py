@@ -20,7 +20,14 @@ from bot.errors import UserInputError
 from bot.intelligence.commands import pending_note, process_pending
 from bot.intelligence.encoder import encoder_for
 from bot.news.http import HttpClient, HttpPolicy
-from bot.platforms.console import CONSOLE_CHANNEL, ConsolePublisher, render_answer, render_digest, render_link_summary
+from bot.platforms.console import (
+    CONSOLE_CHANNEL,
+    ConsolePublisher,
+    render_answer,
+    render_digest,
+    render_link_summary,
+    render_story,
+)
 from bot.service import DigestNow, NewsService
 
 CONSOLE_ACTOR = Actor("console", can_manage=True, name="terminal user")
@@ -71,6 +78,16 @@ def brief_command(settings: Settings, args: argparse.Namespace) -> int:
     async def show(service: NewsService) -> None:
         await _catch_up(service)
         sys.stdout.write(render_digest(await service.brief(args.topic, limit=args.limit)))
+
+    return _with_service(settings, show)
+
+
+def story_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`story ID|WORDS`: one story in full: timeline, related storylines, and how each outlet tells it."""
+
+    async def show(service: NewsService) -> None:
+        await _catch_up(service)
+        sys.stdout.write(render_story(await service.story(" ".join(args.query))))
 
     return _with_service(settings, show)
 
