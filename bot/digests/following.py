@@ -217,7 +217,7 @@ def plan_updates(
 def _new_facts(session: Session, fresh: Sequence[_Coverage], known_refs: Sequence[Sequence[int]]) -> list[_Line]:
     """The sentences of the new articles (their leads, in time order) that state no fact the channel was sent."""
     table = _sentence_table(session, [e.article_id for e in fresh] + [int(ref[0]) for ref in known_refs])
-    candidates: list[_Line] = []
+    candidates: list[tuple[int, _Coverage, int, int, str, np.ndarray]] = []
     for each in fresh:
         entry = table.get(each.article_id)
         if entry is None:
@@ -226,14 +226,23 @@ def _new_facts(session: Session, fresh: Sequence[_Coverage], known_refs: Sequenc
         for index, (start, end) in enumerate(spans[:CANDIDATES_PER_ARTICLE]):
             sentence = text[start:end].strip()
             if len(sentence.split()) >= MIN_FACT_WORDS and not is_boilerplate(sentence):
-                candidates.append((each, start, end, sentence, matrix[index]))
+                candidates.append((index, each, start, end, sentence, matrix[index]))
     if not candidates:
         return []
+    # Leads first, across the new articles: each outlet's first new fact before any outlet's second.
+    candidates.sort(key=lambda c: (c[0], c[1].published_at, c[1].article_id))
+    lines: list[_Line] = [(each, start, end, sentence, vector) for _, each, start, end, sentence, vector in candidates]
     known = _known_vectors(table, known_refs)
-    dim = candidates[0][4].shape[0]
+    dim = lines[0][4].shape[0]
     matrix = np.stack(known) if known else np.zeros((0, dim), dtype=np.float32)
-    picked = novel_sentences(np.stack([c[4] for c in candidates]), matrix, limit=MAX_UPDATE_LINES)
-    return [candidates[index] for index in picked]
+    novel = novel_sentences(np.stack([line[4] for line in lines]), matrix, limit=len(lines))
+    # Round robin over the articles, so each new outlet's first new fact comes before any outlet's second.
+    by_article: dict[int, list[_Line]] = defaultdict(list)
+    for index in novel:
+        by_article[lines[index][0].article_id].append(lines[index])
+    rounds = max((len(group) for group in by_article.values()), default=0)
+    ordered = [group[turn] for turn in range(rounds) for group in by_article.values() if turn < len(group)]
+    return ordered[:MAX_UPDATE_LINES]
 
 
 def _update_item(story: Story, fresh: Sequence[_Coverage], lines: Sequence[_Line]) -> DigestItem:

@@ -158,7 +158,9 @@ def story_view(database: Database, query: str, *, now: datetime) -> StoryView:
             firsts.setdefault(report.outlet, report)
         timeline = sorted(firsts.values(), key=lambda r: r.published_at)
         tellings, facts = _accounts(session, reports, timeline)
-        titles = dict(session.execute(select(Story.id, Story.title).where(Story.id.in_(others))).tuples().all())
+        titles = {
+            row.id: row.title for row in session.execute(select(Story.id, Story.title).where(Story.id.in_(others)))
+        }
     return StoryView(
         item=brief.to_digest_item(),
         timeline=tuple(timeline[:MAX_TIMELINE]),

@@ -124,12 +124,14 @@ def render_story(view: StoryView) -> str:
     for telling in view.tellings:
         lines.append(_wrap(f"{_reporter(telling.report)}: “{telling.report.title}”", "  "))
         if telling.sentence and telling.sentence_report is not None:
-            lines.append(_wrap(f"“{telling.sentence.strip().strip(QUOTES)}” ({telling.sentence_report.url})", "      "))
+            lines.append(_wrap(f"“{telling.sentence.strip().strip(QUOTES)}”", "      "))
+            lines.append(f"      {telling.sentence_report.url}")
     if view.partial_facts:
         lines += ["", "Reported by some outlets only"]
         for fact in view.partial_facts:
             who = ", ".join(fact.outlets)
-            lines.append(_wrap(f"{who}: “{fact.text.strip().strip(QUOTES)}” ({fact.report.url})", "  - "))
+            lines.append(_wrap(f"{who}: “{fact.text.strip().strip(QUOTES)}”", "  - "))
+            lines.append(f"      {fact.report.url}")
     if view.other_matches:
         lines += ["", "Other stories matching those words"]
         lines += [_wrap(f"{other.title} (story {other.story_id})", "  - ") for other in view.other_matches]
