@@ -106,7 +106,8 @@ def test_demo_posts_an_update_of_a_growing_story_and_shows_how_it_is_told(demo_r
         assert path not in update
     story = demo_run.digest.split("\n$ python -m bot story ", 1)[1]
     timeline = story.split("\nTimeline\n", 1)[1].split("\nHow it is told\n", 1)[0]
-    assert [line.strip().split(" ", 3)[3].split(":")[0] for line in re.findall(r"^  \d\d \w{3} .+$", timeline, re.M)] == [
+    entries = re.findall(r"^  \d\d \w{3} .+$", timeline, re.M)
+    assert [line.strip().split(" ", 3)[3].split(":")[0] for line in entries] == [
         "first report Reuters (GB)",
         "first from USA Today (US)",
         "first from BBC News (GB)",
