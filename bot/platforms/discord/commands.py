@@ -38,6 +38,7 @@ from bot.platforms.discord.render import (
     render_digest,
     render_link_summary,
     render_sources,
+    render_story,
     render_subscription,
 )
 from bot.service import AUTOCOMPLETE_CHOICES, NewsService
@@ -203,6 +204,14 @@ class NewsCommands(app_commands.Group):
     async def _brief_about(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         return _choices(self.service.suggest("any", current))
 
+    @app_commands.command(description="One story in full: its timeline, related storylines, how each outlet tells it")
+    @app_commands.describe(story="The story's number (a digest item's footer shows it) or words from its headline")
+    async def story(self, interaction: discord.Interaction, story: app_commands.Range[str, 1, 200]) -> None:
+        """Show a story's timeline, storylines and how each outlet tells it."""
+        await defer(interaction)
+        view = await self.service.story(story)
+        await reply(interaction, render_story(view))
+
     @app_commands.command(description="Ask a question; the answer quotes stored articles and cites them")
     @app_commands.describe(question="For example: How many tankers did the EU blacklist?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 3, 300]) -> None:
@@ -231,6 +240,13 @@ class NewsCommands(app_commands.Group):
         sources="Only stories from these outlets, comma-separated (see /news sources)",
         max_items=f"Most stories per digest, 1 to {MAX_ITEMS_LIMIT}",
         style="short: two lines per story; detailed: the whole summary and every source",
+        updates="Post new coverage of stories this channel has in their thread (default: on)",
+        alerts="Post breaking stories at once instead of waiting for the schedule (default: off)",
+        alert_outlets="Breaking when this many independent outlets report it (default 5)",
+        alert_countries="...or this many publisher countries (default 3)",
+        alert_window="...within this many hours (default 2)",
+        alerts_per_day="At most this many alerts a day (default 3)",
+        quiet_hours='No alerts in these hours, e.g. "22:00-07:00" (the default), or "off"',
     )
     async def subscribe(
         self,
@@ -244,6 +260,13 @@ class NewsCommands(app_commands.Group):
         sources: app_commands.Range[str, 1, 1000] | None = None,
         max_items: app_commands.Range[int, 1, MAX_ITEMS_LIMIT] = 5,
         style: Literal["short", "detailed"] = "short",
+        updates: bool = True,
+        alerts: bool = False,
+        alert_outlets: app_commands.Range[int, 2, 100] | None = None,
+        alert_countries: app_commands.Range[int, 2, 100] | None = None,
+        alert_window: app_commands.Range[int, 1, 24] | None = None,
+        alerts_per_day: app_commands.Range[int, 1, 24] | None = None,
+        quiet_hours: app_commands.Range[str, 1, 20] | None = None,
     ) -> None:
         """Create or replace the channel's digest subscription (managers only)."""
         actor = self._manager(interaction)
@@ -259,6 +282,13 @@ class NewsCommands(app_commands.Group):
             sources=split_list(sources),
             max_items=max_items,
             style=style,
+            updates=updates,
+            alerts=alerts,
+            alert_outlets=alert_outlets,
+            alert_countries=alert_countries,
+            alert_window_hours=alert_window,
+            alerts_per_day=alerts_per_day,
+            quiet_hours=quiet_hours,
         )
         info = await self.service.subscribe(channel, request, actor)
         log.info("subscription %s set for %s by user %s", info.id, channel, actor.user_id)

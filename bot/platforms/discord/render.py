@@ -24,6 +24,7 @@ from bot.digests.model import Digest, SourceLink
 from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
+from bot.intelligence.storyview import Report, StoryView
 from bot.news.feeds import FeedHealth
 from bot.service import LinkSummary
 
@@ -262,6 +263,79 @@ def _new_outlets(shown: PresentedItem, names: Sequence[str]) -> str:
     return ", ".join(f"{link(clean(e.source.outlet), e.source.url)} [{e.number}]" for e in first.values())
 
 
+def _reporter(report: Report) -> str:
+    return clean(f"{report.outlet} ({report.country})" if report.country else report.outlet)
+
+
+def render_story(view: StoryView) -> list[DiscordMessage]:
+    """A story in full as cards: summary and timeline; how each outlet tells it; facts only some report."""
+    item = view.item
+    (shown,) = present_digest(Digest(heading=item.title, generated_at=view.as_of, items=(item,), style="detailed"))
+    countries = f" from {_plural(view.country_count, 'country', 'countries')}" if view.country_count else ""
+    lines = [f"• {fit(clean(line.text), SENTENCE_CHARS)} [{line.number}]" for line in shown.lines]
+    summary = discord.Embed(
+        title=fit(f"Story {item.story_id}: {clean(item.title)}", TITLE_LIMIT),
+        description=join_within(lines, STORY_SUMMARY_CHARS) or None,
+        colour=DIGEST_COLOUR,
+        timestamp=view.as_of,
+    )
+    if shown.sources:
+        sources = join_within((_source_line(each.number, each.source) for each in shown.sources), FIELD_VALUE_LIMIT)
+        summary.add_field(name="Sources", value=sources, inline=False)
+    timeline = [
+        f"{timestamp(report.published_at, 'f')} {'first report' if n == 0 else 'first from'} **{_reporter(report)}**: "
+        f"{link(fit(clean(report.title), 150), report.url)}"
+        for n, report in enumerate(view.timeline)
+    ]
+    if view.more_outlets:
+        timeline.append(f"+{view.more_outlets} more outlets")
+    summary.add_field(name="Timeline", value=join_within(timeline, FIELD_VALUE_LIMIT), inline=False)
+    if view.related:
+        related = (f"{fit(clean(r.title), 200)} (`/news story {r.story_id}`)" for r in view.related)
+        summary.add_field(name="Related storylines", value=join_within(related, FIELD_VALUE_LIMIT), inline=False)
+    merged = f" · story {view.merged_from} became part of it" if view.merged_from is not None else ""
+    summary.set_footer(
+        text=fit(plain(f"{_plural(view.outlet_count, 'outlet')}{countries}{merged} · as of"), FOOTER_CHARS)
+    )
+    told = discord.Embed(title="How it is told", colour=DIGEST_COLOUR)
+    if len(view.tellings) < 2:
+        told.description = "Only one outlet so far."
+    for telling in view.tellings[:FIELDS_PER_EMBED]:
+        value = link(fit(clean(telling.report.title), 300), telling.report.url)
+        if telling.sentence and telling.sentence_report is not None:
+            quote = fit(clean(telling.sentence), SENTENCE_CHARS)
+            value += f"\n> {quote} {link('[source]', telling.sentence_report.url)}"
+        told.add_field(
+            name=fit(_reporter(telling.report), FIELD_NAME_LIMIT), value=fit(value, FIELD_VALUE_LIMIT), inline=False
+        )
+    embeds = [summary, told]
+    if view.partial_facts:
+        facts = [
+            f"• *{fit(clean(', '.join(fact.outlets)), 200)}:* {fit(clean(fact.text), SENTENCE_CHARS)} "
+            f"{link('[source]', fact.report.url)}"
+            for fact in view.partial_facts
+        ]
+        embeds.append(
+            discord.Embed(
+                title="Reported by some outlets only",
+                description=join_within(facts, DESCRIPTION_LIMIT),
+                colour=DIGEST_COLOUR,
+            )
+        )
+    content = ""
+    if view.other_matches:
+        others = ", ".join(f"{fit(clean(o.title), 100)} (`/news story {o.story_id}`)" for o in view.other_matches)
+        content = f"-# Other stories matching: {others}"
+    return pack(content, [_within_message(embed) for embed in embeds])
+
+
+def _within_message(embed: discord.Embed) -> discord.Embed:
+    """A card that fits one message on its own: fields are dropped from the end until it does."""
+    while len(embed) > EMBED_CHARS_PER_MESSAGE and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
+
+
 # -- answers and link summaries --------------------------------------------------------------------------------------
 def _cited_source_line(number: int, sentence: CitedSentence) -> str:
     title = fit(clean(sentence.title), 120)
@@ -337,6 +411,7 @@ def render_subscription(info: SubscriptionInfo | None, *, heading: str = "") -> 
         embed.add_field(name="Next digest", value="paused" if info.paused_reason else "not scheduled")
     embed.add_field(name="Stories", value=f"up to {info.max_items}, {clean(info.style)}")
     embed.add_field(name="Filters", value=fit(clean(info.describe_filters()), FIELD_VALUE_LIMIT), inline=False)
+    embed.add_field(name="Follow-ups", value=fit(clean(info.describe_follow_ups()), FIELD_VALUE_LIMIT), inline=False)
     return [DiscordMessage(fit(heading, CONTENT_LIMIT), (embed,))]
 
 

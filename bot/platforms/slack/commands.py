@@ -4,9 +4,11 @@ Grammar (``/news <subcommand> …``; ``/news`` alone shows help)::
 
     brief [topic, country or region] [max=N]
     ask <question>
+    story <number or words>
     summarize <url>
     subscribe [schedule="08:00, 18:00"] [tz=Europe/Berlin] [countries="Japan, Taiwan"] [regions=…] [topics=…]
-              [keywords=…] [sources=…] [max=5] [style=short|detailed]
+              [keywords=…] [sources=…] [max=5] [style=short|detailed] [updates=on|off] [alerts=on|off]
+              [alert_outlets=5] [alert_countries=3] [alert_window=2h] [alerts_per_day=3] [quiet=22:00-07:00]
     unsubscribe
     settings
     sources [add <url> | remove <url>]
@@ -60,10 +62,17 @@ USAGE = {
     "brief": "`/news brief [topic, country or region] [max=N]` — the top stories, e.g. `/news brief Taiwan max=3`",
     "ask": "`/news ask &lt;question&gt;` — an answer quoted from stored articles, e.g. `/news ask What did Japan say?`",
     "summarize": "`/news summarize &lt;url&gt;` — a summary of one article page",
+    "story": (
+        "`/news story &lt;number or words&gt;` — one story in full: its timeline, related storylines and how each "
+        "outlet tells it, e.g. `/news story 42` (a digest item shows its number)"
+    ),
     "subscribe": (
         "`/news subscribe key=value …` — post a digest here on a schedule (managers only). Keys: "
         '`schedule="08:00, 18:00"` or `schedule="every 6h"`, `tz=Europe/Berlin`, `countries="Japan, Taiwan"`, '
-        "`regions=…`, `topics=nuclear`, `keywords=…`, `sources=…`, `max=5` (1–10), `style=short|detailed`"
+        "`regions=…`, `topics=nuclear`, `keywords=…`, `sources=…`, `max=5` (1–10), `style=short|detailed`, "
+        "`updates=on|off` (new coverage in the story's thread, on by default), `alerts=on|off` (breaking stories at "
+        "once, off by default) with `alert_outlets=5`, `alert_countries=3`, `alert_window=2h`, `alerts_per_day=3`, "
+        '`quiet="22:00-07:00"`'
     ),
     "unsubscribe": "`/news unsubscribe` — stop this channel's digest (managers only)",
     "settings": "`/news settings` — this channel's digest: schedule, filters, next time, or why it is paused",
@@ -75,7 +84,7 @@ USAGE = {
     "help": "`/news help` — this help",
 }
 ALIASES = {"summarise": "summarize", "source": "sources", "setting": "settings", "status": "settings"}
-SLOW = frozenset({"brief", "ask", "summarize", "digest"})  # model or network work: say "Working on it…" first
+SLOW = frozenset({"brief", "ask", "summarize", "digest", "story"})  # model or network work: say "Working on it…" first
 
 # subscribe option keys as users may type them -> SubscriptionRequest fields
 OPTION_KEYS = {
@@ -99,7 +108,21 @@ OPTION_KEYS = {
     "items": "max_items",
     "max_items": "max_items",
     "style": "style",
+    "updates": "updates",
+    "alerts": "alerts",
+    "alert_outlets": "alert_outlets",
+    "outlets": "alert_outlets",
+    "alert_countries": "alert_countries",
+    "alert_window": "alert_window_hours",
+    "window": "alert_window_hours",
+    "alerts_per_day": "alerts_per_day",
+    "per_day": "alerts_per_day",
+    "quiet": "quiet_hours",
+    "quiet_hours": "quiet_hours",
 }
+SWITCH_FIELDS = frozenset({"updates", "alerts"})
+NUMBER_FIELDS = frozenset({"max_items", "alert_outlets", "alert_countries", "alert_window_hours", "alerts_per_day"})
+SWITCHES = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
 LIST_FIELDS = frozenset({"countries", "regions", "topics", "keywords", "sources"})
 QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
@@ -152,6 +175,10 @@ def parse_command(text: str) -> NewsCommand:
         if not rest or len(rest.split()) != 1:
             raise UserInputError(f"Give one link. {USAGE['summarize']}")
         return NewsCommand("summarize", text=rest)
+    if name == "story":
+        if not rest:
+            raise UserInputError(f"Which story? {USAGE['story']}")
+        return NewsCommand("story", text=rest)
     if name == "subscribe":
         return NewsCommand("subscribe", subscription=_parse_subscription(rest))
     if name == "sources":
@@ -195,10 +222,15 @@ def _parse_subscription(rest: str) -> SubscriptionRequest:
             raise UserInputError(f"I don't understand `{render.escape_clipped(token, 60)}`. {USAGE['subscribe']}")
         if target in LIST_FIELDS:
             values[target] = [*values.get(target, []), *split_list(value)]
-        elif target == "max_items":
-            if not _is_number(value.strip()):
-                raise UserInputError(f"`max` must be a whole number. {USAGE['subscribe']}")
-            values[target] = int(value)
+        elif target in NUMBER_FIELDS:
+            number = value.strip().lower().removesuffix("h") if target == "alert_window_hours" else value.strip()
+            if not _is_number(number):
+                raise UserInputError(f"`{key.strip()}` must be a whole number. {USAGE['subscribe']}")
+            values[target] = int(number)
+        elif target in SWITCH_FIELDS:
+            if value.strip().lower() not in SWITCHES:
+                raise UserInputError(f"`{key.strip()}` is `on` or `off`. {USAGE['subscribe']}")
+            values[target] = SWITCHES[value.strip().lower()]
         else:
             values[target] = value.strip()
     return SubscriptionRequest(**values)
@@ -252,6 +284,9 @@ class NewsCommands:
             digest = await self.service.brief(request.text, limit=request.limit)
             for message in render.render_digest(digest)[:MAX_RESPONSES]:
                 await _send(respond, message, "in_channel")
+        elif request.name == "story":
+            view = await self.service.story(request.text)
+            await _send(respond, render.render_story(view), "in_channel")
         elif request.name == "ask":
             answer = await self.service.ask(request.text)
             await _send(respond, render.render_answer(answer), "in_channel" if answer.found else "ephemeral")

@@ -61,7 +61,7 @@ def _all_text(payload: dict[str, Any]) -> str:
 
 # -- start-up --------------------------------------------------------------------------------------------------------
 async def test_login_registers_the_news_group_for_servers_only(bot: NewsBot, fake_discord: FakeDiscord):
-    """At start the /news group with its eight commands is registered, usable in servers only."""
+    """At start the /news group with its nine commands is registered, usable in servers only."""
     (sync,) = [r for r in fake_discord.requests if r.method == "PUT"]
     assert sync.path == f"/applications/{APP_ID}/commands"
     (group,) = sync.body
@@ -69,6 +69,7 @@ async def test_login_registers_the_news_group_for_servers_only(bot: NewsBot, fak
     assert group["contexts"] == [0] and group["integration_types"] == [0]
     assert [command["name"] for command in group["options"]] == [
         "brief",
+        "story",
         "ask",
         "summarize",
         "subscribe",

@@ -241,6 +241,7 @@ def test_paused_subscription_shows_its_reason_first():
         "Next digest": "paused",
         "Stories": "up to 5, short",
         "Filters": "countries: Japan",
+        "Follow-ups": "updates in the story's thread; no breaking alerts",
     }
 
 
