@@ -301,18 +301,16 @@ def render_story(view: StoryView) -> list[DiscordMessage]:
     if len(view.tellings) < 2:
         told.description = "Only one outlet so far."
     for telling in view.tellings[:FIELDS_PER_EMBED]:
-        value = link(fit(clean(telling.report.title), 300), telling.report.url)
-        if telling.sentence and telling.sentence_report is not None:
-            quote = fit(clean(telling.sentence), SENTENCE_CHARS)
-            value += f"\n> {quote} {link('[source]', telling.sentence_report.url)}"
-        told.add_field(
-            name=fit(_reporter(telling.report), FIELD_NAME_LIMIT), value=fit(value, FIELD_VALUE_LIMIT), inline=False
-        )
+        parts = [link(fit(clean(telling.report.title), 300), telling.report.url)]
+        if telling.sentence and telling.sentence_report is not None:  # whole lines only: a link is never cut
+            parts.append(f"> {fit(clean(telling.sentence), 300)} {link('source', telling.sentence_report.url)}")
+        name = fit(_reporter(telling.report), FIELD_NAME_LIMIT)
+        told.add_field(name=name, value=join_within(parts, FIELD_VALUE_LIMIT), inline=False)
     embeds = [summary, told]
     if view.partial_facts:
         facts = [
             f"• *{fit(clean(', '.join(fact.outlets)), 200)}:* {fit(clean(fact.text), SENTENCE_CHARS)} "
-            f"{link('[source]', fact.report.url)}"
+            f"{link('source', fact.report.url)}"
             for fact in view.partial_facts
         ]
         embeds.append(

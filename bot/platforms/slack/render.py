@@ -280,9 +280,7 @@ def render_update(digest: Digest, *, standalone: bool = False) -> Message:
         if each.source.outlet in follow_up.new_outlets:
             first.setdefault(each.source.outlet, each.number)
     if first:
-        outlets = ", ".join(
-            f"{link(urls[n], clip(outlet, 100))} {link(urls[n], f'[{n}]')}" for outlet, n in first.items()
-        )
+        outlets = ", ".join(f"{escape_clipped(outlet, 100)} {link(urls[n], f'[{n}]')}" for outlet, n in first.items())
         lines.append(f"• Now also reported by {outlets}")
     if follow_up.new_countries:
         lines.append(f"• First coverage from {escape_clipped(', '.join(follow_up.new_countries), 300)}")
