@@ -332,7 +332,7 @@ def render_story(view: StoryView) -> Message:
         lines = [f"*{_reporter(telling.report)}*: {link(telling.report.url, clip(telling.report.title, 300))}"]
         if telling.sentence and telling.sentence_report is not None:
             quote = escape_clipped(telling.sentence, MAX_LINE)
-            lines.append(f"> {quote} {link(telling.sentence_report.url, '[source]')}")
+            lines.append(f"    _“{quote}”_ {link(telling.sentence_report.url, '[source]')}")
         blocks.append(section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS)))
     if view.partial_facts:
         facts = ["*Reported by some outlets only*"]

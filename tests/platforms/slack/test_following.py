@@ -26,6 +26,7 @@ from bot.service import NewsService
 from bot.storage import Database, DeliveredStory, Delivery, DeliveryStatus, utcnow
 from tests.conftest import Clock
 from tests.digests.developing import store_first_reports, store_later_reports
+from tests.platforms.slack.conftest import BotFactory
 from tests.platforms.slack.fake_slack import Call, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -212,3 +213,24 @@ async def test_no_alert_in_quiet_hours_nor_past_the_daily_cap(
     assert len(await service.serve_alerts()) == 1
     assert await service.serve_alerts() == []  # the day's one alert is used up
     assert len(fake_slack.posts) == 1
+
+
+async def test_story_command_answers_in_the_channel_within_block_kit_limits(
+    make_bot: BotFactory, sqlite_database: Database, clock: Clock
+):
+    """`/news story <words>` (a signed request to the real endpoint): the timeline in time order and how each
+    outlet tells it, posted to the channel; `/news story 999` says there is no such story."""
+    store_first_reports(sqlite_database, clock.now - timedelta(hours=3))
+    store_later_reports(sqlite_database, clock.now - timedelta(hours=1))
+    bot = await make_bot(sqlite_database)
+    (reply,) = await bot.ask("story sudan refugee camp")
+    assert reply.payload["response_type"] == "in_channel"
+    text = reply.all_text
+    timeline = text.split("*Timeline*", 1)[1].split("*How it is told*", 1)[0]
+    assert timeline.index("Reuters (GB)") < timeline.index("USA Today (US)") < timeline.index("BBC News (GB)")
+    told = text.split("*How it is told*", 1)[1]
+    for outlet in ("Reuters (GB)", "USA Today (US)", "BBC News (GB)", "Radio Netherlands Worldwide (NL)"):
+        assert f"*{outlet}*" in told
+    assert told.count("|[source]>") >= 5  # every distinctive sentence and partial fact is cited
+    (missing,) = await bot.ask("story 999")
+    assert "There is no story 999." in missing.all_text
