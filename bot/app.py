@@ -20,25 +20,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AsyncExitStack
+from functools import partial
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.news.feeds import sync_sources
 from bot.news.http import HttpClient, HttpPolicy
-from bot.news.sources import configured_sources
 from bot.ops.web import StatusServer, StatusSite
 from bot.platforms.base import Platform
-from bot.scheduler import build_scheduler, register_digest_jobs, register_feed_jobs
+from bot.scheduler import build_scheduler, register_jobs
 from bot.service import NewsService
 from bot.shutdown import cancel_on_sigterm, stopped_by_sigterm
 from bot.storage import Database
-from bot.storage.db import ADVISORY_LOCK
+from bot.storage.locks import AdvisoryLock
 
 if TYPE_CHECKING:
     from bot.queue import ProcessingQueue
@@ -69,8 +65,7 @@ DELIVERY_GRACE_SECONDS = 20.0  # within the usual 30 s between SIGTERM and SIGKI
 
 def serves_slack_http(settings: Settings, role: Role) -> bool:
     """Whether this role serves Slack's HTTP endpoint (whose server then serves the status page too)."""
-    socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
-    return settings.slack_enabled and not socket_mode and role in ("all", "web")
+    return settings.slack_enabled and not settings.slack_socket_mode and role in ("all", "web")
 
 
 def build_platforms(
@@ -86,8 +81,8 @@ def build_platforms(
     if settings.slack_enabled:
         from bot.platforms.slack import build_slack
 
-        socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
-        serves = (socket_mode and role in ("all", "worker")) or (not socket_mode and role in ("all", "web"))
+        socket_mode = settings.slack_socket_mode
+        serves = (socket_mode and role in ("all", "worker")) or serves_slack_http(settings, role)
         slack_status = status if serves_slack_http(settings, role) else None
         platforms.append(build_slack(settings, service, serve=serves, status=slack_status))
     for platform in platforms:
@@ -150,74 +145,37 @@ async def _run_scheduler(
     standing_by = False
     while True:
         try:
-            lock = await asyncio.to_thread(_acquire_scheduler_lock, database)
+            lock = await asyncio.to_thread(AdvisoryLock.try_acquire, database, SCHEDULER_LOCK_KEY)
         except (OSError, SQLAlchemyError) as error:
             log.warning("scheduler lock: database unreachable (%s); trying again", type(error).__name__)
-            lock = False
-        if lock is False:
+            lock = None
+        if lock is None:
             if not standing_by:
                 log.info("another worker runs the scheduler; this one serves platforms and stands by")
             standing_by = True
             await asyncio.sleep(STANDBY_SECONDS)
             continue
         standing_by = False
-        if isinstance(lock, Connection):
-            await asyncio.sleep(TAKEOVER_GRACE_SECONDS)
+        log.info("this process runs the scheduler")
         scheduler = build_scheduler(database)
         try:
+            if lock.shared_database:
+                await asyncio.sleep(TAKEOVER_GRACE_SECONDS)  # a holder that lost its lock has stopped by then
             # Start first, then register in a thread: writing a thousand jobs to the job store takes seconds, and
             # the event loop must keep the Discord heartbeat going meanwhile (APScheduler's add_job is thread-safe).
             scheduler.start()
-            await asyncio.to_thread(_register_jobs, scheduler, settings, database, service, http, processing)
+            await asyncio.to_thread(
+                partial(register_jobs, scheduler, settings, service=service, http=http, processing=processing)
+            )
             log.info("scheduler started: %d jobs", len(scheduler.get_jobs()))
-            while await asyncio.to_thread(_still_held, lock):
+            while await asyncio.to_thread(lock.alive):
                 await asyncio.sleep(LOCK_CHECK_SECONDS)
             log.warning("the scheduler lock's connection is gone: scheduling stops here; standing by")
         finally:
             if scheduler.running:
                 scheduler.shutdown(wait=False)  # no new jobs; running ones are cancelled (safe, see bot.scheduler)
-            if isinstance(lock, Connection):
-                lock.invalidate()  # a broken connection cannot be closed politely
-
-
-def _register_jobs(
-    scheduler: AsyncIOScheduler,
-    settings: Settings,
-    database: Database,
-    service: NewsService,
-    http: HttpClient,
-    processing: ProcessingQueue | None,
-) -> None:
-    sync_sources(database, configured_sources(settings.feeds))
-    register_feed_jobs(scheduler, settings, database=database, http=http)
-    register_digest_jobs(scheduler, service, processing=processing)
-
-
-def _still_held(lock: Connection | bool) -> bool:
-    """Whether the scheduler lock is still ours: always on SQLite; on PostgreSQL while its session lives."""
-    if not isinstance(lock, Connection):
-        return True
-    try:
-        lock.execute(text("SELECT 1"))
-        lock.rollback()  # end the check's transaction: an idle-in-transaction timeout would end the session too
-    except SQLAlchemyError:
-        return False
-    return True
+            lock.release()
 
 
 async def _forever() -> None:
     await asyncio.Event().wait()
-
-
-def _acquire_scheduler_lock(database: Database) -> Connection | bool:
-    """On PostgreSQL, take a session advisory lock so only one worker schedules; SQLite runs one worker."""
-    if database.engine.dialect.name != "postgresql":
-        return True
-    connection = database.engine.connect()
-    if connection.execute(ADVISORY_LOCK, {"key": SCHEDULER_LOCK_KEY}).scalar():
-        log.info("this process runs the scheduler")
-        connection.commit()
-        connection.detach()  # out of the pool: closing it ends the session, and with it the lock
-        return connection
-    connection.close()
-    return False

@@ -22,13 +22,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Settings, argparse.Namespace], int]
 
 
-def open_database(settings: Settings) -> Database:
-    """Connect to the configured database and bring its schema up to date (migrations run on every start)."""
-    database = Database(settings.database_url)
-    database.upgrade()
-    return database
-
-
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line that names the problem (and points to --help)."""
 
@@ -51,19 +44,17 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.storage.db import alembic_config
 
-    database = Database(settings.database_url)
-    try:
+    with Database.open(settings.database_url, upgrade=False) as database:
         config = alembic_config(database.engine)
-        if args.action == "upgrade":
-            command.upgrade(config, args.revision)
-        elif args.action == "downgrade":
-            command.downgrade(config, args.revision)
-        else:
-            command.current(config, verbose=False)
-    except CommandError as error:
-        raise UserInputError(f"db {args.action}: {error}") from None
-    finally:
-        database.dispose()
+        try:
+            if args.action == "upgrade":
+                command.upgrade(config, args.revision)
+            elif args.action == "downgrade":
+                command.downgrade(config, args.revision)
+            else:
+                command.current(config, verbose=False)
+        except CommandError as error:
+            raise UserInputError(f"db {args.action}: {error}") from None
     return 0
 
 
@@ -71,8 +62,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.feeds import sync_sources
     from bot.news.sources import configured_sources
 
-    database = open_database(settings)
-    try:
+    with Database.open(settings.database_url) as database:
         sync_sources(database, configured_sources(settings.feeds))
         if not args.once:
             return asyncio.run(_ingest_forever(settings, database))
@@ -80,8 +70,6 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
         if not args.no_process:
             _process_stored(settings, database)
         return code
-    finally:
-        database.dispose()
 
 
 async def _ingest_once(settings: Settings, database: Database) -> int:
@@ -112,8 +100,8 @@ async def _ingest_once(settings: Settings, database: Database) -> int:
 
 def _process_stored(settings: Settings, database: Database) -> None:
     """Process what the pass stored, so that questions and briefs see it right away."""
-    from bot.intelligence.commands import process_pending
     from bot.intelligence.encoder import encoder_for
+    from bot.platforms.console.commands import process_pending
 
     report = process_pending(database, encoder_for(settings))
     stories = f"{report.stories_created} new stor{'ies' if report.stories_created != 1 else 'y'}"
@@ -151,12 +139,9 @@ def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.feeds import list_feeds, sync_sources
     from bot.news.sources import configured_sources
 
-    database = open_database(settings)
-    try:
+    with Database.open(settings.database_url) as database:
         sync_sources(database, configured_sources(settings.feeds))
         feeds = list_feeds(database, include_removed=getattr(args, "all", False))
-    finally:
-        database.dispose()
     lines = [f"{'STATUS':<9} {'NAME':<32} {'LAST SUCCESS':<16} {'FAILS':>5}  {'NEXT TRY':<16} URL"]
     for feed in feeds:
         retry = feed.retry_after if feed.consecutive_failures else None
@@ -179,8 +164,7 @@ def _feeds_list(settings: Settings, args: argparse.Namespace) -> int:
 def _feeds_add(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.feeds import add_feed
 
-    database = open_database(settings)
-    try:
+    with Database.open(settings.database_url) as database:
         feed = add_feed(
             database,
             args.url,
@@ -189,8 +173,6 @@ def _feeds_add(settings: Settings, args: argparse.Namespace) -> int:
             language=args.language,
             allow_private=args.allow_private,
         )
-    finally:
-        database.dispose()
     sys.stdout.write(f"Added {feed.name} <{feed.url}>; its current items will be stored as backlog.\n")
     return 0
 
@@ -198,11 +180,8 @@ def _feeds_add(settings: Settings, args: argparse.Namespace) -> int:
 def _feeds_remove(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.feeds import remove_feed
 
-    database = open_database(settings)
-    try:
+    with Database.open(settings.database_url) as database:
         feed = remove_feed(database, args.url)
-    finally:
-        database.dispose()
     sys.stdout.write(f"Removed {feed.name} <{feed.url}>; its articles are kept.\n")
     return 0
 
@@ -222,12 +201,9 @@ def _feeds_import(settings: Settings, args: argparse.Namespace) -> int:
         raise UserInputError(f"Cannot read {path}: {error.strerror or error}.") from None
     except ValueError as error:
         raise UserInputError(f"{path} is not a usable OPML file: {error}.") from None
-    database = open_database(settings)
-    try:
+    with Database.open(settings.database_url) as database:
         sync_sources(database, configured_sources(settings.feeds))  # so configured feeds count as listed
         report = import_feeds(database, entries, allow_private=args.allow_private)
-    finally:
-        database.dispose()
     lines = [f"Added {feed.name} <{feed.url}>" for feed in report.added]
     lines += [f"Already listed: {url}" for url in report.already_listed]
     lines.append(
@@ -245,12 +221,9 @@ def _feeds_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.news.opml import to_opml
     from bot.news.sources import FeedSource, configured_sources
 
-    database = open_database(settings)
-    try:
+    with Database.open(settings.database_url) as database:
         sync_sources(database, configured_sources(settings.feeds))
         feeds = list_feeds(database)
-    finally:
-        database.dispose()
     sources = [FeedSource(feed.url, feed.name, feed.country, feed.language) for feed in feeds]
     document = to_opml(sources, title="Geobrief feeds", created=datetime.now(UTC))
     if args.file in (None, "-"):
@@ -263,37 +236,37 @@ def _feeds_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.platforms.console_commands import ask_command
+    from bot.platforms.console.commands import ask_command
 
     return ask_command(settings, args)
 
 
 def _brief(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.platforms.console_commands import brief_command
+    from bot.platforms.console.commands import brief_command
 
     return brief_command(settings, args)
 
 
 def _process(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.intelligence.commands import process_command
+    from bot.platforms.console.commands import process_command
 
     return process_command(settings, args)
 
 
 def _summarize(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.platforms.console_commands import summarize_command
+    from bot.platforms.console.commands import summarize_command
 
     return summarize_command(settings, args)
 
 
 def _digest(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.platforms.console_commands import digest_command
+    from bot.platforms.console.commands import digest_command
 
     return digest_command(settings, args)
 
 
 def _story(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.platforms.console_commands import story_command
+    from bot.platforms.console.commands import story_command
 
     return story_command(settings, args)
 
@@ -313,11 +286,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return _demo(settings, args)
     from bot.app import run_bot  # imports the platform libraries, which only a configured platform needs
 
-    database = open_database(settings)
-    try:
+    with Database.open(settings.database_url) as database:
         asyncio.run(run_bot(settings, database, args.role))
-    finally:
-        database.dispose()
     return 0
 
 

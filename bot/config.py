@@ -7,8 +7,10 @@ variable that names it and says what is allowed.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Iterator
+from datetime import time
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -18,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import ConfigError, UserInputError
 from bot.log import mask_credentials
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 DEFAULT_DATABASE_URL = "sqlite:///var/geobrief.sqlite3"  # relative to the working directory
 MIN_STATUS_TOKEN_LENGTH = 16  # the status page's token guards it on the network: long enough not to be guessed
 
@@ -27,6 +30,28 @@ def _http_url(value: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValueError("must be an http:// or https:// URL")
     return value
+
+
+def clock_time(text: str) -> time:
+    """A time of day typed as "22:00" (or "7:30"); raises `UserInputError`."""
+    match = _CLOCK.match(text.strip())
+    if match is None:
+        raise UserInputError(f'"{text}" is not a time of day like 22:00.')
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_quiet_hours(text: str) -> tuple[str, str]:
+    """Quiet hours typed as "22:00-07:00": (start, end); "off" or "" for none. Raises `UserInputError`."""
+    text = text.strip().lower().replace("–", "-")
+    if text in {"", "off", "none", "no"}:
+        return "", ""
+    start, dash, end = text.partition("-")
+    if not dash:
+        raise UserInputError('Quiet hours are two times like "22:00-07:00", or "off".')
+    first, last = clock_time(start), clock_time(end)
+    if first == last:
+        raise UserInputError("Quiet hours must start and end at different times.")
+    return f"{first:%H:%M}", f"{last:%H:%M}"
 
 
 MAX_TIMEZONE_CHARS = 64  # the longest IANA name is about 30
@@ -144,8 +169,6 @@ class Settings(BaseSettings):
     @field_validator("alert_quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        from bot.digests.subscriptions import parse_quiet_hours  # the subscription's own check, imported late
-
         try:
             start, end = parse_quiet_hours(value)
         except UserInputError as error:
@@ -200,6 +223,11 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         """Whether a Slack bot token is configured."""
         return self.slack_bot_token is not None and bool(self.slack_bot_token.get_secret_value())
+
+    @property
+    def slack_socket_mode(self) -> bool:
+        """Whether Slack commands arrive over Socket Mode (an app-level token is set) rather than HTTP."""
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
 
     def secret_values(self) -> list[str]:
         """The configured secrets in clear, so that logging can mask them."""

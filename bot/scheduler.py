@@ -3,10 +3,14 @@ subscription's digests, and resuming the outbox. Jobs live in a SQLAlchemy job s
 so they survive restarts.
 
 APScheduler stores jobs by reference and may pickle them (stack-probe §7), so jobs are module-level functions
-whose only argument is a feed URL. What they need at run time (database, HTTP client, options) cannot be pickled;
-`register_feed_jobs` keeps it here for them, once per process. Job settings (coalesce, max_instances, misfire
-grace, jitter) are passed to every `add_job` with `replace_existing=True`, because a persistent job store keeps
-the values a job was first stored with.
+whose only argument is a feed URL or a subscription id. What they need at run time (database, HTTP client, the
+service) cannot be pickled: the `register_*` functions keep it in this process's one `JobContext`, and a job that
+finds its part missing logs one line and skips. Job settings (coalesce, max_instances, misfire grace, jitter) are
+passed to every `add_job` with `replace_existing=True`, because a persistent job store keeps the values a job was
+first stored with.
+
+`register_jobs` adds everything the scheduler's process runs; the feed, digest, outbox and processing parts can
+be registered on their own (`python -m bot ingest` polls feeds only).
 """
 
 from __future__ import annotations
@@ -18,22 +22,22 @@ import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import select
 
 from bot.config import Settings
 from bot.digests.schedule import Schedule
+from bot.digests.subscriptions import active_schedules
 from bot.news.backfill import run_backfill_pass
 from bot.news.feeds import list_feeds, sync_sources
 from bot.news.http import HttpClient
 from bot.news.ingest import IngestOptions, run_ingest_pass
 from bot.news.sources import configured_sources
 from bot.ops.metrics import watch_scheduler
-from bot.storage import Database, Subscription, utcnow
+from bot.storage import Database, utcnow
 from bot.tasks import ProcessingBusyError
 
 if TYPE_CHECKING:
@@ -60,6 +64,7 @@ PROCESS_SECONDS = 60  # newly ingested articles join stories within this time
 
 
 P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def job_kind(job_id: str) -> str:
@@ -89,14 +94,46 @@ def _job(function: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, Corout
 
 
 @dataclass(frozen=True)
-class _Runtime:
+class FeedJobs:
+    """What the feed jobs need: the scheduler they live on, the settings, the database and the HTTP client."""
+
     scheduler: BaseScheduler
     settings: Settings
     database: Database
     http: HttpClient
 
 
-_runtime: _Runtime | None = None
+@dataclass(frozen=True)
+class ServiceJobs:
+    """What the digest, outbox and processing jobs need: the scheduler they live on and the service."""
+
+    scheduler: BaseScheduler
+    service: NewsService
+
+
+@dataclass
+class JobContext:
+    """What this process's jobs need at run time, filled in by the `register_*` functions.
+
+    Attributes:
+        feeds: for feed polling, feed sync and the backlog backfill.
+        service: for digests, the outbox and processing.
+        processing: the task queue that processors serve, or None when model work runs in this process.
+    """
+
+    feeds: FeedJobs | None = None
+    service: ServiceJobs | None = None
+    processing: ProcessingQueue | None = None
+
+
+CONTEXT = JobContext()  # one per process: jobs are found by reference, so what they need is found here
+
+
+def _needed(part: T | None, job: str) -> T | None:
+    """`part` of the context, or None (logged once per run, the same way for every job) when it is missing."""
+    if part is None:
+        log.error("job %s ran before its part was registered in this process; skipped", job, extra={"job": job})
+    return part
 
 
 def register_feed_jobs(
@@ -113,10 +150,9 @@ def register_feed_jobs(
     Returns:
         The ids of the feed jobs, one per enabled feed.
     """
-    global _runtime
-    _runtime = _Runtime(scheduler, settings, database, http)
+    CONTEXT.feeds = FeedJobs(scheduler, settings, database, http)
     sync_sources(database, configured_sources(settings.feeds))
-    job_ids = _sync_jobs(_runtime, replace=True)
+    job_ids = _sync_jobs(CONTEXT.feeds, replace=True)
     scheduler.add_job(
         sync_feed_jobs,
         "interval",
@@ -142,7 +178,7 @@ def register_feed_jobs(
     return job_ids
 
 
-def _sync_jobs(runtime: _Runtime, *, replace: bool) -> list[str]:
+def _sync_jobs(runtime: FeedJobs, *, replace: bool) -> list[str]:
     """Add a job for each enabled feed that has none (every feed when `replace`), remove jobs of removed feeds."""
     interval = runtime.settings.feed_poll_minutes * 60
     existing = {job.id for job in runtime.scheduler.get_jobs() if job.id.startswith(FEED_JOB_PREFIX)}
@@ -177,31 +213,29 @@ def _sync_jobs(runtime: _Runtime, *, replace: bool) -> list[str]:
 @_job
 async def poll_feed(feed_url: str) -> None:
     """Job: one ingestion pass over one feed (failures are recorded on the feed, not raised)."""
-    if _runtime is None:
-        log.error("feed %s: job ran before register_feed_jobs; skipped", feed_url, extra={"feed": feed_url})
+    feeds = _needed(CONTEXT.feeds, f"poll_feed({feed_url})")
+    if feeds is None:
         return
-    options = IngestOptions.from_settings(_runtime.settings)
-    report = await run_ingest_pass(_runtime.database, _runtime.http, options, feed_urls=[feed_url])
-    if report.total("new") and _digests is not None and _digests.processing is not None:
-        await _digests.processing.request()  # processors start on new articles now, not at the next minute
+    options = IngestOptions.from_settings(feeds.settings)
+    report = await run_ingest_pass(feeds.database, feeds.http, options, feed_urls=[feed_url])
+    if report.total("new") and CONTEXT.processing is not None:
+        await CONTEXT.processing.request()  # processors start on new articles now, not at the next minute
 
 
 @_job
 async def backfill_backlog() -> None:
     """Job: one backfill pass over the backlog articles still waiting for their page."""
-    if _runtime is None:
-        log.error("backlog backfill ran before register_feed_jobs; skipped")
-        return
-    await run_backfill_pass(_runtime.database, _runtime.http, IngestOptions.from_settings(_runtime.settings))
+    feeds = _needed(CONTEXT.feeds, "backfill_backlog")
+    if feeds is not None:
+        await run_backfill_pass(feeds.database, feeds.http, IngestOptions.from_settings(feeds.settings))
 
 
 @_job
 async def sync_feed_jobs() -> None:
     """Job: add jobs for newly added feeds and remove those of removed feeds."""
-    if _runtime is None:
-        log.error("feed job sync ran before register_feed_jobs; skipped")
-        return
-    _sync_jobs(_runtime, replace=False)
+    feeds = _needed(CONTEXT.feeds, "sync_feed_jobs")
+    if feeds is not None:
+        _sync_jobs(feeds, replace=False)
 
 
 def build_scheduler(database: Database) -> AsyncIOScheduler:
@@ -212,49 +246,65 @@ def build_scheduler(database: Database) -> AsyncIOScheduler:
     return scheduler
 
 
-@dataclass(frozen=True)
-class _DigestRuntime:
-    scheduler: BaseScheduler
-    service: NewsService
-    processing: ProcessingQueue | None  # None: model work runs in this process
+def register_jobs(
+    scheduler: BaseScheduler,
+    settings: Settings,
+    *,
+    service: NewsService,
+    http: HttpClient,
+    processing: ProcessingQueue | None = None,
+) -> None:
+    """Everything the scheduler's process runs: feeds, digests, the outbox and article processing."""
+    register_feed_jobs(scheduler, settings, database=service.database, http=http)
+    register_digest_jobs(scheduler, service)
+    register_outbox_job(scheduler, service)
+    register_processing_job(scheduler, service, processing=processing)
 
 
-_digests: _DigestRuntime | None = None
+_EVERY = {"coalesce": True, "max_instances": 1, "replace_existing": True}
 
 
-def register_digest_jobs(
-    scheduler: BaseScheduler, service: NewsService, *, processing: ProcessingQueue | None = None
-) -> list[str]:
-    """Add one job per active subscription, plus the jobs that keep them in step, resume the outbox and process
-    new articles (in this process, or by deferring to the task queue's processors when `processing` is given).
-    Digest jobs coalesce missed runs and have no misfire limit: after downtime the latest due occurrence is
-    served once (its outbox key makes a second run a no-op), and nothing due is skipped.
+def register_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[str]:
+    """Add one job per active subscription, and the job that keeps them in step with subscriptions.
+
+    Digest jobs coalesce missed runs and have no misfire limit: after downtime the latest due occurrence is served
+    once (its outbox key makes a second run a no-op), and nothing due is skipped.
 
     Returns:
         The ids of the digest jobs, one per active subscription.
     """
-    global _digests
-    _digests = _DigestRuntime(scheduler, service, processing)
-    every = {"coalesce": True, "max_instances": 1, "replace_existing": True}
-    scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_SECONDS, id=DIGEST_SYNC_JOB_ID, **every)
-    scheduler.add_job(resume_outbox, "interval", seconds=OUTBOX_SECONDS, id=OUTBOX_JOB_ID, **every)
-    scheduler.add_job(process_articles, "interval", seconds=PROCESS_SECONDS, id=PROCESS_JOB_ID, **every)
-    scheduler.add_job(check_alerts, "interval", seconds=ALERTS_SECONDS, id=ALERTS_JOB_ID, **every)
-    return _sync_digest_jobs(scheduler, service)
+    CONTEXT.service = ServiceJobs(scheduler, service)
+    scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_SECONDS, id=DIGEST_SYNC_JOB_ID, **_EVERY)
+    scheduler.add_job(check_alerts, "interval", seconds=ALERTS_SECONDS, id=ALERTS_JOB_ID, **_EVERY)
+    return _sync_digest_jobs(CONTEXT.service)
 
 
-def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[str]:
+def register_outbox_job(scheduler: BaseScheduler, service: NewsService) -> str:
+    """Add the job that resends deliveries left pending by a crash or a platform error; returns its id."""
+    CONTEXT.service = ServiceJobs(scheduler, service)
+    scheduler.add_job(resume_outbox, "interval", seconds=OUTBOX_SECONDS, id=OUTBOX_JOB_ID, **_EVERY)
+    return OUTBOX_JOB_ID
+
+
+def register_processing_job(
+    scheduler: BaseScheduler, service: NewsService, *, processing: ProcessingQueue | None = None
+) -> str:
+    """Add the job that processes new articles: in this process, or by asking the task queue's processors when
+    `processing` is given (feed polls then ask too, as soon as they store news). Returns its id."""
+    CONTEXT.service = ServiceJobs(scheduler, service)
+    CONTEXT.processing = processing
+    scheduler.add_job(process_articles, "interval", seconds=PROCESS_SECONDS, id=PROCESS_JOB_ID, **_EVERY)
+    return PROCESS_JOB_ID
+
+
+def _sync_digest_jobs(context: ServiceJobs) -> list[str]:
     """Give each active subscription of a platform this process publishes to a job on its current schedule;
     drop jobs of removed or paused ones. (Console subscriptions are served by `python -m bot digest`.)"""
-    with service.database.session() as session:
-        rows = session.execute(
-            select(Subscription.id, Subscription.schedule, Subscription.timezone).where(
-                Subscription.paused_reason.is_(None), Subscription.platform.in_(list(service.outbox.publishers))
-            )
-        ).all()
+    scheduler, service = context.scheduler, context.service
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(DIGEST_JOB_PREFIX)}
     wanted = []
-    for subscription_id, text, timezone in rows:
+    for each in active_schedules(service.database, service.outbox.publishers):
+        subscription_id, text, timezone = each.id, each.schedule, each.timezone
         job_id = f"{DIGEST_JOB_PREFIX}{subscription_id}"
         wanted.append(job_id)
         name = f"digest {text} ({timezone})"  # a changed schedule changes the name, and the job is replaced
@@ -290,47 +340,48 @@ def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[st
 @_job
 async def serve_digest(subscription_id: int) -> None:
     """Job: serve the subscription's due occurrence (compose, record in the outbox, send)."""
-    if _digests is None:
-        log.error(
-            "digest job for subscription %s ran before register_digest_jobs; skipped",
-            subscription_id,
-            extra={"subscription": subscription_id},
-        )
-        return
-    await _digests.service.dispatcher.serve_occurrence(subscription_id)
+    context = _needed(CONTEXT.service, f"serve_digest({subscription_id})")
+    if context is not None:
+        await context.service.dispatcher.serve_occurrence(subscription_id)
 
 
 @_job
 async def sync_digest_jobs() -> None:
     """Job: follow subscriptions created, changed, paused or removed through any process."""
-    if _digests is not None:
-        _sync_digest_jobs(_digests.scheduler, _digests.service)
+    context = _needed(CONTEXT.service, "sync_digest_jobs")
+    if context is not None:
+        _sync_digest_jobs(context)
 
 
 @_job
 async def resume_outbox() -> None:
     """Job: send deliveries left pending by a crash or a platform error, once their backoff has passed."""
-    if _digests is not None:
-        await _digests.service.outbox.resume()
+    context = _needed(CONTEXT.service, "resume_outbox")
+    if context is not None:
+        await context.service.outbox.resume()
 
 
 @_job
 async def check_alerts() -> None:
     """Job: post breaking alerts for stories that crossed a channel's alert rule (each story once per channel)."""
-    if _digests is not None:
-        await _digests.service.serve_alerts()
+    context = _needed(CONTEXT.service, "check_alerts")
+    if context is not None:
+        await context.service.serve_alerts()
 
 
 @_job
 async def process_articles() -> None:
     """Job: tag, embed and cluster articles stored since the last run (or ask the processors to)."""
-    if _digests is not None and _digests.processing is not None:
-        await _digests.processing.request()
-    elif _digests is not None:
-        try:
-            report = await _digests.service.process_new_articles()
-        except ProcessingBusyError:
-            log.info("articles are being processed by another process (python -m bot process?); skipped")
-            return
-        if report.articles:
-            log.info("processed %d new articles into stories", report.articles)
+    if CONTEXT.processing is not None:
+        await CONTEXT.processing.request()
+        return
+    context = _needed(CONTEXT.service, "process_articles")
+    if context is None:
+        return
+    try:
+        report = await context.service.process_new_articles()
+    except ProcessingBusyError:
+        log.info("articles are being processed by another process (python -m bot process?); skipped")
+        return
+    if report.articles:
+        log.info("processed %d new articles into stories", report.articles)

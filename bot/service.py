@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.digests.dispatch import Dispatcher
-from bot.digests.model import TEXT_KIND_LABELS, ChannelRef, Digest
+from bot.digests.model import ChannelRef, Digest
 from bot.digests.outbox import Outbox, Publisher, SendResult
 from bot.digests.subscriptions import (
     Actor,
@@ -35,8 +36,8 @@ from bot.digests.subscriptions import (
 )
 from bot.errors import UserInputError
 from bot.intelligence.briefing import brief
-from bot.intelligence.commands import pending_note
 from bot.intelligence.encoder import encoder_for, question_encoder_for
+from bot.intelligence.pending import pending_note
 from bot.intelligence.processing import ProcessReport
 from bot.intelligence.results import Answer
 from bot.intelligence.search import ask
@@ -44,7 +45,8 @@ from bot.intelligence.storyview import StoryView, story_view
 from bot.news.extract import extract_page
 from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
 from bot.news.http import FetchBudget, FetchError, HttpClient
-from bot.storage import Database, TextKind, utcnow
+from bot.replies import DigestNow, DigestOutcome, LinkSummary
+from bot.storage import Database, DeliveryStatus, TextKind, utcnow
 from bot.tasks import process_articles_job
 
 if TYPE_CHECKING:
@@ -59,33 +61,25 @@ P = ParamSpec("P")
 LINK_SUMMARY_SENTENCES = 3
 MAX_URL_CHARS = 2048
 AUTOCOMPLETE_CHOICES = 25  # Discord shows at most 25 choices; Slack's external selects take 100
-
-
-@dataclass(frozen=True)
-class LinkSummary:
-    """The summary of one web page that a user gave (`/news summarize`)."""
-
-    url: str
-    title: str
-    site: str
-    sentences: tuple[str, ...]
-    text_kind: TextKind
-    method: str
-    note: str = ""
-
-    @property
-    def label(self) -> str:
-        """What the summary was based on, in words."""
-        return TEXT_KIND_LABELS[self.text_kind]
-
-
-@dataclass(frozen=True)
-class DigestNow:
-    """What `/news digest` did: posted the channel's digest through the outbox, or a digest to show in reply."""
-
-    posted: SendResult | None = None
-    digest: Digest | None = None
-    message: str = ""
+COMMON_TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Kyiv",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Africa/Lagos",
+    "Africa/Nairobi",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
+PLATFORM_NAMES = {"discord": "Discord", "slack": "Slack", "console": "The console"}
 
 
 class NewsService:
@@ -151,14 +145,14 @@ class NewsService:
     async def brief(self, query: str = "", *, limit: int = 5) -> Digest:
         """The top stories on a topic, country or region ("" for everything), as a digest to render."""
         result = await self._db(brief, self.database, query, now=self.clock(), limit=limit)
-        about = "top stories" if result.description == "all stories" else result.description
+        about = result.description or "top stories"
         return Digest(
             heading=f"Brief: {about}",
             generated_at=result.as_of,
-            items=tuple(story.to_digest_item() for story in result.stories),
+            items=tuple(story.item for story in result.stories),
             style="detailed",
             empty_message=result.message or "No stories in the archive yet.",
-            extra={"as_of": result.as_of.isoformat()},
+            as_of=result.as_of,
         )
 
     async def story(self, query: str) -> StoryView:
@@ -241,15 +235,25 @@ class NewsService:
         info = await self.subscription(channel)
         if info is None:
             digest = await self.brief()
-            return DigestNow(digest=digest, message="This channel has no subscription; here are the top stories.")
+            message = "This channel has no subscription; here are the top stories."
+            return DigestNow(DigestOutcome.SHOWN, message, digest=digest)
         if info.paused_reason:
-            return DigestNow(message=f"Digests to this channel are paused: {info.paused_reason}")
+            message = f"Digests to this channel are paused: {info.paused_reason}"
+            return DigestNow(DigestOutcome.PAUSED, message, "Fix that, then run `/news subscribe` again.")
         if channel.platform not in self.outbox.publishers:
-            return DigestNow(message="This process cannot post to that platform.")
+            return DigestNow(DigestOutcome.NO_PUBLISHER, "This process cannot post to that platform.")
         result = await self.dispatcher.post_now(info.id)
         if result is None:
-            return DigestNow(message="Nothing new for this channel since its last digest.")
-        return DigestNow(posted=result)
+            return DigestNow(DigestOutcome.NOTHING_NEW, "Nothing new for this channel since its last digest.")
+        error = result.error or ""
+        if result.status is DeliveryStatus.SENT:
+            return DigestNow(DigestOutcome.POSTED, "Posted this channel's digest.")
+        if result.status is DeliveryStatus.FAILED:
+            message = f"I could not post here, so digests to this channel are paused: {error}"
+            return DigestNow(DigestOutcome.FAILED, message, "Fix that, then run `/news subscribe` again.")
+        platform = PLATFORM_NAMES.get(channel.platform, channel.platform)
+        message = f"{platform} did not take the digest yet; it stays queued and will be retried."
+        return DigestNow(DigestOutcome.QUEUED, message, error)
 
     # -- sources -----------------------------------------------------------------------------------------------
     async def sources(self) -> list[FeedHealth]:
@@ -270,8 +274,21 @@ class NewsService:
     def suggest(self, kind: FilterKind | Literal["any"], typed: str) -> list[str]:
         """Names that start with (then contain) what the user typed, for autocomplete."""
         kinds: tuple[FilterKind, ...] = ("topic", "region", "country") if kind == "any" else (kind,)
-        names = [name for each in kinds for name in known_names(each)]
-        folded = typed.strip().lower()
-        starts = [name for name in names if name.lower().startswith(folded)]
-        contains = [name for name in names if folded in name.lower() and name not in starts]
-        return (starts + contains)[:AUTOCOMPLETE_CHOICES]
+        return _matching([name for each in kinds for name in known_names(each)], typed)
+
+    def suggest_timezones(self, typed: str) -> list[str]:
+        """IANA timezone names that start with, then contain, what was typed (common ones when nothing is)."""
+        return _matching(_timezones(), typed) if typed.strip() else list(COMMON_TIMEZONES)
+
+
+@cache
+def _timezones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def _matching(names: Sequence[str], typed: str) -> list[str]:
+    """The names that start with what was typed, then those that contain it, at most AUTOCOMPLETE_CHOICES."""
+    folded = typed.strip().lower()
+    starts = [name for name in names if name.lower().startswith(folded)]
+    contains = [name for name in names if folded in name.lower() and name not in starts]
+    return (starts + contains)[:AUTOCOMPLETE_CHOICES]

@@ -28,12 +28,9 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-
 from bot.intelligence.processing import BATCH_SIZE, ProcessReport, process_new_articles
 from bot.storage import Database
-from bot.storage.db import ADVISORY_LOCK
+from bot.storage.locks import AdvisoryLock, advisory_lock
 from summarizer.encoder import TextEncoder
 from summarizer.tagging import Tagger
 
@@ -46,36 +43,11 @@ class ProcessingBusyError(RuntimeError):
     """Another process is processing articles right now; this run is retried later."""
 
 
-class _Lock:
-    """The advisory lock's connection; `check` fails once the connection, and with it the lock, is gone."""
-
-    def __init__(self, connection: Connection | None) -> None:
-        self.connection = connection
-
-    def check(self) -> None:
-        if self.connection is not None:
-            self.connection.execute(text("SELECT 1"))
-            self.connection.rollback()  # no transaction left open on the lock's session
-
-
 @contextmanager
-def processing_lock(database: Database) -> Iterator[_Lock | None]:
-    """Hold the processing lock for the block (None when another process holds it); no-op on SQLite.
-
-    The lock is a session-level advisory lock on a connection taken out of the pool, so it ends with the
-    session: on release, on a crash of this process, or when the server drops the connection.
-    """
-    if database.engine.dialect.name != "postgresql":
-        yield _Lock(None)
-        return
-    connection = database.engine.connect()
-    try:
-        held = connection.execute(ADVISORY_LOCK, {"key": PROCESS_LOCK_KEY}).scalar()
-        connection.commit()
-        connection.detach()  # closing it ends the session, and the lock with it
-        yield _Lock(connection) if held else None
-    finally:
-        connection.close()
+def processing_lock(database: Database) -> Iterator[AdvisoryLock | None]:
+    """Hold the processing lock for the block (None when another process holds it); always granted on SQLite."""
+    with advisory_lock(database, PROCESS_LOCK_KEY) as lock:
+        yield lock
 
 
 def process_articles_job(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from summarizer.encoder import Encoder, TextEncoder
-    from summarizer.errors import FetchError, MissingDependencyError, ModelLoadError, SummarizerError
+    from summarizer.errors import MissingDependencyError, ModelLoadError, SummarizerError
     from summarizer.extractive import ExtractiveSummarizer, LeadSummarizer
     from summarizer.results import (
         Sentence,
@@ -45,7 +45,6 @@ _EXPORTS = {
     "SummarySentence": "summarizer.results",
     "split_sentences": "summarizer.sentences",
     "summarize_story": "summarizer.story",
-    "FetchError": "summarizer.errors",
     "MissingDependencyError": "summarizer.errors",
     "ModelLoadError": "summarizer.errors",
     "SummarizerError": "summarizer.errors",
@@ -55,7 +54,6 @@ __all__ = [
     "Encoder",
     "ExtractiveSummarizer",
     "FaithfulnessGuard",
-    "FetchError",
     "LeadSummarizer",
     "MissingDependencyError",
     "ModelLoadError",

@@ -1,4 +1,7 @@
-"""Command line: ``python -m summarizer summarize|eval|bench`` (see docs/summarizer.md).
+"""Command line: ``python -m summarizer summarize|eval|eval-story|bench|tag`` (see docs/summarizer.md).
+
+The library reads text only: files or standard input, never the network (a page is summarised by the bot,
+``python -m bot summarize URL``, whose HTTP client guards against private addresses).
 
 Each command registers itself with ``add_<name>_command(subparsers)`` and sets a ``handler`` default that
 takes the parsed arguments and returns the exit status, so further commands plug in the same way.
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from summarizer.errors import SummarizerError
 
 if TYPE_CHECKING:
+    from summarizer.encoder import TextEncoder
     from summarizer.extractive import Summarizer
 
 __all__ = ["build_parser", "main"]
@@ -81,15 +85,14 @@ def _method_list(values: Sequence[str] | None, default: Sequence[str]) -> list[s
 def add_summarize_command(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN401 - argparse's private type
     """Register ``summarize``."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "summarize", help="print the summary of a text file, a URL or standard input"
+        "summarize", help="print the summary of a text file or standard input"
     )
-    p.add_argument("source", nargs="?", default="-", help="a UTF-8 text file, an http(s) URL, or - for stdin")
+    p.add_argument("source", nargs="?", default="-", help="a UTF-8 text file, or - for stdin")
     p.add_argument("--title", default=None, help="the headline, if known")
     p.add_argument("--sentences", type=int, default=3, help="at most this many sentences (default 3)")
     p.add_argument("--chars", type=int, default=None, help="at most this many characters")
     p.add_argument("--method", choices=("default", "lead", "abstractive"), default="default")
     p.add_argument("--json", action="store_true", help="print the summary with offsets as one JSON object")
-    p.add_argument("--allow-private", action="store_true", help="allow URLs on private or loopback addresses")
     _add_model_options(p)
     p.set_defaults(handler=run_summarize_command)
     return p
@@ -99,11 +102,11 @@ def _read_source(args: argparse.Namespace) -> tuple[str, str | None]:
     source: str = args.source
     if source == "-":
         return sys.stdin.read(), None
-    if source.startswith(("http://", "https://")) or "://" in source:
-        from summarizer.webtext import fetch_text
-
-        fetched = fetch_text(source, allow_private=args.allow_private)
-        return fetched.text, fetched.title
+    if "://" in source:
+        raise ValueError(
+            f"{source} is a link: this command reads text (a file or standard input); "
+            "`python -m bot summarize URL` fetches and summarises a page"
+        )
     return Path(source).read_text(encoding="utf-8"), None
 
 
@@ -309,6 +312,50 @@ def run_bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- tag ----------------------------------------------------------------------------------------------------
+
+
+def add_tag_command(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN401 - argparse's private _SubParsersAction
+    """Register ``tag`` on an ``argparse`` subparsers object; the parser's ``handler`` default runs it."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "tag",
+        help="print the countries, regions and topics of a news text",
+        description="Tag a news text with countries, regions/blocs and topics.",
+    )
+    parser.add_argument("file", nargs="?", default="-", help="a UTF-8 text file, or - for standard input (default)")
+    parser.add_argument("--title", default="", help="the headline, if it is not part of the text")
+    parser.add_argument(
+        "--json", action="store_true", help='print {"countries": [...], "regions": [...], "topics": [...]}'
+    )
+    parser.add_argument("--no-encoder", action="store_true", help="tag topics from keywords only (no model is loaded)")
+    parser.set_defaults(handler=run_tag_command)
+    return parser
+
+
+def run_tag_command(args: argparse.Namespace, encoder: TextEncoder | None = None) -> int:
+    """Run ``tag``: read the text, tag it and write the result to standard output; returns the exit status."""
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    if encoder is None and not args.no_encoder:
+        from summarizer.encoder import Encoder
+
+        encoder = Encoder()
+    from summarizer.tagging import Tagger
+
+    tagger = Tagger(encoder=None if args.no_encoder else encoder)
+    tags = tagger.tag(text, title=args.title)
+    names = {
+        "countries": [tagger.gazetteer.country_name(code) for code in tags.countries],
+        "regions": [tagger.gazetteer.region_name(region) for region in tags.regions],
+        "topics": [tagger.gazetteer.topic_label(topic) for topic in tags.topics],
+    }
+    if args.json:
+        sys.stdout.write(json.dumps(names, ensure_ascii=False) + "\n")
+    else:
+        for key, values in names.items():
+            sys.stdout.write(f"{key}: {', '.join(values) if values else '-'}\n")
+    return 0
+
+
 # --- entry point -------------------------------------------------------------------------------------------
 
 
@@ -319,12 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for register in (add_summarize_command, add_eval_command, add_eval_story_command, add_bench_command):
         register(subparsers)
-    try:  # the tagging command lives in its own module and plugs in the same way
-        from summarizer.tagging import add_tag_command
-    except ImportError:
-        pass
-    else:
-        add_tag_command(subparsers)
+    add_tag_command(subparsers)
     return parser
 
 

@@ -4,7 +4,6 @@ The tree, so that callers can catch at the right level::
 
     SummarizerError
      ├── ModelLoadError      a model directory or name could not be loaded (nothing is ever downloaded)
-     ├── FetchError          the command line could not fetch a URL (bad scheme, private address, size, HTTP status)
      └── MissingDependencyError   an optional extra (sumy, trafilatura) is needed for what was asked
 """
 
@@ -22,16 +21,6 @@ class ModelLoadError(SummarizerError):
         super().__init__(f"cannot load model {model!r}: {reason}")
         self.model = model
         self.reason = reason
-
-
-class FetchError(SummarizerError):
-    """A URL given on the command line could not be fetched or was refused."""
-
-    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
-        super().__init__(f"cannot fetch {url}: {reason}")
-        self.url = url
-        self.reason = reason
-        self.status = status
 
 
 class MissingDependencyError(SummarizerError):

@@ -8,16 +8,13 @@ Regions are tagged when they are named ("Indo-Pacific", "NATO") and, for geograp
 one of the article's salient countries belongs to them. Topics combine two kinds of evidence: curated keyword
 hits and the similarity of the article's sentences to short topic descriptions under the sentence encoder.
 
-``python -m summarizer tag [FILE|-] [--json]`` prints the tags (see :func:`add_tag_command`).
+``python -m summarizer tag [FILE|-] [--json]`` prints the tags (`summarizer.cli`).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import re
-import sys
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -40,10 +37,8 @@ __all__ = [
     "Tags",
     "Topic",
     "TopicEvidence",
-    "add_tag_command",
     "extract_entities",
     "load_gazetteer",
-    "run_tag_command",
 ]
 
 log = logging.getLogger(__name__)
@@ -552,53 +547,3 @@ def _evidence_strength(evidence: TopicEvidence) -> float:
 
 
 # --- command line -----------------------------------------------------------------------------------------------
-def add_tag_command(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN401 - argparse's private _SubParsersAction
-    """Register ``tag`` on an ``argparse`` subparsers object; the parser's ``handler`` default runs it."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "tag",
-        help="print the countries, regions and topics of a news text",
-        description="Tag a news text with countries, regions/blocs and topics.",
-    )
-    parser.add_argument("file", nargs="?", default="-", help="a UTF-8 text file, or - for standard input (default)")
-    parser.add_argument("--title", default="", help="the headline, if it is not part of the text")
-    parser.add_argument(
-        "--json", action="store_true", help='print {"countries": [...], "regions": [...], "topics": [...]}'
-    )
-    parser.add_argument("--no-encoder", action="store_true", help="tag topics from keywords only (no model is loaded)")
-    parser.set_defaults(handler=run_tag_command)
-    return parser
-
-
-def run_tag_command(args: argparse.Namespace, encoder: TextEncoder | None = None) -> int:
-    """Run ``tag``: read the text, tag it and write the result to standard output; returns the exit status."""
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    if encoder is None and not args.no_encoder:
-        from summarizer.encoder import Encoder
-
-        encoder = Encoder()
-    tagger = Tagger(encoder=None if args.no_encoder else encoder)
-    tags = tagger.tag(text, title=args.title)
-    names = {
-        "countries": [tagger.gazetteer.country_name(code) for code in tags.countries],
-        "regions": [tagger.gazetteer.region_name(region) for region in tags.regions],
-        "topics": [tagger.gazetteer.topic_label(topic) for topic in tags.topics],
-    }
-    if args.json:
-        sys.stdout.write(json.dumps(names, ensure_ascii=False) + "\n")
-    else:
-        for key, values in names.items():
-            sys.stdout.write(f"{key}: {', '.join(values) if values else '-'}\n")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``tag`` on its own: ``python -m summarizer.tagging [FILE|-] [--json]``."""
-    parser = argparse.ArgumentParser(prog="python -m summarizer.tagging")
-    subparsers = parser.add_subparsers(dest="command")
-    add_tag_command(subparsers)
-    args = parser.parse_args(["tag", *(sys.argv[1:] if argv is None else argv)])
-    return run_tag_command(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -6,14 +6,14 @@ import time
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
-from bot.app import _acquire_scheduler_lock, _still_held, build_platforms, serves_slack_http
+from bot.app import SCHEDULER_LOCK_KEY, build_platforms, serves_slack_http
 from bot.config import Settings
 from bot.news.http import HttpClient, HttpPolicy
 from bot.ops.web import StatusSite
 from bot.service import NewsService
 from bot.storage import Database
+from bot.storage.locks import AdvisoryLock, advisory_lock
 
 SLACK_HTTP = {"slack_bot_token": "xoxb-test", "slack_signing_secret": "secret", "slack_api_url": "http://127.0.0.1:9/"}
 
@@ -70,8 +70,9 @@ async def test_status_page_rides_on_the_slack_server_only_where_it_runs(
 
 
 def test_sqlite_deployment_runs_its_one_scheduler(sqlite_database: Database):
-    """With SQLite there is one process, which runs the scheduler."""
-    assert _acquire_scheduler_lock(sqlite_database) is True
+    """With SQLite there is one process, which runs the scheduler: the lock is always granted and never lost."""
+    with advisory_lock(sqlite_database, SCHEDULER_LOCK_KEY) as lock:
+        assert lock is not None and not lock.shared_database and lock.alive()
 
 
 @pytest.mark.postgres
@@ -79,26 +80,33 @@ def test_only_one_worker_runs_the_scheduler_on_postgresql(postgres_schema_url: s
     """The advisory lock lets one worker schedule; another takes over once the first is gone."""
     first, second = Database(postgres_schema_url), Database(postgres_schema_url)
     try:
-        held = _acquire_scheduler_lock(first)
-        assert isinstance(held, Connection)
-        assert _acquire_scheduler_lock(second) is False
-        held.close()
+        held = AdvisoryLock.try_acquire(first, SCHEDULER_LOCK_KEY)
+        assert held is not None and held.shared_database
+        assert AdvisoryLock.try_acquire(second, SCHEDULER_LOCK_KEY) is None
+        held.release()
         taken_over = _take_over(second)
-        assert isinstance(taken_over, Connection)
-        taken_over.close()
+        assert taken_over is not None
+        taken_over.release()
     finally:
         first.dispose()
         second.dispose()
 
 
-def _take_over(database: Database) -> Connection | bool:
+def _take_over(database: Database) -> AdvisoryLock | None:
     """Try for the lock as a standby does, for up to 5 s: the server ends a closed session a moment later."""
     for _ in range(50):
-        lock = _acquire_scheduler_lock(database)
-        if lock is not False:
+        lock = AdvisoryLock.try_acquire(database, SCHEDULER_LOCK_KEY)
+        if lock is not None:
             return lock
         time.sleep(0.1)
-    return False
+    return None
+
+
+# The session holding this schema's scheduler lock (pg_try_advisory_lock(key, hashtext(schema)) as in storage).
+HOLDER = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :key"
+    " AND objid = (hashtext(current_schema())::bigint & 4294967295)"
+)
 
 
 @pytest.mark.postgres
@@ -106,17 +114,16 @@ def test_scheduler_notices_a_dropped_lock_and_another_worker_takes_over(postgres
     """When the server drops the lock's connection, the holder sees it (and stops); a standby gets the lock."""
     first, second = Database(postgres_schema_url), Database(postgres_schema_url)
     try:
-        held = _acquire_scheduler_lock(first)
-        assert isinstance(held, Connection) and _still_held(held)
-        pid = held.execute(text("SELECT pg_backend_pid()")).scalar()
-        held.commit()
+        held = AdvisoryLock.try_acquire(first, SCHEDULER_LOCK_KEY)
+        assert held is not None and held.alive()
         with second.engine.begin() as connection:
+            pid = connection.execute(HOLDER, {"key": SCHEDULER_LOCK_KEY}).scalar_one()
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        assert not _still_held(held)
-        held.invalidate()
+        assert not held.alive()
+        held.release()  # on a broken connection too
         taken_over = _take_over(second)
-        assert isinstance(taken_over, Connection)
-        taken_over.close()
+        assert taken_over is not None
+        taken_over.release()
     finally:
         first.dispose()
         second.dispose()

@@ -35,8 +35,9 @@ from bot.news.backfill import BackfillReport, run_backfill_pass
 from bot.news.feeds import add_feed
 from bot.news.http import HttpClient, HttpPolicy
 from bot.news.ingest import IngestOptions, IngestReport, run_ingest_pass
-from bot.platforms.console import render_answer, render_story
-from bot.platforms.console_commands import post_digest
+from bot.platforms.console.commands import post_digest
+from bot.platforms.console.render import render_answer, render_story
+from bot.replies import DigestOutcome
 from bot.service import NewsService
 from bot.storage import Article, Database, Delivery, DeliveryStatus, TextKind
 
@@ -117,12 +118,13 @@ def _quiet_logs(settings: Settings) -> Iterator[None]:
 def run_demo(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the demo in a fresh temporary SQLite database (DATABASE_URL is never touched); returns the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
-    with tempfile.TemporaryDirectory(prefix="geobrief-demo-") as folder, _quiet_logs(settings):
-        database = Database(f"sqlite:///{Path(folder) / 'demo.sqlite3'}")
-        try:
-            return asyncio.run(run_pipeline(settings, database, out=out, err=err))
-        finally:
-            database.dispose()
+    # The pipeline migrates the database itself, timing it as a step of the demo.
+    with (
+        tempfile.TemporaryDirectory(prefix="geobrief-demo-") as folder,
+        _quiet_logs(settings),
+        Database.open(f"sqlite:///{Path(folder) / 'demo.sqlite3'}", upgrade=False) as database,
+    ):
+        return asyncio.run(run_pipeline(settings, database, out=out, err=err))
 
 
 async def run_pipeline(
@@ -185,7 +187,7 @@ async def run_pipeline(
         progress.start("Posting the console digest through the outbox")
         digest_text = io.StringIO()
         result = await post_digest(service, digest_text, limit=DIGEST_ITEMS)
-        posted = result.posted is not None and result.posted.status is DeliveryStatus.SENT
+        posted = result.outcome is DigestOutcome.POSTED
         progress.done("posted" if posted else result.message)
         out.write("\n" + digest_text.getvalue())
         out.flush()

@@ -1,1 +1,1 @@
-"""Subscriptions, digests and their delivery through the outbox."""
+"""Subscriptions, digests, how a digest item is presented (`present`), and their delivery through the outbox."""

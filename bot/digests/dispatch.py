@@ -48,7 +48,7 @@ class _Target:
 
 def _heading(when: datetime, schedule: Schedule, description: str) -> str:
     local = when.astimezone(schedule.timezone)
-    about = "" if description == "everything" else f" · {description}"
+    about = f" · {description}" if description else ""
     return f"Geopolitics briefing · {local:%a %d %b %H:%M} {schedule.timezone_name}{about}"
 
 
@@ -72,7 +72,7 @@ class Dispatcher:
                 schedule=Schedule.parse(subscription.schedule, subscription.timezone),
                 created_at=subscription.created_at,
                 filters=dict(info.filters),
-                description=info.describe_filters(),
+                description=info.filter_summary,
                 max_items=subscription.max_items,
                 style="detailed" if subscription.style == "detailed" else "short",
                 paused=subscription.paused_reason is not None,
@@ -119,7 +119,7 @@ class Dispatcher:
             filters=target.filters,
             delivered=dict.fromkeys(excluded, NEVER_AGAIN),
         )
-        items = tuple(story.to_digest_item() for story in stories)
+        items = tuple(story.item for story in stories)
         return Digest(
             heading=_heading(now, target.schedule, target.description),
             generated_at=now,

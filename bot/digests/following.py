@@ -369,7 +369,7 @@ def plan_alerts(session: Session, subscription: Subscription, now: datetime) -> 
         digest = Digest(
             heading=heading,
             generated_at=now,
-            items=(brief.to_digest_item(),),
+            items=(brief.item,),
             style="detailed" if subscription.style == "detailed" else "short",
             kind="alert",
         )

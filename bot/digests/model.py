@@ -5,7 +5,7 @@ Each summary line names the source it was extracted from, so renderers can cite 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -101,14 +101,18 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class Digest:
-    """A titled list of stories for one channel or one request (or one story's update, or a breaking alert)."""
+    """A titled list of stories for one channel or one request (or one story's update, or a breaking alert).
+
+    ``as_of`` is when the archive a brief was drawn from was last brought up to date (None for a scheduled digest,
+    whose heading carries its local time).
+    """
 
     heading: str
     generated_at: datetime
     items: tuple[DigestItem, ...]
     style: Style = "short"
     empty_message: str = "Nothing new since the last digest."
-    extra: dict[str, Any] = field(default_factory=dict)
+    as_of: datetime | None = None
     kind: DigestKind = "digest"
     follow_up: FollowUp | None = None  # set on updates
 
@@ -119,7 +123,7 @@ class Digest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Digest:
-        """Rebuild a digest stored by `to_json`."""
+        """Rebuild a digest stored by `to_json` (also the older form that kept ``as_of`` under ``extra``)."""
         items = tuple(
             DigestItem(
                 story_id=item["story_id"],
@@ -143,13 +147,14 @@ class Digest:
             )
             for item in data["items"]
         )
+        as_of = data.get("as_of") or data.get("extra", {}).get("as_of")
         return cls(
             heading=data["heading"],
             generated_at=datetime.fromisoformat(data["generated_at"]),
             items=items,
             style=data["style"],
             empty_message=data["empty_message"],
-            extra=data.get("extra", {}),
+            as_of=datetime.fromisoformat(as_of) if as_of else None,
             kind=data.get("kind", "digest"),
             follow_up=_follow_up(data.get("follow_up")),
         )

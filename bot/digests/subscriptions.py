@@ -8,8 +8,7 @@ Only people allowed to manage a channel may change its subscription; the platfor
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import clock_time, parse_quiet_hours
 from bot.digests.model import ChannelRef, Style
 from bot.digests.schedule import Schedule
 from bot.errors import PermissionDeniedError, UserInputError
@@ -39,7 +39,6 @@ ALERTS_PER_DAY = 3
 ALERT_QUIET_HOURS = "22:00-07:00"
 MAX_ALERT_WINDOW_HOURS = 24
 MAX_ALERTS_PER_DAY = 24
-_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class AlertRule:
         """Whether a local time of day falls in the quiet hours (which may run past midnight)."""
         if not self.quiet_start or not self.quiet_end:
             return False
-        start, end = _clock(self.quiet_start), _clock(self.quiet_end)
+        start, end = clock_time(self.quiet_start), clock_time(self.quiet_end)
         moment = local.replace(second=0, microsecond=0, tzinfo=None)
         return start <= moment < end if start <= end else moment >= start or moment < end
 
@@ -110,27 +109,6 @@ class AlertRule:
             f"{self.min_outlets} outlets or {self.min_countries} publisher countries within {self.window_hours} h, "
             f"at most {self.per_day} a day{quiet}"
         )
-
-
-def _clock(text: str) -> time:
-    match = _CLOCK.match(text.strip())
-    if match is None:
-        raise UserInputError(f'"{text}" is not a time of day like 22:00.')
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def parse_quiet_hours(text: str) -> tuple[str, str]:
-    """Quiet hours typed as "22:00-07:00": (start, end); "off" or "" for none. Raises `UserInputError`."""
-    text = text.strip().lower().replace("–", "-")
-    if text in {"", "off", "none", "no"}:
-        return "", ""
-    start, dash, end = text.partition("-")
-    if not dash:
-        raise UserInputError('Quiet hours are two times like "22:00-07:00", or "off".')
-    first, last = _clock(start), _clock(end)
-    if first == last:
-        raise UserInputError("Quiet hours must start and end at different times.")
-    return f"{first:%H:%M}", f"{last:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -159,7 +137,7 @@ class SubscriptionRequest:
     alerts: bool = False  # breaking alerts, with the rule below (None: the bot's default)
     alert_outlets: int | None = None
     alert_countries: int | None = None
-    alert_window_hours: int | None = None
+    alert_window: int | None = None  # hours
     alerts_per_day: int | None = None
     quiet_hours: str | None = None
 
@@ -187,10 +165,14 @@ class SubscriptionInfo:
         alerts = f"breaking alerts: {self.alerts.describe()}" if self.alerts else "no breaking alerts"
         return f"{updates}; {alerts}"
 
+    @property
+    def filter_summary(self) -> str:
+        """The filters in words, "" when there are none."""
+        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names)
+
     def describe_filters(self) -> str:
-        """The filters in words, or "everything"."""
-        parts = [f"{kind}: {', '.join(names)}" for kind, names in self.filter_names.items() if names]
-        return "; ".join(parts) or "everything"
+        """The filters in words for people, "everything" when there are none."""
+        return self.filter_summary or "everything"
 
 
 def split_list(text: str | None) -> list[str]:
@@ -298,7 +280,7 @@ def subscribe(
     rule = AlertRule.parse(
         min_outlets=request.alert_outlets,
         min_countries=request.alert_countries,
-        window_hours=request.alert_window_hours,
+        window_hours=request.alert_window,
         per_day=request.alerts_per_day,
         quiet_hours=request.quiet_hours,
         defaults=alert_defaults,
@@ -362,6 +344,26 @@ def _find(session: Session, channel: ChannelRef) -> Subscription | None:
             Subscription.channel_id == channel.channel_id,
         )
     ).one_or_none()
+
+
+@dataclass(frozen=True)
+class ScheduledSubscription:
+    """An active subscription's schedule, as the scheduler keeps one job for it."""
+
+    id: int
+    schedule: str
+    timezone: str
+
+
+def active_schedules(database: Database, platforms: Iterable[str]) -> list[ScheduledSubscription]:
+    """The schedules of the subscriptions on `platforms` that are not paused, by id."""
+    query = (
+        select(Subscription.id, Subscription.schedule, Subscription.timezone)
+        .where(Subscription.paused_reason.is_(None), Subscription.platform.in_(list(platforms)))
+        .order_by(Subscription.id)
+    )
+    with database.session() as session:
+        return [ScheduledSubscription(*row) for row in session.execute(query)]
 
 
 def subscription_info(subscription: Subscription, now: datetime | None = None) -> SubscriptionInfo:

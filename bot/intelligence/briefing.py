@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer, load_only
 
-from bot.digests.model import RelatedStory, SourceLink, SummaryLine
+from bot.digests.model import DigestItem, RelatedStory, SourceLink, SummaryLine
 from bot.errors import UserInputError
 from bot.intelligence.processing import VECTOR_DTYPE, from_blob
 from bot.intelligence.results import Brief, StoryBrief
@@ -38,7 +38,8 @@ def resolve_filters(query: str, gazetteer: Gazetteer | None = None) -> tuple[Cha
     """Understand a brief's argument: "" (everything), a topic, a country or a region, or a topic and a place.
 
     Returns:
-        The filters and a description of them ("nuclear and missiles · Japan").
+        The filters and a description of them ("nuclear and missiles · Japan"); no filters and "" when the query
+        asks for everything.
 
     Raises:
         UserInputError: the words name no known topic, country or region; the message suggests close names.
@@ -46,7 +47,7 @@ def resolve_filters(query: str, gazetteer: Gazetteer | None = None) -> tuple[Cha
     gazetteer = gazetteer or load_gazetteer()
     query = " ".join(query.split())
     if not query or query.lower() in EVERYTHING:
-        return ChannelFilters(), "all stories"
+        return ChannelFilters(), ""
     if len(query) > MAX_QUERY_CHARS:
         raise UserInputError(f"A brief topic is limited to {MAX_QUERY_CHARS} characters.")
     refs = _resolve_words(query, gazetteer)
@@ -185,20 +186,22 @@ def story_briefs(
         )
         briefs.append(
             StoryBrief(
-                story_id=story.id,
-                title=story.title,
-                summary=summary,
-                sources=tuple(
-                    SourceLink(a.outlet, a.title, a.canonical_url, a.published_at, a.text_kind) for a in shown
+                item=DigestItem(
+                    story_id=story.id,
+                    title=story.title,
+                    summary=summary,
+                    sources=tuple(
+                        SourceLink(a.outlet, a.title, a.canonical_url, a.published_at, a.text_kind) for a in shown
+                    ),
+                    updated_at=members[0].published_at,  # the newest coverage, not when it was processed
+                    countries=tuple(gazetteer.country_name(code) for code in story.countries),
+                    regions=tuple(gazetteer.region_name(region) for region in story.regions),
+                    topics=tuple(gazetteer.topic_label(topic) for topic in story.topics),
+                    related=related.get(story.id, ()),
                 ),
-                countries=tuple(gazetteer.country_name(code) for code in story.countries),
-                regions=tuple(gazetteer.region_name(region) for region in story.regions),
-                topics=tuple(gazetteer.topic_label(topic) for topic in story.topics),
                 outlet_count=len(story.outlets),
                 country_count=len(story.publisher_countries),
-                updated_at=members[0].published_at,  # the newest coverage, not when it was processed
                 score=round((scores or {}).get(story.id, 0.0), 4),
-                related=related.get(story.id, ()),
             )
         )
     return briefs
@@ -314,6 +317,6 @@ def brief(
             with_related=True,
         )
     days = max(1, round(window.total_seconds() / 86400))
-    about = "" if description == "all stories" else f" on {description}"
+    about = f" on {description}" if description else ""
     message = "" if stories else f"No stories{about} in the last {days} days."
     return Brief(query, description, tuple(stories), as_of, message)

@@ -1,6 +1,6 @@
 """What news intelligence returns: answers with cited sentences and story briefs, ready for any platform to render.
 
-Briefs reuse the digest's `SourceLink` and `SummaryLine`, so a brief converts to a `DigestItem` as is.
+A brief's stories are `DigestItem`s, the one story type every platform renders, with their ranking beside them.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.digests.model import TEXT_KIND_LABELS, DigestItem, RelatedStory, SourceLink, SummaryLine
+from bot.digests.model import TEXT_KIND_LABELS, DigestItem
 from bot.storage.models import TextKind
 
 NOTHING_FOUND = "I have nothing on that in the archive."
@@ -72,46 +72,24 @@ class Answer:
 
 @dataclass(frozen=True)
 class StoryBrief:
-    """One story: its title, summary sentences citing their sources, the sources, and its tags.
+    """One story as ranked for a brief or a digest: the story as every platform shows it, and how it ranked.
 
     Attributes:
-        story_id: the stored story's id (stable as coverage grows).
-        title: the headline of the article that best represents the story.
-        summary: sentences from the articles, each pointing at its entry in ``sources``.
-        sources: the articles, newest first.
-        countries: names of the countries the story is about, most salient first.
-        regions: names of its regions and blocs; ``topics`` the labels of its topics.
-        outlet_count: independent outlets covering it; ``country_count`` the countries those outlets are in.
-        updated_at: when its newest article was published; ``score`` its rank score.
-        related: other stories of the same storyline (related, not merged), most alike first.
+        item: the story (title, summary lines citing their sources, sources newest first, tags, related stories).
+        outlet_count: independent outlets covering it, all of them (``item`` lists at most a few sources).
+        country_count: the countries those outlets are in.
+        score: its rank score.
     """
 
-    story_id: int
-    title: str
-    summary: tuple[SummaryLine, ...]
-    sources: tuple[SourceLink, ...]
-    countries: tuple[str, ...]
-    regions: tuple[str, ...]
-    topics: tuple[str, ...]
+    item: DigestItem
     outlet_count: int
     country_count: int
-    updated_at: datetime
     score: float = 0.0
-    related: tuple[RelatedStory, ...] = ()
 
-    def to_digest_item(self) -> DigestItem:
-        """The same story as a digest item."""
-        return DigestItem(
-            story_id=self.story_id,
-            title=self.title,
-            summary=self.summary,
-            sources=self.sources,
-            updated_at=self.updated_at,
-            countries=self.countries,
-            regions=self.regions,
-            topics=self.topics,
-            related=self.related,
-        )
+    @property
+    def story_id(self) -> int:
+        """The stored story's id (stable as coverage grows)."""
+        return self.item.story_id
 
 
 @dataclass(frozen=True)
@@ -120,7 +98,7 @@ class Brief:
 
     Attributes:
         query: what was asked for, as typed.
-        description: what it was understood as ("nuclear and missiles · Japan", or "all stories").
+        description: what it was understood as ("nuclear and missiles · Japan"), "" for everything.
         stories: the stories, in the order to show them.
         as_of: the time the archive was last brought up to date.
         message: a line for when there are no stories.

@@ -162,7 +162,7 @@ def story_view(database: Database, query: str, *, now: datetime) -> StoryView:
             row.id: row.title for row in session.execute(select(Story.id, Story.title).where(Story.id.in_(others)))
         }
     return StoryView(
-        item=brief.to_digest_item(),
+        item=brief.item,
         timeline=tuple(timeline[:MAX_TIMELINE]),
         more_outlets=max(0, len(timeline) - MAX_TIMELINE),
         tellings=tuple(tellings),

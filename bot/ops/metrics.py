@@ -17,7 +17,8 @@ lists (outcomes, statuses, platforms, command names, job kinds): never a feed UR
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from enum import Enum
+from typing import Protocol
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -30,9 +31,6 @@ from apscheduler.schedulers.base import BaseScheduler
 from prometheus_client import Counter, Histogram
 
 from bot.storage import DeliveryStatus
-
-if TYPE_CHECKING:
-    from bot.news.ingest import FeedResult
 
 COMMAND_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)  # acks are fast; answers wait on models
 
@@ -73,7 +71,17 @@ JOB_MISFIRES = Counter(
 _FEED_FATES = ("new", "backlog", "duplicate", "too_old", "unusable")
 
 
-def record_feed_result(result: FeedResult) -> None:
+class FeedCounts(Protocol):
+    """What a feed's poll reports (`bot.news.ingest.FeedResult`: its outcome and one count per fate in
+    `_FEED_FATES`); a Protocol, so this module imports no floor above storage and every floor may call it."""
+
+    @property
+    def outcome(self) -> Enum:
+        """How the poll went."""
+        ...
+
+
+def record_feed_result(result: FeedCounts) -> None:
     """Count one feed's poll and what became of its items."""
     FEED_POLLS.labels(result.outcome.name.lower()).inc()
     for fate in _FEED_FATES:

@@ -65,11 +65,28 @@ def upgrade_database(engine: Engine, revision: str = "head") -> None:
 
 
 class Database:
-    """One engine and its session factory."""
+    """One engine and its session factory.
+
+    Commands and tools that use a database for their length open it with `Database.open`, which migrates it and
+    closes its connections however the block ends.
+    """
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    @contextmanager
+    def open(cls, url: str, *, upgrade: bool = True) -> Iterator[Database]:
+        """The database at `url` for the length of a `with` block: brought up to the newest schema first (unless
+        `upgrade` is False; migrations run on every start), every pooled connection closed at the end."""
+        database = cls(url)
+        try:
+            if upgrade:
+                database.upgrade()
+            yield database
+        finally:
+            database.dispose()
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply the migrations up to `revision`."""

@@ -6,8 +6,8 @@ from datetime import time
 
 import pytest
 
-from bot.config import Settings
-from bot.digests.subscriptions import AlertRule, parse_quiet_hours
+from bot.config import Settings, parse_quiet_hours
+from bot.digests.subscriptions import AlertRule
 from bot.errors import UserInputError
 
 

@@ -10,7 +10,7 @@ from bot.digests.model import DigestItem
 from bot.digests.present import present_item
 from bot.errors import UserInputError
 from bot.intelligence import brief, resolve_filters, select_digest_stories
-from bot.platforms.console import render_item
+from bot.platforms.console.render import render_item
 from tests.intelligence.conftest import NOW
 
 FORTNIGHT = timedelta(days=14)
@@ -25,35 +25,39 @@ def test_brief_lists_stories_with_summary_sources_and_counts(archive):
     result = _brief(archive, window=FORTNIGHT, limit=10)
     assert len(result.stories) == 10
     for story in result.stories:
-        assert story.title and story.sources and story.summary
-        assert all(0 <= line.source < len(story.sources) for line in story.summary)
-        assert story.outlet_count >= len({source.outlet for source in story.sources})
+        item = story.item
+        assert item.title and item.sources and item.summary
+        assert all(0 <= line.source < len(item.sources) for line in item.summary)
+        assert story.outlet_count >= len({source.outlet for source in item.sources})
         assert story.country_count <= story.outlet_count
     assert result.stories[0].outlet_count >= 2
-    assert isinstance(result.stories[0].to_digest_item(), DigestItem)
-    assert "outlets" in render_item(present_item(result.stories[0].to_digest_item(), 1, "detailed"))
+    assert isinstance(result.stories[0].item, DigestItem)
+    assert "outlets" in render_item(present_item(result.stories[0].item, 1, "detailed"))
 
 
 def test_brief_by_topic_country_and_region(archive):
     """A topic, a country (by any name) and a region each narrow the brief to their stories."""
-    nuclear = {story.title for story in _brief(archive, "nuclear", window=FORTNIGHT).stories}
+    nuclear = {story.item.title for story in _brief(archive, "nuclear", window=FORTNIGHT).stories}
     assert any("ICBM" in title for title in nuclear) and any("uranium" in title for title in nuclear)
     kremlin = _brief(archive, "the Kremlin", window=FORTNIGHT)
-    assert kremlin.description == "Russia" and all("Russia" in story.countries for story in kremlin.stories)
+    assert kremlin.description == "Russia" and all("Russia" in story.item.countries for story in kremlin.stories)
     sahel = _brief(archive, "Sahel", window=FORTNIGHT)
-    assert any("Mali" in story.countries for story in sahel.stories)
-    assert all({"Mali", "Sudan", "Niger", "Chad", "Burkina Faso"} & set(story.countries) for story in sahel.stories)
+    assert any("Mali" in story.item.countries for story in sahel.stories)
+    assert all(
+        {"Mali", "Sudan", "Niger", "Chad", "Burkina Faso"} & set(story.item.countries) for story in sahel.stories
+    )
     both = _brief(archive, "sanctions Russia", window=FORTNIGHT)
     assert both.description == "sanctions and trade · Russia"
-    assert any("sanctions" in story.title for story in both.stories)
+    assert any("sanctions" in story.item.title for story in both.stories)
 
 
 def test_brief_spreads_across_regions(archive):
     """The top five stories of the fortnight come from at least four regions."""
     result = _brief(archive, window=FORTNIGHT)
-    filters, _ = resolve_filters("")
+    filters, description = resolve_filters("")
+    assert description == ""  # no filter, not a word that could be a filter's name
     assert filters.countries == frozenset()
-    regions = {story.countries[0] if story.countries else "" for story in result.stories}
+    regions = {story.item.countries[0] if story.item.countries else "" for story in result.stories}
     assert len(regions) >= 4
 
 
@@ -81,4 +85,4 @@ def test_digest_selection_skips_what_the_channel_already_has(archive):
     filtered = select_digest_stories(
         archive.database, now=NOW, window=FORTNIGHT, filters={"regions": ["middle-east"], "topics": ["nuclear"]}
     )
-    assert filtered and all("nuclear and missiles" in story.topics for story in filtered)
+    assert filtered and all("nuclear and missiles" in story.item.topics for story in filtered)

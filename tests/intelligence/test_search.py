@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import UserInputError
 from bot.intelligence import NOTHING_FOUND, ask
-from bot.platforms.console import render_answer
+from bot.platforms.console.render import render_answer
 from tests.intelligence.conftest import NOW
 from tests.intelligence.shared import article, eval_set, shared_encoder
 

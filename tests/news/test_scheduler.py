@@ -129,3 +129,26 @@ async def test_job_cut_short_by_shutdown_ends_quietly(caplog):
     running.cancel()
     await running  # returns normally: the cancellation is the shutdown, not a failure
     assert "job slow() stopped by shutdown" in caplog.text
+
+
+async def test_jobs_run_before_registration_skip_with_one_line_each(monkeypatch, caplog):
+    """A job that fires in a process that never registered its part (a stale job store) logs one error and skips,
+    the same way for every job."""
+    import bot.scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "CONTEXT", scheduler_module.JobContext())
+    jobs = [
+        poll_feed("http://127.0.0.1:1/a.rss"),
+        backfill_backlog(),
+        sync_feed_jobs(),
+        scheduler_module.serve_digest(7),
+        scheduler_module.sync_digest_jobs(),
+        scheduler_module.resume_outbox(),
+        scheduler_module.process_articles(),
+    ]
+    for job in jobs:
+        await job
+    errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == len(jobs)
+    assert all(message.endswith("ran before its part was registered in this process; skipped") for message in errors)
+    assert "job poll_feed(http://127.0.0.1:1/a.rss)" in errors[0] and "job serve_digest(7)" in errors[3]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.intelligence.results import AlsoReported, Answer, CitedSentence
-from bot.platforms.console import render_answer as console_answer
+from bot.platforms.console.render import render_answer as console_answer
 from bot.platforms.discord.render import render_answer as discord_answer
 from bot.platforms.slack.render import render_answer as slack_answer
 from bot.storage import TextKind

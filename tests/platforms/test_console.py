@@ -15,9 +15,11 @@ from bot.demo.bundle import load_bundle
 from bot.demo.server import DemoNewsServer
 from bot.errors import UserInputError
 from bot.news.http import HttpClient, HttpPolicy
-from bot.platforms.console import CONSOLE_CHANNEL, render_link_summary
-from bot.platforms.console_commands import post_digest, summarize
-from bot.service import LinkSummary, NewsService
+from bot.platforms.console.commands import post_digest, summarize
+from bot.platforms.console.publisher import CONSOLE_CHANNEL
+from bot.platforms.console.render import render_link_summary
+from bot.replies import DigestOutcome, LinkSummary
+from bot.service import NewsService
 from bot.storage import Database, TextKind
 from tests.intelligence.shared import shared_encoder
 
@@ -142,14 +144,14 @@ async def test_digest_prints_new_stories_then_nothing_new(morning: NewsService):
     """The first digest shows the top stories with sources; the next one, with nothing new since, says so."""
     first = io.StringIO()
     result = await post_digest(morning, first)
-    assert result.posted is not None
+    assert result.outcome is DigestOutcome.POSTED
     text = first.getvalue()
     assert text.startswith("Geopolitics briefing · Thu 26 Nov 07:00 UTC")
     assert "\n1. " in text and "\n5. " in text and "\n6. " not in text
     assert "https://" in text and "(full text)" in text
 
     second = io.StringIO()
-    assert (await post_digest(morning, second)).posted is None
+    assert (await post_digest(morning, second)).outcome is DigestOutcome.NOTHING_NEW
     assert second.getvalue() == "Nothing new for this channel since its last digest.\n"
 
 

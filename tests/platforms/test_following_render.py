@@ -12,7 +12,7 @@ import discord
 
 from bot.digests.model import Digest, FollowUp
 from bot.intelligence.storyview import PartialFact, Report, StoryView, Telling
-from bot.platforms import console
+from bot.platforms.console import render as console
 from bot.platforms.discord import render as discord_render
 from bot.platforms.slack import commands as slack_commands
 from bot.platforms.slack import render as slack_render
@@ -108,5 +108,5 @@ def test_slack_subscribe_takes_update_and_alert_options():
     )
     request = command.subscription
     assert (request.updates, request.alerts, request.alert_outlets, request.alert_countries) == (False, True, 4, 2)
-    assert (request.alert_window_hours, request.alerts_per_day, request.quiet_hours) == (3, 5, "off")
+    assert (request.alert_window, request.alerts_per_day, request.quiet_hours) == (3, 5, "off")
     assert slack_commands.parse_command("story 42").text == "42"

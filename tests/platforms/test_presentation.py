@@ -10,7 +10,7 @@ import pytest
 
 from bot.digests.model import Digest, DigestItem, SourceLink, SummaryLine
 from bot.digests.present import SHORT_SOURCES, present_digest
-from bot.platforms import console
+from bot.platforms.console import render as console
 from bot.platforms.discord import render as discord_render
 from bot.platforms.slack import render as slack_render
 from bot.storage import TextKind

@@ -45,12 +45,12 @@ def test_summarize_stdin_teaser_says_it_is_a_teaser(capsys, monkeypatch):
     assert "teaser" in err
 
 
-def test_summarize_url_needs_allow_private_for_a_local_server(capsys, server):
-    """A local URL is refused by default (exit 1) and summarised with --allow-private."""
-    status, _, err = _run(["summarize", server + "/article.html", "--method", "lead"], capsys)
-    assert status == 1 and "private or local" in err
-    status, out, _ = _run(["summarize", server + "/article.html", "--method", "lead", "--allow-private"], capsys)
-    assert status == 0 and "ceasefire" in out
+def test_summarize_reads_text_not_links(capsys):
+    """A link is refused (exit 1) with a pointer to the bot's command, which fetches pages through its guarded
+    client: the library itself never opens a connection."""
+    status, out, err = _run(["summarize", "https://news.example/article", "--method", "lead"], capsys)
+    assert status == 1 and out == ""
+    assert "reads text" in err and "python -m bot summarize URL" in err
 
 
 def test_eval_json_is_exactly_one_object_with_the_rouge_scores(capsys):

@@ -10,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.tagging import (
-    Tagger,
-    add_tag_command,
-    extract_entities,
-    load_gazetteer,
-    run_tag_command,
-)
+from summarizer.cli import add_tag_command, run_tag_command
+from summarizer.tagging import Tagger, extract_entities, load_gazetteer
 from tests.intelligence.shared import DATA, article, eval_set, shared_encoder
 
 SEED = Path(__file__).resolve().parent / "data" / "seed-article.txt"

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-import zoneinfo
 from collections.abc import Sequence
-from functools import cache
 from typing import Literal
 
 import discord
@@ -21,7 +19,6 @@ from discord.app_commands import Choice
 
 from bot.digests.model import ChannelRef
 from bot.digests.subscriptions import (
-    MAX_ITEMS_LIMIT,
     Actor,
     FilterKind,
     SubscriptionRequest,
@@ -36,13 +33,15 @@ from bot.platforms.discord.render import (
     notice,
     render_answer,
     render_digest,
+    render_help,
     render_link_summary,
     render_sources,
     render_story,
     render_subscription,
 )
+from bot.platforms.spec import COMMANDS, command, usage
+from bot.replies import source_change
 from bot.service import AUTOCOMPLETE_CHOICES, NewsService
-from bot.storage import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +49,36 @@ NO_MENTIONS = discord.AllowedMentions.none()
 CHOICE_CHARS = 100  # Discord's limit for an autocomplete choice's name and value
 PUBLIC_DEFER = "public_defer"  # Interaction.extras key: the "thinking…" message everyone sees is still pending
 SCHEDULE_EXAMPLES = ("08:00", "07:30, 18:00", "every 6h", "every 12h", "every 24h")
-COMMON_TIMEZONES = (
-    "UTC",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Paris",
-    "Europe/Kyiv",
-    "America/New_York",
-    "America/Chicago",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "Africa/Lagos",
-    "Africa/Nairobi",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Sydney",
+# The commands as the spec (bot.platforms.spec) defines them; names, descriptions and limits all come from there.
+BRIEF, ASK, SUMMARIZE, SUBSCRIBE = command("brief"), command("ask"), command("summarize"), command("subscribe")
+UNSUBSCRIBE, SETTINGS, SOURCES, DIGEST = (
+    command("unsubscribe"),
+    command("settings"),
+    command("sources"),
+    command("digest"),
 )
+HELP, STORY = command("help"), command("story")
+ABOUT, LIMIT, QUESTION, URL = (
+    BRIEF.option("about"),
+    BRIEF.option("limit"),
+    ASK.option("question"),
+    SUMMARIZE.option("url"),
+)
+SCHEDULE, TIMEZONE, MAX_ITEMS = (
+    SUBSCRIBE.option("schedule"),
+    SUBSCRIBE.option("timezone"),
+    SUBSCRIBE.option("max_items"),
+)
+FILTER_CHARS = SUBSCRIBE.option("countries").high
+STORY_QUERY = STORY.option("story")
+ALERT_OUTLETS, ALERT_COUNTRIES, ALERT_WINDOW, ALERTS_PER_DAY, QUIET_HOURS = (
+    SUBSCRIBE.option("alert_outlets"),
+    SUBSCRIBE.option("alert_countries"),
+    SUBSCRIBE.option("alert_window"),
+    SUBSCRIBE.option("alerts_per_day"),
+    SUBSCRIBE.option("quiet_hours"),
+)
+FEED_URL = SOURCES.option("url")
 INTERNAL_ERROR = "Something went wrong on my side; it has been logged. Please try again in a moment."
 
 
@@ -141,21 +152,6 @@ def complete_list(typed: str, names: Sequence[str]) -> list[Choice[str]]:
     return [Choice(name=value, value=value) for value in values if len(value) <= CHOICE_CHARS][:AUTOCOMPLETE_CHOICES]
 
 
-@cache
-def _timezones() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
-
-
-def suggest_timezones(typed: str) -> list[str]:
-    """IANA timezone names that start with, then contain, what was typed (common ones when nothing is)."""
-    folded = typed.strip().lower()
-    if not folded:
-        return list(COMMON_TIMEZONES)
-    starts = [name for name in _timezones() if name.lower().startswith(folded)]
-    contains = [name for name in _timezones() if folded in name.lower() and name not in starts]
-    return (starts + contains)[:AUTOCOMPLETE_CHOICES]
-
-
 def _choices(values: Sequence[str]) -> list[Choice[str]]:
     fitting = [value for value in values if 0 < len(value) <= CHOICE_CHARS]
     return [Choice(name=value, value=value) for value in fitting[:AUTOCOMPLETE_CHOICES]]
@@ -184,16 +180,13 @@ class NewsCommands(app_commands.Group):
         return actor
 
     # -- reading the news ------------------------------------------------------------------------------------------
-    @app_commands.command(description="The top stories now, or those on a topic, country or region")
-    @app_commands.describe(
-        about="A topic, country or region, e.g. Japan, Sahel, sanctions (empty for everything)",
-        limit=f"How many stories, 1 to {MAX_ITEMS_LIMIT}",
-    )
+    @app_commands.command(name=BRIEF.name, description=BRIEF.summary)
+    @app_commands.describe(**BRIEF.descriptions())
     async def brief(
         self,
         interaction: discord.Interaction,
-        about: app_commands.Range[str, 1, 100] = "",
-        limit: app_commands.Range[int, 1, MAX_ITEMS_LIMIT] = 5,
+        about: app_commands.Range[str, ABOUT.low, ABOUT.high] = "",
+        limit: app_commands.Range[int, LIMIT.low, LIMIT.high] = 5,
     ) -> None:
         """Post a brief of the top stories."""
         await defer(interaction)
@@ -204,69 +197,58 @@ class NewsCommands(app_commands.Group):
     async def _brief_about(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         return _choices(self.service.suggest("any", current))
 
-    @app_commands.command(description="One story in full: its timeline, related storylines, how each outlet tells it")
-    @app_commands.describe(story="The story's number (a digest item's footer shows it) or words from its headline")
-    async def story(self, interaction: discord.Interaction, story: app_commands.Range[str, 1, 200]) -> None:
-        """Show a story's timeline, storylines and how each outlet tells it."""
-        await defer(interaction)
-        view = await self.service.story(story)
-        await reply(interaction, render_story(view))
-
-    @app_commands.command(description="Ask a question; the answer quotes stored articles and cites them")
-    @app_commands.describe(question="For example: How many tankers did the EU blacklist?")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 3, 300]) -> None:
+    @app_commands.command(name=ASK.name, description=ASK.summary)
+    @app_commands.describe(**ASK.descriptions())
+    async def ask(
+        self, interaction: discord.Interaction, question: app_commands.Range[str, QUESTION.low, QUESTION.high]
+    ) -> None:
         """Answer from the archive with citations."""
         await defer(interaction)
         answer = await self.service.ask(question)
         await reply(interaction, render_answer(answer))
 
-    @app_commands.command(description="Summarise a news article from its link")
-    @app_commands.describe(url="The article's full https:// link")
-    async def summarize(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
+    @app_commands.command(name=SUMMARIZE.name, description=SUMMARIZE.summary)
+    @app_commands.describe(**SUMMARIZE.descriptions())
+    async def summarize(
+        self, interaction: discord.Interaction, url: app_commands.Range[str, URL.low, URL.high]
+    ) -> None:
         """Fetch a page and summarise it."""
         await defer(interaction)
         summary = await self.service.summarize_url(url, requester=f"discord:{interaction.user.id}")
         await reply(interaction, render_link_summary(summary))
 
+    @app_commands.command(name=STORY.name, description=STORY.summary)
+    @app_commands.describe(**STORY.descriptions())
+    async def story(
+        self, interaction: discord.Interaction, story: app_commands.Range[str, STORY_QUERY.low, STORY_QUERY.high]
+    ) -> None:
+        """Show a story's timeline, storylines and how each outlet tells it."""
+        await defer(interaction)
+        view = await self.service.story(story)
+        await reply(interaction, render_story(view))
+
     # -- the channel's subscription --------------------------------------------------------------------------------
-    @app_commands.command(description="Post a news digest in this channel on a schedule (replaces any earlier one)")
-    @app_commands.describe(
-        schedule='Times of day like "08:00" or "07:30, 18:00", or "every 6h"',
-        timezone="IANA timezone for the times, e.g. Europe/Berlin (default: the bot's)",
-        countries="Only stories about these countries, comma-separated",
-        regions="Only stories about these regions or blocs, comma-separated",
-        topics="Only stories on these topics, comma-separated",
-        keywords="Only stories mentioning these words, comma-separated",
-        sources="Only stories from these outlets, comma-separated (see /news sources)",
-        max_items=f"Most stories per digest, 1 to {MAX_ITEMS_LIMIT}",
-        style="short: two lines per story; detailed: the whole summary and every source",
-        updates="Post new coverage of stories this channel has in their thread (default: on)",
-        alerts="Post breaking stories at once instead of waiting for the schedule (default: off)",
-        alert_outlets="Breaking when this many independent outlets report it (default 5)",
-        alert_countries="...or this many publisher countries (default 3)",
-        alert_window="...within this many hours (default 2)",
-        alerts_per_day="At most this many alerts a day (default 3)",
-        quiet_hours='No alerts in these hours, e.g. "22:00-07:00" (the default), or "off"',
-    )
+    @app_commands.command(name=SUBSCRIBE.name, description=SUBSCRIBE.summary)
+    @app_commands.describe(**SUBSCRIBE.descriptions())
     async def subscribe(
         self,
         interaction: discord.Interaction,
-        schedule: app_commands.Range[str, 1, 100] = "08:00",
-        timezone: app_commands.Range[str, 1, 64] | None = None,
-        countries: app_commands.Range[str, 1, 1000] | None = None,
-        regions: app_commands.Range[str, 1, 1000] | None = None,
-        topics: app_commands.Range[str, 1, 1000] | None = None,
-        keywords: app_commands.Range[str, 1, 1000] | None = None,
-        sources: app_commands.Range[str, 1, 1000] | None = None,
-        max_items: app_commands.Range[int, 1, MAX_ITEMS_LIMIT] = 5,
+        schedule: app_commands.Range[str, SCHEDULE.low, SCHEDULE.high] = "08:00",
+        timezone: app_commands.Range[str, TIMEZONE.low, TIMEZONE.high] | None = None,
+        countries: app_commands.Range[str, 1, FILTER_CHARS] | None = None,
+        regions: app_commands.Range[str, 1, FILTER_CHARS] | None = None,
+        topics: app_commands.Range[str, 1, FILTER_CHARS] | None = None,
+        keywords: app_commands.Range[str, 1, FILTER_CHARS] | None = None,
+        sources: app_commands.Range[str, 1, FILTER_CHARS] | None = None,
+        max_items: app_commands.Range[int, MAX_ITEMS.low, MAX_ITEMS.high] = 5,
         style: Literal["short", "detailed"] = "short",
         updates: bool = True,
         alerts: bool = False,
-        alert_outlets: app_commands.Range[int, 2, 100] | None = None,
-        alert_countries: app_commands.Range[int, 2, 100] | None = None,
-        alert_window: app_commands.Range[int, 1, 24] | None = None,
-        alerts_per_day: app_commands.Range[int, 1, 24] | None = None,
-        quiet_hours: app_commands.Range[str, 1, 20] | None = None,
+        alert_outlets: app_commands.Range[int, ALERT_OUTLETS.low, ALERT_OUTLETS.high] | None = None,
+        alert_countries: app_commands.Range[int, ALERT_COUNTRIES.low, ALERT_COUNTRIES.high] | None = None,
+        alert_window: app_commands.Range[int, ALERT_WINDOW.low, ALERT_WINDOW.high] | None = None,
+        alerts_per_day: app_commands.Range[int, ALERTS_PER_DAY.low, ALERTS_PER_DAY.high] | None = None,
+        quiet_hours: app_commands.Range[str, QUIET_HOURS.low, QUIET_HOURS.high] | None = None,
     ) -> None:
         """Create or replace the channel's digest subscription (managers only)."""
         actor = self._manager(interaction)
@@ -286,7 +268,7 @@ class NewsCommands(app_commands.Group):
             alerts=alerts,
             alert_outlets=alert_outlets,
             alert_countries=alert_countries,
-            alert_window_hours=alert_window,
+            alert_window=alert_window,
             alerts_per_day=alerts_per_day,
             quiet_hours=quiet_hours,
         )
@@ -302,7 +284,7 @@ class NewsCommands(app_commands.Group):
 
     @subscribe.autocomplete("timezone")
     async def _timezone(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
-        return _choices(suggest_timezones(current))
+        return _choices(self.service.suggest_timezones(current))
 
     def _filter_names(self, kind: FilterKind, current: str) -> list[Choice[str]]:
         return complete_list(current, self.service.suggest(kind, current.rpartition(",")[2]))
@@ -325,7 +307,7 @@ class NewsCommands(app_commands.Group):
         names = sorted({feed.name for feed in await self.service.sources() if feed.enabled})
         return complete_list(current, [name for name in names if last in name.lower()])
 
-    @app_commands.command(description="Stop this channel's news digest")
+    @app_commands.command(name=UNSUBSCRIBE.name, description=UNSUBSCRIBE.summary)
     async def unsubscribe(self, interaction: discord.Interaction) -> None:
         """Remove the channel's subscription (managers only)."""
         actor = self._manager(interaction)
@@ -340,7 +322,7 @@ class NewsCommands(app_commands.Group):
         )
         await reply(interaction, [notice(text)])
 
-    @app_commands.command(description="Show this channel's digest settings, next digest, and why it is paused if it is")
+    @app_commands.command(name=SETTINGS.name, description=SETTINGS.summary)
     async def settings(self, interaction: discord.Interaction) -> None:
         """Show the channel's subscription, privately."""
         channel = channel_ref(interaction)
@@ -348,34 +330,49 @@ class NewsCommands(app_commands.Group):
         info = await self.service.subscription(channel)
         await reply(interaction, render_subscription(info), ephemeral=True)
 
-    @app_commands.command(description="List the news sources and whether they are working")
-    async def sources(self, interaction: discord.Interaction) -> None:
-        """Show the feeds with their health, privately."""
+    @app_commands.command(name=SOURCES.name, description=SOURCES.summary)
+    @app_commands.describe(**SOURCES.descriptions())
+    async def sources(
+        self,
+        interaction: discord.Interaction,
+        action: Literal["list", "add", "remove"] = "list",
+        url: app_commands.Range[str, FEED_URL.low, FEED_URL.high] | None = None,
+    ) -> None:
+        """Show the feeds with their health, privately; managers add or remove one."""
+        if action == "list":
+            await defer(interaction, ephemeral=True)
+            feeds = await self.service.sources()
+            await reply(interaction, render_sources(feeds), ephemeral=True)
+            return
+        actor = self._manager(interaction)
+        if not url:
+            raise UserInputError(f"Give the feed's link: `/news sources action:{action} url:<link>`.")
         await defer(interaction, ephemeral=True)
-        feeds = await self.service.sources()
-        await reply(interaction, render_sources(feeds), ephemeral=True)
+        if action == "add":
+            feed = await self.service.add_source(url, actor)
+        else:
+            feed = await self.service.remove_source(url, actor)
+        log.info("feed %s: %s by user %s", feed.url, action, actor.user_id)
+        await reply(interaction, [notice(source_change(action, feed.name, feed.url))], ephemeral=True)
 
-    @app_commands.command(description="Post this channel's digest now (or the top stories if it has none)")
+    @app_commands.command(name=DIGEST.name, description=DIGEST.summary)
     async def digest(self, interaction: discord.Interaction) -> None:
         """Post the channel's digest now through the outbox."""
         channel = channel_ref(interaction)
         await defer(interaction, ephemeral=True)
         result = await self.service.digest_now(channel)
-        if result.digest is not None:
-            # No subscription: say so privately, then show the top stories to everyone.
-            await reply(interaction, [notice(result.message)], ephemeral=True)
-            await reply(interaction, render_digest(result.digest))
-            return
-        if result.posted is None:
-            await reply(interaction, [notice(result.message)], ephemeral=True)
-            return
-        if result.posted.status is DeliveryStatus.SENT:
-            text = "Posted this channel's digest."
-        elif result.posted.status is DeliveryStatus.FAILED:
-            text = f"I could not post here, so digests to this channel are paused: {result.posted.error}"
-        else:
-            text = f"Discord did not take the digest yet ({result.posted.error}); it stays queued and I will retry."
+        text = f"{result.message}\n-# {result.detail}" if result.detail else result.message
         await reply(interaction, [notice(text)], ephemeral=True)
+        if result.digest is not None:  # no subscription: the top stories, for everyone to see
+            await reply(interaction, render_digest(result.digest))
+
+    @app_commands.command(name=HELP.name, description=HELP.summary)
+    async def help(self, interaction: discord.Interaction) -> None:
+        """Every command with its options, privately."""
+        lines = [usage(spec, "discord") for spec in COMMANDS]
+        await interaction.response.send_message(
+            embeds=[render_help(lines)], ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
 
 def observe_interaction(interaction: discord.Interaction, error: str | None = None) -> None:

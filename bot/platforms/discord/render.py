@@ -26,7 +26,8 @@ from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
 from bot.intelligence.storyview import Report, StoryView
 from bot.news.feeds import FeedHealth
-from bot.service import LinkSummary
+from bot.platforms.spec import Usage
+from bot.replies import LinkSummary
 
 # Discord's limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 CONTENT_LIMIT = 2000
@@ -385,6 +386,13 @@ def render_link_summary(summary: LinkSummary) -> list[DiscordMessage]:
     return [DiscordMessage(embeds=(embed,))]
 
 
+# -- help ------------------------------------------------------------------------------------------------------------
+def render_help(lines: Sequence[Usage]) -> discord.Embed:
+    """`/news help`: each command's options and what it does, one line each (our own text, from the spec)."""
+    body = "\n".join(f"`{line.syntax}` — {line.summary}" for line in lines)
+    return discord.Embed(title="How to use /news", description=fit(body, DESCRIPTION_LIMIT), colour=DIGEST_COLOUR)
+
+
 # -- settings and sources --------------------------------------------------------------------------------------------
 def render_subscription(info: SubscriptionInfo | None, *, heading: str = "") -> list[DiscordMessage]:
     """A channel's subscription as a card (`/news settings`, and the reply to `/news subscribe`), pause reason first."""
@@ -440,6 +448,7 @@ def render_sources(feeds: Sequence[FeedHealth]) -> list[DiscordMessage]:
     failing = sum(feed.status in {"erroring", "failing"} for feed in active)
     removed = len(feeds) - len(active)
     footer = f"{_plural(len(active), 'source')} · {failing} with errors" + (f" · {removed} removed" if removed else "")
+    footer += " · managers add or remove feeds with /news sources action:add|remove url:<feed>"
     embeds = []
     for number, chunk in enumerate(chunks, start=1):
         embed = discord.Embed(description="\n".join(chunk), colour=DIGEST_COLOUR)

@@ -83,7 +83,7 @@ class SlackPlatform:
             raise ConfigError("SLACK_BOT_TOKEN is not set.")
         self.app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-        if serve and not self.app_token and not secret:
+        if serve and not settings.slack_socket_mode and not secret:
             raise ConfigError("Slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode).")
         self.settings = settings
         self.serve = serve
@@ -93,14 +93,16 @@ class SlackPlatform:
         managers = ManagerCheck(self.client, split_list(settings.slack_subscription_managers))
         self.commands = NewsCommands(service, managers)
         # Socket Mode requests come over our own authenticated WebSocket and carry no signature.
-        self.app = build_app(self.client, self.commands, signing_secret=secret, verify_requests=not self.app_token)
+        self.app = build_app(
+            self.client, self.commands, signing_secret=secret, verify_requests=not settings.slack_socket_mode
+        )
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
 
     @property
     def socket_mode(self) -> bool:
-        """Whether commands arrive over Socket Mode (an app-level token is set)."""
-        return bool(self.app_token)
+        """Whether commands arrive over Socket Mode (`Settings.slack_socket_mode`, as the app decides its roles)."""
+        return self.settings.slack_socket_mode
 
     async def run(self) -> None:
         """Serve until cancelled: Socket Mode or HTTP on PORT; return at once when this process only publishes."""

@@ -1,6 +1,6 @@
 """The `/news` slash command: parse the text, acknowledge at once, call the service, respond in Block Kit.
 
-Grammar (``/news <subcommand> …``; ``/news`` alone shows help)::
+Grammar (``/news <subcommand> …``; ``/news`` alone shows help), from the command spec (`bot.platforms.spec`)::
 
     brief [topic, country or region] [max=N]
     ask <question>
@@ -26,6 +26,7 @@ import logging
 import re
 import shlex
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,8 +40,9 @@ from bot.ops.metrics import observe_command
 from bot.platforms.slack import render
 from bot.platforms.slack.permissions import ManagerCheck
 from bot.platforms.slack.render import Message
+from bot.platforms.spec import ALIASES, BY_NAME, COMMANDS, CommandSpec, command, usage
+from bot.replies import source_change
 from bot.service import NewsService
-from bot.storage import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -52,81 +54,36 @@ PERMISSION_DETAIL = (
     "In Slack, workspace admins and owners can change subscriptions and sources, and so can people the bot's "
     "operator lists in SLACK_SUBSCRIPTION_MANAGERS."
 )
-MAX_BRIEF_ITEMS = 10
-DEFAULT_BRIEF_ITEMS = 5
 MAX_RESPONSES = 5  # Slack accepts at most five posts to one response_url
 
 Visibility = Literal["in_channel", "ephemeral"]
-
-USAGE = {
-    "brief": "`/news brief [topic, country or region] [max=N]` — the top stories, e.g. `/news brief Taiwan max=3`",
-    "ask": "`/news ask &lt;question&gt;` — an answer quoted from stored articles, e.g. `/news ask What did Japan say?`",
-    "summarize": "`/news summarize &lt;url&gt;` — a summary of one article page",
-    "story": (
-        "`/news story &lt;number or words&gt;` — one story in full: its timeline, related storylines and how each "
-        "outlet tells it, e.g. `/news story 42` (a digest item shows its number)"
-    ),
-    "subscribe": (
-        "`/news subscribe key=value …` — post a digest here on a schedule (managers only). Keys: "
-        '`schedule="08:00, 18:00"` or `schedule="every 6h"`, `tz=Europe/Berlin`, `countries="Japan, Taiwan"`, '
-        "`regions=…`, `topics=nuclear`, `keywords=…`, `sources=…`, `max=5` (1–10), `style=short|detailed`, "
-        "`updates=on|off` (new coverage in the story's thread, on by default), `alerts=on|off` (breaking stories at "
-        "once, off by default) with `alert_outlets=5`, `alert_countries=3`, `alert_window=2h`, `alerts_per_day=3`, "
-        '`quiet="22:00-07:00"`'
-    ),
-    "unsubscribe": "`/news unsubscribe` — stop this channel's digest (managers only)",
-    "settings": "`/news settings` — this channel's digest: schedule, filters, next time, or why it is paused",
-    "sources": (
-        "`/news sources` — the feeds and their health; `/news sources add &lt;url&gt;` or "
-        "`/news sources remove &lt;url&gt;` (managers only)"
-    ),
-    "digest": "`/news digest` — post this channel's digest now (or show the top stories if it has none)",
-    "help": "`/news help` — this help",
-}
-ALIASES = {"summarise": "summarize", "source": "sources", "setting": "settings", "status": "settings"}
-SLOW = frozenset({"brief", "ask", "summarize", "digest", "story"})  # model or network work: say "Working on it…" first
-
-# subscribe option keys as users may type them -> SubscriptionRequest fields
-OPTION_KEYS = {
-    "schedule": "schedule",
-    "time": "schedule",
-    "times": "schedule",
-    "at": "schedule",
-    "tz": "timezone",
-    "timezone": "timezone",
-    "country": "countries",
-    "countries": "countries",
-    "region": "regions",
-    "regions": "regions",
-    "topic": "topics",
-    "topics": "topics",
-    "keyword": "keywords",
-    "keywords": "keywords",
-    "source": "sources",
-    "sources": "sources",
-    "max": "max_items",
-    "items": "max_items",
-    "max_items": "max_items",
-    "style": "style",
-    "updates": "updates",
-    "alerts": "alerts",
-    "alert_outlets": "alert_outlets",
-    "outlets": "alert_outlets",
-    "alert_countries": "alert_countries",
-    "alert_window": "alert_window_hours",
-    "window": "alert_window_hours",
-    "alerts_per_day": "alerts_per_day",
-    "per_day": "alerts_per_day",
-    "quiet": "quiet_hours",
-    "quiet_hours": "quiet_hours",
-}
-SWITCH_FIELDS = frozenset({"updates", "alerts"})
-NUMBER_FIELDS = frozenset({"max_items", "alert_outlets", "alert_countries", "alert_window_hours", "alerts_per_day"})
+BRIEF_LIMIT = command("brief").option("limit")
+SUBSCRIBE = command("subscribe")
+SOURCES = command("sources")
+SLOW = frozenset(spec.name for spec in COMMANDS if spec.slow)  # model or network work: say "Working on it…" first
+# subscribe's `key=value` spellings -> SubscriptionRequest fields (the option names)
+OPTION_KEYS = {key: option.name for option in SUBSCRIBE.options for key in option.keys}
+LIST_FIELDS = frozenset(option.name for option in SUBSCRIBE.options if option.kind == "list")
+NUMBER_FIELDS = frozenset(option.name for option in SUBSCRIBE.options if option.kind == "number")
+SWITCH_FIELDS = frozenset(option.name for option in SUBSCRIBE.options if option.kind == "switch")
 SWITCHES = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
-LIST_FIELDS = frozenset({"countries", "regions", "topics", "keywords", "sources"})
+
+
+def _usage_mrkdwn(spec: CommandSpec) -> str:
+    """The spec's help line in mrkdwn: the syntax in code, what it does, an example, the keys."""
+    line = usage(spec, "slack")
+    text = f"`{render.escape(line.syntax)}` — {render.escape(line.summary)}"
+    if line.example:
+        text += f", e.g. `{render.escape(line.example)}`"
+    if line.keys:
+        text += ". Keys: " + ", ".join(f"`{render.escape(key)}`" for key in line.keys)
+    return text
+
+
+USAGE = {spec.name: _usage_mrkdwn(spec) for spec in COMMANDS}
 QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
-MAX_OPTION = re.compile(r"(?:^|\s)(?:max|limit)=(\S*)", re.IGNORECASE)
+MAX_OPTION = re.compile(rf"(?:^|\s)(?:{'|'.join(BRIEF_LIMIT.keys)})=(\S*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -136,7 +93,7 @@ class NewsCommand:
     name: str
     text: str = ""  # the query, question or URL
     action: str = ""  # `sources add|remove`
-    limit: int = DEFAULT_BRIEF_ITEMS
+    limit: int = int(BRIEF_LIMIT.default or 5)
     subscription: SubscriptionRequest = field(default_factory=SubscriptionRequest)
 
     @property
@@ -163,22 +120,22 @@ def parse_command(text: str) -> NewsCommand:
     name, _, rest = text.partition(" ")
     name = ALIASES.get(name.lower(), name.lower()) or "help"
     rest = rest.strip()
-    if name not in USAGE:
+    if name not in BY_NAME:
         raise UserInputError(f"I don't know `{render.escape_clipped(name, 50)}`. {help_text()}")
     if name == "brief":
         return _parse_brief(rest)
     if name == "ask":
         if not rest:
             raise UserInputError(f"What is your question? {USAGE['ask']}")
-        return NewsCommand("ask", text=rest)
+        return NewsCommand("ask", text=_within(rest, "ask", "question"))
     if name == "summarize":
         if not rest or len(rest.split()) != 1:
             raise UserInputError(f"Give one link. {USAGE['summarize']}")
-        return NewsCommand("summarize", text=rest)
+        return NewsCommand("summarize", text=_within(rest, "summarize", "url"))
     if name == "story":
         if not rest:
             raise UserInputError(f"Which story? {USAGE['story']}")
-        return NewsCommand("story", text=rest)
+        return NewsCommand("story", text=_within(rest, "story", "story"))
     if name == "subscribe":
         return NewsCommand("subscribe", subscription=_parse_subscription(rest))
     if name == "sources":
@@ -188,14 +145,25 @@ def parse_command(text: str) -> NewsCommand:
     return NewsCommand(name)
 
 
+def _within(text: str, name: str, option: str) -> str:
+    """`text` if its length is within the option's limits (the same as Discord's), else a usage error."""
+    spec = command(name).option(option)
+    if not spec.low <= len(text) <= spec.high:
+        raise UserInputError(f"The {option} must be {spec.low} to {spec.high} characters. {USAGE[name]}")
+    return text
+
+
 def _parse_brief(rest: str) -> NewsCommand:
-    limit = DEFAULT_BRIEF_ITEMS
+    limit = int(BRIEF_LIMIT.default or 5)
     if match := MAX_OPTION.search(rest):
-        if not _is_number(match.group(1)) or not 1 <= int(match.group(1)) <= MAX_BRIEF_ITEMS:
-            raise UserInputError(f"`max` must be a number from 1 to {MAX_BRIEF_ITEMS}. {USAGE['brief']}")
+        if not _is_number(match.group(1)) or not BRIEF_LIMIT.low <= int(match.group(1)) <= BRIEF_LIMIT.high:
+            raise UserInputError(
+                f"`max` must be a number from {BRIEF_LIMIT.low} to {BRIEF_LIMIT.high}. {USAGE['brief']}"
+            )
         limit = int(match.group(1))
         rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
-    return NewsCommand("brief", text=" ".join(rest.split()), limit=limit)
+    about = " ".join(rest.split())
+    return NewsCommand("brief", text=_within(about, "brief", "about") if about else "", limit=limit)
 
 
 def _parse_sources(rest: str) -> NewsCommand:
@@ -203,9 +171,9 @@ def _parse_sources(rest: str) -> NewsCommand:
         return NewsCommand("sources")
     action, _, url = rest.partition(" ")
     action, url = action.lower(), url.strip()
-    if action not in {"add", "remove"} or not url or len(url.split()) != 1:
+    if action not in SOURCES.manager_actions or not url or len(url.split()) != 1:
         raise UserInputError(f"Use `add &lt;url&gt;` or `remove &lt;url&gt;`. {USAGE['sources']}")
-    return NewsCommand("sources", text=url, action=action)
+    return NewsCommand("sources", text=_within(url, "sources", "url"), action=action)
 
 
 def _parse_subscription(rest: str) -> SubscriptionRequest:
@@ -223,7 +191,7 @@ def _parse_subscription(rest: str) -> SubscriptionRequest:
         if target in LIST_FIELDS:
             values[target] = [*values.get(target, []), *split_list(value)]
         elif target in NUMBER_FIELDS:
-            number = value.strip().lower().removesuffix("h") if target == "alert_window_hours" else value.strip()
+            number = value.strip().lower().removesuffix("h")  # "alert_window=2h"
             if not _is_number(number):
                 raise UserInputError(f"`{key.strip()}` must be a whole number. {USAGE['subscribe']}")
             values[target] = int(number)
@@ -236,12 +204,27 @@ def _parse_subscription(rest: str) -> SubscriptionRequest:
     return SubscriptionRequest(**values)
 
 
+Handler = Callable[[NewsCommand, dict[str, Any], AsyncRespond], Awaitable[None]]
+
+
 class NewsCommands:
     """Answers `/news` through the service layer; the only code that turns Slack commands into service calls."""
 
     def __init__(self, service: NewsService, managers: ManagerCheck) -> None:
         self.service = service
         self.managers = managers
+        # One handler per spec command; `help` is answered in the ack itself.
+        self.handlers: dict[str, Handler] = {
+            "brief": self._brief,
+            "ask": self._ask,
+            "summarize": self._summarize,
+            "story": self._story,
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "settings": self._settings,
+            "sources": self._sources,
+            "digest": self._digest,
+        }
 
     async def handle(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         """Acknowledge, run the subcommand, respond; errors become an ephemeral message (the one error hook)."""
@@ -278,43 +261,40 @@ class NewsCommands:
             observe_command(PLATFORM, request.name, time.perf_counter() - started, error_kind)
 
     async def _run(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
-        channel = ChannelRef(PLATFORM, str(command.get("team_id", "")), str(command.get("channel_id", "")))
-        user = str(command.get("user_id", ""))
-        if request.name == "brief":
-            digest = await self.service.brief(request.text, limit=request.limit)
-            for message in render.render_digest(digest)[:MAX_RESPONSES]:
-                await _send(respond, message, "in_channel")
-        elif request.name == "story":
-            view = await self.service.story(request.text)
-            await _send(respond, render.render_story(view), "in_channel")
-        elif request.name == "ask":
-            answer = await self.service.ask(request.text)
-            await _send(respond, render.render_answer(answer), "in_channel" if answer.found else "ephemeral")
-        elif request.name == "summarize":
-            requester = f"slack:{command.get('team_id', '')}:{user}"
-            summary = await self.service.summarize_url(request.text, requester=requester)
-            await _send(respond, render.render_link_summary(summary), "in_channel")
-        elif request.name == "subscribe":
-            info = await self.service.subscribe(channel, request.subscription, await self._actor(command))
-            lead = f"<@{_user_id(user)}> set this channel's news digest."
-            await _send(respond, render.render_subscription(info, lead=lead), "in_channel")
-        elif request.name == "unsubscribe":
-            if await self.service.unsubscribe(channel, await self._actor(command)):
-                await _send(
-                    respond,
-                    render.render_mrkdwn(
-                        f"<@{_user_id(user)}> stopped this channel's news digest.", fallback="News digest stopped"
-                    ),
-                    "in_channel",
-                )
-            else:
-                await _send(respond, render.render_note("This channel has no news subscription."))
-        elif request.name == "settings":
-            await _send(respond, render.render_subscription(await self.service.subscription(channel)))
-        elif request.name == "sources":
-            await self._sources(request, command, respond)
-        elif request.name == "digest":
-            await self._digest(channel, respond)
+        await self.handlers[request.name](request, command, respond)
+
+    async def _brief(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        digest = await self.service.brief(request.text, limit=request.limit)
+        for message in render.render_digest(digest)[:MAX_RESPONSES]:
+            await _send(respond, message, "in_channel")
+
+    async def _ask(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        answer = await self.service.ask(request.text)
+        await _send(respond, render.render_answer(answer), "in_channel" if answer.found else "ephemeral")
+
+    async def _story(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        view = await self.service.story(request.text)
+        await _send(respond, render.render_story(view), "in_channel")
+
+    async def _summarize(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        requester = f"slack:{command.get('team_id', '')}:{command.get('user_id', '')}"
+        summary = await self.service.summarize_url(request.text, requester=requester)
+        await _send(respond, render.render_link_summary(summary), "in_channel")
+
+    async def _subscribe(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        info = await self.service.subscribe(_channel(command), request.subscription, await self._actor(command))
+        lead = f"<@{_user_id(str(command.get('user_id', '')))}> set this channel's news digest."
+        await _send(respond, render.render_subscription(info, lead=lead), "in_channel")
+
+    async def _unsubscribe(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        if await self.service.unsubscribe(_channel(command), await self._actor(command)):
+            text = f"<@{_user_id(str(command.get('user_id', '')))}> stopped this channel's news digest."
+            await _send(respond, render.render_mrkdwn(text, fallback="News digest stopped"), "in_channel")
+        else:
+            await _send(respond, render.render_note("This channel has no news subscription."))
+
+    async def _settings(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await _send(respond, render.render_subscription(await self.service.subscription(_channel(command))))
 
     async def _sources(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
         if not request.action:
@@ -323,33 +303,26 @@ class NewsCommands:
         actor = await self._actor(command)
         if request.action == "add":
             feed = await self.service.add_source(request.text, actor)
-            text = f"Added the feed {feed.name} ({feed.url}); it is polled from the next sync on."
         else:
             feed = await self.service.remove_source(request.text, actor)
-            text = f"Stopped polling {feed.name} ({feed.url}); its articles stay in the archive."
-        await _send(respond, render.render_note(text))
+        await _send(respond, render.render_note(source_change(request.action, feed.name, feed.url)))
 
-    async def _digest(self, channel: ChannelRef, respond: AsyncRespond) -> None:
-        result = await self.service.digest_now(channel)
-        if result.digest is not None:
+    async def _digest(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        result = await self.service.digest_now(_channel(command))
+        if result.digest is not None:  # no subscription: the top stories, in the channel, with the reason
             for message in render.render_digest(result.digest, note=result.message)[:MAX_RESPONSES]:
                 await _send(respond, message, "in_channel")
             return
-        if result.posted is None:
-            await _send(respond, render.render_note(result.message))
-        elif result.posted.status is DeliveryStatus.SENT:
-            await _send(respond, render.render_note("Posted this channel's digest."))
-        elif result.posted.status is DeliveryStatus.PENDING:
-            text = "Slack did not take the digest yet; it stays queued and will be retried."
-            await _send(respond, render.render_note(text, detail=result.posted.error or ""))
-        else:
-            text = f"I could not post the digest, so digests here are paused: {result.posted.error}"
-            await _send(respond, render.render_note(text, detail="Fix that, then run `/news subscribe` again."))
+        await _send(respond, render.render_note(result.message, detail=result.detail))
 
     async def _actor(self, command: dict[str, Any]) -> Actor:
         team, user = str(command.get("team_id", "")), str(command.get("user_id", ""))
         can_manage = await self.managers.can_manage(team, user)
         return Actor(user_id=user, can_manage=can_manage, name=str(command.get("user_name", "")))
+
+
+def _channel(command: dict[str, Any]) -> ChannelRef:
+    return ChannelRef(PLATFORM, str(command.get("team_id", "")), str(command.get("channel_id", "")))
 
 
 def _is_number(text: str) -> bool:

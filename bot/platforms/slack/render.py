@@ -24,7 +24,7 @@ from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer
 from bot.intelligence.storyview import Report, StoryView
 from bot.news.feeds import FeedHealth
-from bot.service import LinkSummary
+from bot.replies import LinkSummary
 
 Block = dict[str, Any]
 

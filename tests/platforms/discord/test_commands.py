@@ -69,14 +69,15 @@ async def test_login_registers_the_news_group_for_servers_only(bot: NewsBot, fak
     assert group["contexts"] == [0] and group["integration_types"] == [0]
     assert [command["name"] for command in group["options"]] == [
         "brief",
-        "story",
         "ask",
         "summarize",
+        "story",
         "subscribe",
         "unsubscribe",
         "settings",
         "sources",
         "digest",
+        "help",
     ]
     subscribe = next(command for command in group["options"] if command["name"] == "subscribe")
     autocompleted = {option["name"] for option in subscribe["options"] if option.get("autocomplete")}
@@ -299,3 +300,52 @@ async def test_timezone_that_is_a_directory_is_refused_politely(
         assert error["flags"] & EPHEMERAL
         assert "Unknown timezone" in error["content"], name
     assert _subscriptions(service) == []
+
+
+# -- sources and help ------------------------------------------------------------------------------------------------
+async def test_manager_adds_and_removes_a_feed_and_others_are_refused(
+    bot: NewsBot, fake_discord: FakeDiscord, service: NewsService
+):
+    """`/news sources action:add url:…` adds a feed for a manager, `action:remove` stops it; a member is refused
+    before anything starts, as on Slack."""
+    url = "https://feeds.example/world.rss"
+    refused = await dispatch(bot, interaction_payload("sources", [option("action", "add"), option("url", url)]))
+    (request,) = fake_discord.for_interaction(refused)
+    assert request.body["type"] == 4 and request.body["data"]["flags"] & EPHEMERAL
+    assert request.body["data"]["content"].startswith("Only people who can manage this channel")
+    assert url not in {feed.url for feed in await service.sources()}
+
+    added = await dispatch(
+        bot,
+        interaction_payload("sources", [option("action", "add"), option("url", url)], permissions=MANAGE_CHANNELS),
+    )
+    (reply,) = _followups(fake_discord, added)
+    assert reply["content"].startswith("Added the feed") and reply["flags"] & EPHEMERAL
+    assert url in {feed.url for feed in await service.sources() if feed.enabled}
+
+    removed = await dispatch(
+        bot,
+        interaction_payload("sources", [option("action", "remove"), option("url", url)], permissions=MANAGE_CHANNELS),
+    )
+    (reply,) = _followups(fake_discord, removed)
+    assert reply["content"].startswith("Stopped polling")
+    assert url not in {feed.url for feed in await service.sources() if feed.enabled}
+
+
+async def test_sources_add_without_a_link_says_what_is_missing(bot: NewsBot, fake_discord: FakeDiscord):
+    """`action:add` with no url is a private usage reply."""
+    interaction = await dispatch(
+        bot, interaction_payload("sources", [option("action", "add")], permissions=MANAGE_CHANNELS)
+    )
+    (request,) = fake_discord.for_interaction(interaction)
+    assert request.body["data"]["flags"] & EPHEMERAL and "Give the feed's link" in request.body["data"]["content"]
+
+
+async def test_help_lists_every_command_privately(bot: NewsBot, fake_discord: FakeDiscord):
+    """`/news help` answers at once, privately, with one line per command."""
+    interaction = await dispatch(bot, interaction_payload("help"))
+    (request,) = fake_discord.for_interaction(interaction)
+    assert request.body["type"] == 4 and request.body["data"]["flags"] & EPHEMERAL
+    (embed,) = request.body["data"]["embeds"]
+    for name in ("brief", "ask", "summarize", "subscribe", "unsubscribe", "settings", "sources", "digest", "help"):
+        assert f"`/news {name}" in embed["description"], name

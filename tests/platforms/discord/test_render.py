@@ -22,7 +22,7 @@ from bot.platforms.discord.render import (
     render_sources,
     render_subscription,
 )
-from bot.service import LinkSummary
+from bot.replies import LinkSummary
 from bot.storage import TextKind
 from tests.platforms.discord.limits import LIVE_MENTION, assert_within_limits, message_problems
 

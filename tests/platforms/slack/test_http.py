@@ -214,7 +214,7 @@ async def test_not_in_channel_pauses_with_the_reason_in_settings(make_bot, archi
     await bot.ask("subscribe", user=MANAGER)
     fake_slack.fail("chat.postMessage", error="not_in_channel")
     (reply,) = await bot.ask("digest")
-    assert "digests here are paused" in reply.all_text and "not a member of this channel" in reply.all_text
+    assert "digests to this channel are paused" in reply.all_text and "not a member of this channel" in reply.all_text
     (settings,) = await bot.ask("settings")
     assert "*Paused:* the app is not a member of this channel" in settings.all_text
     assert "Slack said: not_in_channel" in settings.all_text

@@ -12,7 +12,7 @@ from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
 from bot.news.feeds import FeedHealth
 from bot.platforms.slack import render
-from bot.service import LinkSummary
+from bot.replies import LinkSummary
 from bot.storage import TextKind
 from tests.platforms.slack.blockkit import message_problems
 

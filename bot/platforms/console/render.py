@@ -1,24 +1,22 @@
-"""The console platform: the same digests and answers as Discord and Slack, as plain terminal text."""
+"""The console's text: the same digests, answers and link summaries as Discord and Slack, as plain terminal text."""
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from datetime import UTC
+from typing import TYPE_CHECKING
 
-from bot.digests.model import ChannelRef, Digest, DigestItem
+from bot.digests.model import Digest, DigestItem
 from bot.digests.present import PresentedItem, more_command, present_digest
 from bot.intelligence.results import Answer
+from bot.replies import LinkSummary
 
 if TYPE_CHECKING:
     from bot.intelligence.storyview import Report, StoryView
-    from bot.service import LinkSummary
 
 WIDTH = 100
 CONSOLE_COMMAND = "python -m bot"
-CONSOLE_CHANNEL = ChannelRef("console", "local", "terminal")
 
 
 def _when(item: DigestItem) -> str:
@@ -84,8 +82,8 @@ def render_update(digest: Digest, *, standalone: bool = False) -> str:
 def render_digest(digest: Digest) -> str:
     """A digest as terminal text."""
     header = digest.heading  # a scheduled digest's heading carries its local time; a brief says "as of" below
-    if "as_of" in digest.extra:
-        header += f" (as of {datetime.fromisoformat(digest.extra['as_of']):%d %b %Y %H:%M UTC})"
+    if digest.as_of is not None:
+        header += f" (as of {digest.as_of.astimezone(UTC):%d %b %Y %H:%M UTC})"
     if not digest.items:
         return f"{header}\n\n{digest.empty_message}\n"
     body = "\n\n".join(render_item(shown) for shown in present_digest(digest))
@@ -173,19 +171,3 @@ def render_answer(answer: Answer) -> str:
         lines.append(_wrap(f"Note: {answer.note}", ""))
     lines.append(f"As of {answer.as_of.astimezone(UTC):%d %b %Y %H:%M UTC}.")
     return "\n".join(lines) + "\n"
-
-
-class ConsolePublisher:
-    """Publishes digests to a text stream (standard output by default)."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-        self.posted = 0
-
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        """Write the digest (an update as a reply under its story); the message id is a running count."""
-        text = render_update(digest) if digest.kind == "update" else render_digest(digest)
-        self.stream.write(text + "\n")
-        self.stream.flush()
-        self.posted += 1
-        return f"console-{self.posted}"

@@ -1,4 +1,4 @@
-"""The console platform's commands: `python -m bot ask`, `brief`, `summarize` and `digest` (see bot/cli.py).
+"""The console platform's commands: `python -m bot ask`, `brief`, `summarize`, `digest` and `process` (see bot/cli.py).
 
 Like the Discord and Slack adapters, each one parses its arguments, calls the service layer and renders what it
 returns (bot/platforms/console.py), so the terminal shows what a channel would get. Whoever runs the command line
@@ -17,18 +17,18 @@ from bot.config import Settings
 from bot.digests.model import Style
 from bot.digests.subscriptions import MAX_ITEMS_LIMIT, Actor, SubscriptionRequest
 from bot.errors import UserInputError
-from bot.intelligence.commands import pending_note, process_pending
 from bot.intelligence.encoder import encoder_for
+from bot.intelligence.pending import pending_note, unprocessed_count
+from bot.intelligence.processing import BATCH_SIZE, ProcessReport, process_new_articles
 from bot.news.http import HttpClient, HttpPolicy
-from bot.platforms.console import (
-    CONSOLE_CHANNEL,
-    ConsolePublisher,
-    render_answer,
-    render_digest,
-    render_link_summary,
-    render_story,
-)
-from bot.service import DigestNow, NewsService
+from bot.platforms.console.publisher import CONSOLE_CHANNEL, ConsolePublisher
+from bot.platforms.console.render import render_answer, render_digest, render_link_summary, render_story
+from bot.replies import DigestNow, DigestOutcome
+from bot.service import NewsService
+from bot.storage import Database
+from bot.tasks import ProcessingBusyError, process_articles_job
+from summarizer.encoder import TextEncoder
+from summarizer.tagging import Tagger
 
 CONSOLE_ACTOR = Actor("console", can_manage=True, name="terminal user")
 
@@ -54,7 +54,7 @@ async def post_digest(service: NewsService, out: TextIO, *, style: Style = "shor
     service.add_publisher(CONSOLE_CHANNEL.platform, ConsolePublisher(out))
     await service.subscribe(CONSOLE_CHANNEL, SubscriptionRequest(max_items=limit, style=style), CONSOLE_ACTOR)
     result = await service.digest_now(CONSOLE_CHANNEL)
-    if result.posted is None:
+    if result.outcome is not DigestOutcome.POSTED:  # a posted digest has been written to `out` by the publisher
         out.write(f"{result.message}\n")
     return result
 
@@ -117,16 +117,56 @@ async def _catch_up(service: NewsService, *, note: bool = True) -> None:
 
 
 def _with_service(settings: Settings, action: Callable[[NewsService], Awaitable[None]]) -> int:
-    from bot.cli import open_database  # the CLI module imports this one; import at call time
-
-    database = open_database(settings)
-
-    async def run() -> None:
+    async def run(database: Database) -> None:
         async with HttpClient(HttpPolicy.from_settings(settings)) as http:
             await action(NewsService(settings, database, http))
 
-    try:
-        asyncio.run(run())
-    finally:
-        database.dispose()
+    with Database.open(settings.database_url) as database:
+        asyncio.run(run(database))
+    return 0
+
+
+def process_pending(database: Database, encoder: TextEncoder, *, progress: bool = True) -> ProcessReport:
+    """Process every article that is ready, in batches, with a progress bar on standard error.
+
+    The bar hides itself when standard error is not a terminal (or with ``progress=False``).
+    """
+    from tqdm import tqdm
+
+    tagger = Tagger(encoder)
+    articles = created = 0
+    seconds = 0.0
+    total = unprocessed_count(database)
+    with tqdm(
+        total=total, desc="Processing", unit="article", file=sys.stderr, disable=None if progress else True
+    ) as bar:
+        while True:
+            report = process_new_articles(database, encoder, tagger=tagger, limit=BATCH_SIZE)
+            articles, created, seconds = (
+                articles + report.articles,
+                created + report.stories_created,
+                seconds + report.seconds,
+            )
+            bar.update(report.articles)
+            if report.articles < BATCH_SIZE:
+                break
+    # Stories touched by several batches are counted once per batch; the command line shows only new ones.
+    return ProcessReport(articles, created, 0, seconds)
+
+
+def process_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`process`: tag, embed, index and cluster the stored articles that are not processed yet."""
+    if args.limit is not None and args.limit < 1:
+        raise UserInputError("--limit must be 1 or more.")
+    with Database.open(settings.database_url) as database:
+        try:
+            report = process_articles_job(database, encoder_for(settings), limit=args.limit)
+        except ProcessingBusyError:
+            sys.stdout.write("Another process is processing articles right now; they will be done there.\n")
+            return 0
+    sys.stdout.write(
+        f"Processed {report.articles} article(s) in {report.seconds:.1f} s: "
+        f"{report.stories_created} new stor{'ies' if report.stories_created != 1 else 'y'}, "
+        f"{report.stories_updated} updated.\n"
+    )
     return 0
