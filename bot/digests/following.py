@@ -18,7 +18,7 @@ articles were processed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ MAX_UPDATE_LINES = 3  # new facts per update
 MAX_UPDATE_SOURCES = 8
 MIN_FACT_WORDS = 6  # shorter sentences are datelines, captions and fragments, not facts
 UPDATE_KEY = "{occurrence}~u{story_id}"
+_CHUNK = 500  # ids per IN (...)
 ALERT_KEY = "alert-{story_id}"
 
 
@@ -124,20 +125,28 @@ def _sentence_table(session: Session, article_ids: Iterable[int]) -> dict[int, t
     return table
 
 
-def _known_vectors(
-    table: Mapping[int, tuple[str, list[list[int]], np.ndarray]], refs: Iterable[Sequence[int]]
-) -> list[np.ndarray]:
-    vectors = []
-    for article_id, start, _end in refs:
-        entry = table.get(article_id)
+def _known_vectors(session: Session, refs: Sequence[Sequence[int]]) -> list[np.ndarray]:
+    """The stored vectors of sentences the channel was sent, (article id, start, end) each; no article text is read."""
+    ids = sorted({int(ref[0]) for ref in refs})
+    stored: dict[int, tuple[list[list[int]], np.ndarray]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        query = select(
+            ArticleAnalysis.article_id, ArticleAnalysis.sentence_spans, ArticleAnalysis.sentence_vectors
+        ).where(ArticleAnalysis.article_id.in_(ids[start : start + _CHUNK]))
+        for article_id, spans, blob in session.execute(query):
+            vectors = from_blob(blob, SENTENCE_DTYPE)
+            stored[article_id] = (spans, vectors.reshape(len(spans), -1) if spans else vectors.reshape(0, 0))
+    known = []
+    for article_id, begin, _end in refs:
+        entry = stored.get(int(article_id))
         if entry is None:
             continue
-        _, spans, matrix = entry
+        spans, matrix = entry
         # the span that holds the sentence's start (summaries and the index split a text alike)
-        index = next((i for i, span in enumerate(spans) if span[0] <= start < span[1]), None)
+        index = next((i for i, span in enumerate(spans) if span[0] <= begin < span[1]), None)
         if index is not None and index < len(matrix):
-            vectors.append(matrix[index])
-    return vectors
+            known.append(matrix[index])
+    return known
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,9 @@ def plan_updates(
         .join(Delivery, Delivery.id == DeliveredStory.delivery_id)
         .where(DeliveredStory.subscription_id == subscription_id, Delivery.status == DeliveryStatus.SENT)
     ).all()
-    known_refs = [tuple(ref) for row, *_ in rows for ref in row.seen_sentences or ()]
+    if not any((row.followed_at or created) >= now - FOLLOW_WINDOW for row, created, _sent, _message in rows):
+        return []
+    known = _known_vectors(session, [tuple(ref) for row, *_ in rows for ref in row.seen_sentences or ()])
     plans = []
     for row, created, sent, message in rows:
         if (row.followed_at or created) < now - FOLLOW_WINDOW:
@@ -185,7 +196,7 @@ def plan_updates(
         old_countries = {each.country for each in coverage if each.article_id in seen and each.country}
         new_outlets = tuple(dict.fromkeys(e.outlet for e in fresh if e.outlet not in old_outlets))
         new_countries = tuple(dict.fromkeys(e.country for e in fresh if e.country and e.country not in old_countries))
-        lines = _new_facts(session, fresh, known_refs)
+        lines = _new_facts(session, fresh, known)
         if not (lines or new_outlets or new_countries):
             continue
         since = row.followed_at or created
@@ -210,13 +221,13 @@ def plan_updates(
             sentences=tuple((each.article_id, start, end) for each, start, end, _t, _v in lines),
         )
         plans.append(PlannedUpdate(story.id, digest, told))
-        known_refs += list(told.sentences)  # two updates in one digest run never repeat one fact
+        known += [line[4] for line in lines]  # two updates in one digest run never repeat one fact
     return plans
 
 
-def _new_facts(session: Session, fresh: Sequence[_Coverage], known_refs: Sequence[Sequence[int]]) -> list[_Line]:
+def _new_facts(session: Session, fresh: Sequence[_Coverage], known: list[np.ndarray]) -> list[_Line]:
     """The sentences of the new articles (their leads, in time order) that state no fact the channel was sent."""
-    table = _sentence_table(session, [e.article_id for e in fresh] + [int(ref[0]) for ref in known_refs])
+    table = _sentence_table(session, [e.article_id for e in fresh])
     candidates: list[tuple[int, _Coverage, int, int, str, np.ndarray]] = []
     for each in fresh:
         entry = table.get(each.article_id)
@@ -232,7 +243,6 @@ def _new_facts(session: Session, fresh: Sequence[_Coverage], known_refs: Sequenc
     # Leads first, across the new articles: each outlet's first new fact before any outlet's second.
     candidates.sort(key=lambda c: (c[0], c[1].published_at, c[1].article_id))
     lines: list[_Line] = [(each, start, end, sentence, vector) for _, each, start, end, sentence, vector in candidates]
-    known = _known_vectors(table, known_refs)
     dim = lines[0][4].shape[0]
     matrix = np.stack(known) if known else np.zeros((0, dim), dtype=np.float32)
     novel = novel_sentences(np.stack([line[4] for line in lines]), matrix, limit=len(lines))
