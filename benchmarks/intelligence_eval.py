@@ -84,7 +84,10 @@ def evaluate_questions(database: Database, questions: Sequence[Question], now: d
         at_3 += any(found)
         hit = bool(answer.sentences) and question.is_answer(answer.sentences[0].article_id, first)
         hits += hit
-        repeated += sum(question.is_answer(s.article_id, s.text) for s in answer.sentences) > 1
+        twice = sum(question.is_answer(s.article_id, s.text) for s in answer.sentences) > 1
+        repeated += twice
+        if twice:
+            sys.stdout.write(f"  fact stated twice: {question.text}\n")
         wrongly_refused += not answer.found
         if not hit:
             sys.stdout.write(f"  fact missed: {question.text} -> {first[:110]}\n")

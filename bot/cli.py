@@ -339,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     brief = add("brief", _brief, "Print the top stories on a topic, country or region.")
     brief.add_argument("topic", nargs="?", default="", help="a topic, country or region (default: everything)")
     brief.add_argument("--limit", type=_whole_number, default=5, help="how many stories, 1 to 10 (default 5)")
+    brief.add_argument(
+        "--languages", default="", help='only stories in these languages, comma-separated ("pt, German"; default: all)'
+    )
     ask = add("ask", _ask, "Answer a question from stored articles, with citations.")
     ask.add_argument("question", help="the question, in quotes")
     story = add("story", _story, "Print one story in full: timeline, related storylines, how each outlet tells it.")

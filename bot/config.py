@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     summarizer_device: Literal["cpu", "cuda"] = "cpu"
     encoder_threads: Annotated[int, Field(ge=0)] = 0
     encoder_bf16: bool = True
+    sentence_encoder: str = ""  # a local sentence-transformers folder; empty = the bundled all-MiniLM-L6-v2
+    sentence_encoder_multilingual: bool = False
 
     # Discord
     discord_token: SecretStr | None = None

@@ -30,7 +30,9 @@ from bot.digests.subscriptions import (
     SubscriptionRequest,
     get_subscription,
     known_names,
+    label_language,
     require_manager,
+    resolve_languages,
     subscribe,
     unsubscribe,
 )
@@ -45,9 +47,12 @@ from bot.intelligence.storyview import StoryView, story_view
 from bot.news.extract import extract_page
 from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
 from bot.news.http import FetchBudget, FetchError, HttpClient
+from bot.news.normalize import detect_language
 from bot.replies import DigestNow, DigestOutcome, LinkSummary
 from bot.storage import Database, DeliveryStatus, TextKind, utcnow
 from bot.tasks import process_articles_job
+from summarizer.encoder import covered_languages
+from summarizer.languages import ENGLISH, encoder_covers
 
 if TYPE_CHECKING:
     from summarizer.extractive import ExtractiveSummarizer
@@ -142,14 +147,20 @@ class NewsService:
         return await asyncio.to_thread(partial(function, *args, **kwargs))
 
     # -- reading the news --------------------------------------------------------------------------------------
-    async def brief(self, query: str = "", *, limit: int = 5) -> Digest:
-        """The top stories on a topic, country or region ("" for everything), as a digest to render."""
-        result = await self._db(brief, self.database, query, now=self.clock(), limit=limit)
+    async def brief(self, query: str = "", *, limit: int = 5, languages: Sequence[str] = ()) -> Digest:
+        """The top stories on a topic, country or region ("" for everything), as a digest to render.
+
+        ``languages`` (names or codes; empty: all) keeps stories in those languages; items in a language other
+        than the first of them (English when none is given) are labelled with it.
+        """
+        codes = resolve_languages(languages)
+        result = await self._db(brief, self.database, query, now=self.clock(), limit=limit, languages=codes)
+        channel_language = codes[0] if codes else ENGLISH
         about = result.description or "top stories"
         return Digest(
             heading=f"Brief: {about}",
             generated_at=result.as_of,
-            items=tuple(story.item for story in result.stories),
+            items=tuple(label_language(story.item, channel_language) for story in result.stories),
             style="detailed",
             empty_message=result.message or "No stories in the archive yet.",
             as_of=result.as_of,
@@ -188,9 +199,17 @@ class NewsService:
             return LinkSummary(response.url, title, site, (), TextKind.BLOCKED, "none", note)
         if not page.text:
             raise UserInputError("I found no article text on that page.")
-        summary = await self._model(
-            self.summarizer.summarize, page.text, title=page.title, max_sentences=LINK_SUMMARY_SENTENCES
-        )
+        language = await self._db(detect_language, f"{page.title or ''}\n{page.text}")
+        if encoder_covers(covered_languages(encoder_for(self.settings)), language):
+            summary = await self._model(
+                self.summarizer.summarize, page.text, title=page.title, max_sentences=LINK_SUMMARY_SENTENCES
+            )
+        else:  # the encoder's similarities mean nothing in this language: the article's own lead, said as such
+            from summarizer.extractive import LeadSummarizer
+
+            lead = LeadSummarizer(language).summarize(page.text, max_sentences=LINK_SUMMARY_SENTENCES + 1)
+            kept = tuple(s for s in lead.sentences if s.text.strip() != (page.title or "").strip())
+            summary = replace(lead, sentences=kept[:LINK_SUMMARY_SENTENCES])  # the headline is no summary line
         kind = TextKind.TEASER if summary.from_teaser else TextKind.FULL_TEXT
         note = "The page holds only a short text; this is most of it." if summary.from_teaser else ""
         sentences = tuple(sentence.text for sentence in summary.sentences)

@@ -5,18 +5,23 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
 "final" and by the encoder's sense of "results". Here a sentence counts as an answer only when:
 
 1. **it is about what the question names**: every name in the question (capitalised words, acronyms, places by any
-   alias the gazetteer knows: "Iranian" is Iran) occurs in the sentence or its article's context (title, lead
-   sentence, the sentence before);
-2. **it covers the question's other salient terms**: their IDF-weighted share found in the sentence reaches
-   ``COVERAGE_MIN``; words matched through light stemming and a few irregular forms ("paid" for "pay", "died" for
-   "death"), and found only in the context they count half, fully when the sentence refers back ("She was 91.");
+   alias the gazetteer knows: "Iranian" is Iran) is covered by its rarest word, written as a name (capitalised in
+   running text, never in lower case: :func:`name_roots`) in the sentence, its article's context (title, lead
+   sentence, the sentence before) or the article;
+2. **it covers the question's salient terms**: the IDF-weighted share of its terms, and of its names at half weight,
+   found in the sentence reaches ``COVERAGE_MIN``; words matched through light stemming, a few irregular forms
+   ("paid" for "pay", "died" for "death") and hyphenated parts, and found only in the context they count half,
+   fully when the sentence refers back ("She was 91.");
 3. **it has what the question asks for**, in the sentence itself: who, whom or which -> a name or a person or
-   organisation noun; when -> a date or time; where -> a place; how many, how much, how old, what price ... -> a
-   number. Other questions ("what did ... say") need no particular kind of word.
+   organisation noun; when -> a date or time; where -> a place; how many, how old, what magnitude ... -> a
+   number; how much did X pay, what was it worth ... -> a sum of money. Other questions ("what did ... say") need
+   no particular kind of word. The capitals of a headline line name nothing by themselves.
 
-Among the sentences that answer, the reply leads with the best (retrieval score plus coverage), then adds at most
-two supporting sentences from other outlets that add something; a sentence that states the same fact as one
-already chosen (the same answer, or nearly the same words) names its outlet under "also reported by" instead.
+Among the sentences that answer, the reply leads with the plainest answer (for "who" and "which X": a name, next to
+X, before a place or a person noun), then the best score: retrieval, coverage in the sentence itself, and the
+support of other outlets for the same answer. It adds at most two supporting sentences from other outlets that add
+something; a sentence that states the same fact as one already chosen (the same answer, or nearly the same words)
+names its outlet under "also reported by" instead.
 
 Pure text processing (regular expressions and the place gazetteer); no model runs here.
 """
@@ -40,7 +45,9 @@ __all__ = [
     "Candidate",
     "ChosenSentence",
     "QuestionProfile",
+    "capital_roots",
     "check_candidate",
+    "name_roots",
     "profile_question",
     "select_answer",
     "term_root",
@@ -53,12 +60,20 @@ PARAPHRASE_COVERAGE = 0.3  # ... and then needs only this coverage
 SHORT_SENTENCE = 7  # words; a shorter sentence, or one opening with a pronoun, leans on the one before
 COVERAGE_WEIGHT = 0.3  # what the share of terms in the sentence itself adds to the retrieval score, for ranking
 MIN_SCORE = 0.2  # retrieval score below which a sentence is not considered at all
-CONSIDERED = 50  # the best-ranked sentences that are checked (checking is cheap, but not free)
+CONSIDERED = 80  # the best-ranked sentences that are checked (checking is cheap, but not free)
 SAME_WORDING = 0.85  # cosine at which two sentences say the same thing in other words
 SAME_FIGURE = 0.05  # figures closer than this (relative) are one fact told twice: "about 71" and "more than 70"
 NOVELTY_MIN = 0.4  # share of a sentence's new content words below which it adds nothing
 MAX_SUPPORTING = 2
 WEAK = "~"  # marks weak evidence: a person or organisation noun rather than a name
+NAME_WEIGHT = 0.5  # a question's name weighs in coverage half as much as a term as rare as its rarest word
+SUPPORT_WEIGHT = 0.3  # what other outlets' agreement on the answer adds to its score (see `_add_support`)
+HEADLINE_PENALTY = 0.1  # taken off a headline's score when choosing the reply's sentences
+PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answered by a place, a name that is
+# mostly the question's own ("New Orleans Saints"), a person noun ("a woman")
+FOCUS_GAP, FAR_FROM_FOCUS = 2, 0.7  # "which bank": a name within 2 words of "bank" says it; farther counts 0.7
+ACRONYM_MAX = 5  # letters; a longer word in capitals is shouting ("GRANDMOTHER KILLED"), not an acronym
+HEADLINE_WORD, HEADLINE_MIN_WORDS, HEADLINE_SHARE = 4, 4, 0.9  # a line whose words of 4+ letters are capitalised
 
 
 class AnswerType(enum.StrEnum):
@@ -175,6 +190,7 @@ _QUANTITY_NOUNS = frozenset(
     )
 )
 _LOCATIVE = frozenset(_split("in at near off outside inside from between across on into toward towards around"))
+_SUBJECT_PRONOUNS = frozenset(_split("he she it they his her its their"))
 _PRONOUN_STARTS = frozenset(_split("he she it they his her its their this these those there we"))
 # Verbs too general to say what a question is about ("who is taking over", "get rid of").
 _LIGHT_VERBS = frozenset(term_root(verb) for verb in _split("take get make go come give put keep let become happen"))
@@ -195,6 +211,8 @@ _DIGITS = re.compile(r"^\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th|s)?$")
 _CLOCK = re.compile(r"^\d{1,2}[:.]\d\d$|^\d{1,2}(?:am|pm)$|^(?:a\.m|p\.m|am|pm|gmt|bst|utc|edt|est|pdt|pst)\.?$")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _POSSESSIVE = re.compile(r"['’]s?$")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
+_LOWER = re.compile(r"(?<![\w'’.-])[a-z][\w'’.-]*")
 
 
 @dataclass(frozen=True)
@@ -205,18 +223,30 @@ class _Word:
     initial: bool  # the first word of its sentence or line
 
 
+def _headline_case(line: list[_Word]) -> bool:
+    """Whether a line is written in title case or capitals ("Woman Killed In Queens Hit-And-Run"), as headlines
+    are: there a capital letter says nothing about names."""
+    long = [word for word in line if len(word.text) >= HEADLINE_WORD and word.text.isalpha()]
+    return len(long) >= HEADLINE_MIN_WORDS and sum(word.capital for word in long) >= HEADLINE_SHARE * len(long)
+
+
 @lru_cache(maxsize=8192)
 def _words(text: str) -> tuple[_Word, ...]:
     words: list[_Word] = []
     for line in normalize_text(text).splitlines() or [""]:
         first = True
+        in_line: list[_Word] = []
         for match in _TOKEN.finditer(line):
             raw = match.group(0)
             ends_sentence = raw.endswith(".") and len(raw) > 2 and not raw[:-1].isupper()
             raw = raw.rstrip(".") if len(raw) > 1 else raw
-            words.append(_Word(raw, raw.lower(), raw[:1].isupper(), first))
+            in_line.append(_Word(raw, raw.lower(), raw[:1].isupper(), first))
             following = line[match.end() : match.end() + 2]
             first = ends_sentence or following.startswith(("?", "!", ":")) or raw in {'"', "“"}
+        if _headline_case(in_line):
+            # Each capitalised word then counts as a name only where the article writes it so in running text.
+            in_line = [_Word(word.text, word.lower, word.capital, True) for word in in_line]
+        words += in_line
     return tuple(words)
 
 
@@ -224,6 +254,28 @@ def _words(text: str) -> tuple[_Word, ...]:
 @lru_cache(maxsize=8192)
 def _roots(text: str) -> frozenset[str]:
     return frozenset(term_root(term) for term in tokenize(text))
+
+
+@lru_cache(maxsize=8192)
+def capital_roots(text: str) -> frozenset[str]:
+    """Roots of the words that ``text`` writes with a capital letter."""
+    return frozenset(term_root(term) for term in tokenize(" ".join(_CAPITALISED.findall(text))))
+
+
+@lru_cache(maxsize=1024)
+def name_roots(text: str) -> frozenset[str]:
+    """Roots of the words that ``text`` (an article) writes with a capital, outside headlines, and never in lower
+    case: its names.
+
+    "Kraft" and "Hiller" are names; "Murder" in a headline is not when the article also writes "murder trial", nor
+    is "Tonight" of a "Tonight Show" question matched by "tonight's show".
+    """
+    # One pass of the tokenizer over each set of distinct words: an article has thousands of words, a few hundred
+    # distinct ones.
+    running = "\n".join(line for line in text.splitlines() if not _headline_case(list(_words(line))))
+    lower = {term_root(term) for term in set(tokenize(" ".join(set(_LOWER.findall(text)))))}
+    capital = {term_root(term) for term in set(tokenize(" ".join(set(_CAPITALISED.findall(running)))))}
+    return frozenset(capital - lower)
 
 
 @lru_cache(maxsize=8192)
@@ -255,6 +307,9 @@ class QuestionProfile:
             anywhere in the article, since answers rarely repeat the dateline.
         asked: lower-cased words of the question; an answer's evidence must be something else.
         how: the word after "how" that made the question quantitative, if any.
+        focus: roots of the words after "which" or "what" that say what kind of thing is asked for ("which bank":
+            bank); an answer that names one without them may name something else.
+        money: the question asks for a sum of money ("how much did X pay", "what was it worth").
     """
 
     text: str
@@ -264,6 +319,8 @@ class QuestionProfile:
     qualifiers: frozenset[str]
     asked: frozenset[str]
     how: str = ""  # "many", "long", "old" ... for "how ..." questions (a rank like "sixth" answers none of them)
+    focus: frozenset[str] = frozenset()
+    money: bool = False
 
     @property
     def places(self) -> frozenset[str]:
@@ -271,6 +328,17 @@ class QuestionProfile:
         return frozenset(place for name in self.names for place in name.places)
 
 
+_NAME_OF = frozenset(_split("name names kind type sort"))
+FOCUS_WORDS = 3
+_MONEY_ROOTS = frozenset(
+    term_root(word)
+    for word in _split(
+        "pay paid spend spent cost price worth money offer offered salary fee fine budget earn sell sold buy bought "
+        "charge value bid fund wage"
+    )
+)  # fmt: skip
+_CURRENCY_SIGNS = frozenset(_split("$ € £ ¥ us$ usd eur gbp"))
+_CURRENCY_WORDS = frozenset(_split("dollars dollar euros euro pounds pound yen yuan rupees rupee francs roubles"))
 _AUXILIARIES = frozenset(_split("did does do will would could can has have had should is was are were"))
 _SKIPPED_BEFORE_NOUN = frozenset(_split("is was are were the a an new latest final current next last of"))
 
@@ -335,7 +403,12 @@ def _name_runs(words: Sequence[_Word], *, known: set[str] | None = None) -> list
         current.clear()
 
     for word in words:
-        name_like = word.capital and word.lower not in _NOT_NAMES and any(char.isalpha() for char in word.text)
+        name_like = (
+            word.capital
+            and word.lower not in _NOT_NAMES
+            and any(char.isalpha() for char in word.text)
+            and not (word.text.isupper() and word.lower in _PERSON_NOUNS)  # "A MAN has been charged"
+        )
         joins = bool(current) and word.lower in _NAME_CONNECTORS and not word.capital  # "Bank of England"
         if (name_like and not (word.initial and current)) or joins:
             current.append(word)
@@ -346,9 +419,12 @@ def _name_runs(words: Sequence[_Word], *, known: set[str] | None = None) -> list
     close()
     kept = []
     for run in runs:
-        lone_start = len(run) == 1 and run[0].initial and not run[0].text.isupper()
+        acronym = run[0].text.isupper() and len(run[0].text) <= ACRONYM_MAX
+        lone_start = len(run) == 1 and run[0].initial and not acronym
         if lone_start and (known is None or run[0].lower not in known):
             continue
+        if len(run) == 1 and run[0].lower in _PERSON_NOUNS:
+            continue  # "Man charged with ...", "Police said": a noun, not a name
         kept.append(run)
     return kept
 
@@ -378,6 +454,7 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
                 seen.add(root)
                 terms_.append((term, root))
     qualifiers = frozenset(root for term, root in terms_ if root in _MONTHS or root in _WEEKDAYS or _YEAR.match(term))
+    roots = {root for _, root in terms_}
     return QuestionProfile(
         text=question,
         answer_type=answer_type,
@@ -386,7 +463,28 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         qualifiers=qualifiers,
         asked=frozenset(word.lower for word in words),
         how=marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else "",
+        focus=_focus(words, name_words) if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} else frozenset(),
+        money=answer_type is AnswerType.QUANTITY and bool(roots & _MONEY_ROOTS or marker == "worth"),
     )
+
+
+def _focus(words: Sequence[_Word], name_words: set[str]) -> frozenset[str]:
+    """The root of the noun that "which" or "what" asks about: the last word of the words after it, names and
+    "the name of" skipped, up to a verb, a preposition or an article ("which Indian navy ship stopped": ship)."""
+    for position, word in enumerate(words):
+        if word.lower not in {"which", "what"}:
+            continue
+        found: list[str] = []
+        for following in words[position + 1 :]:
+            lower = following.lower
+            ends = lower in _AUXILIARIES or lower in _LOCATIVE or lower in {"of", "the", "a", "an", "to", "by"}
+            if found and (ends or lower.endswith(("ed", "ing")) or len(found) == FOCUS_WORDS):
+                break
+            if lower in name_words or lower in _SKIPPED_BEFORE_NOUN | _NAME_OF:
+                continue
+            found += [term_root(term) for term in tokenize(following.text)]
+        return frozenset(found[-1:])
+    return frozenset()
 
 
 # --- candidate sentences -------------------------------------------------------------------------------------------
@@ -403,6 +501,9 @@ class Candidate:
         article_terms: the question's terms (as :func:`~summarizer.retrieval.tokenize` gives them) that occur
             anywhere in its article, for names and dates mentioned only once, in the dateline or the lead.
         article_places: country and region ids its article is tagged with.
+        article_names: roots of the names its article writes (:func:`name_roots`): a question's name must be one
+            of them (or written with a capital around the sentence), and a capitalised word at the start of a
+            sentence or in a headline names something only if it is one. Empty: not known.
     """
 
     text: str
@@ -410,6 +511,7 @@ class Candidate:
     context: str = ""
     article_terms: frozenset[str] = frozenset()
     article_places: frozenset[str] = frozenset()
+    article_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -426,6 +528,10 @@ class AnswerCheck:
         in_own_words: the share of the salient terms found in the sentence itself (ranks the answers).
         close: the encoder finds the sentence very close to the question, which stands in for the words a close
             paraphrase changes ("draft" for "write"): then ``PARAPHRASE_COVERAGE`` of the terms is enough.
+        strength: how plainly the evidence answers, 0 to 1 (ranks the answers): for "who" and "which X", a name
+            says more than a place, a place more than a person noun ("a man"); less when the sentence's subject
+            is a pronoun ("He will take over ...": the name is in the sentence before) or, for "which X", when
+            the sentence does not say X.
     """
 
     names_covered: bool
@@ -434,6 +540,7 @@ class AnswerCheck:
     typed: bool
     in_own_words: float = 0.0
     close: bool = False
+    strength: float = 1.0
 
     @property
     def answers(self) -> bool:
@@ -468,6 +575,19 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
     return found
 
 
+def _sums(words: Sequence[_Word]) -> set[str]:
+    """Sums of money: a figure after a currency sign ("$334 million", "US$ 3m") or before a currency word."""
+    found: set[str] = set()
+    for index, word in enumerate(words):
+        if not _DIGITS.match(word.lower):
+            continue
+        before = words[index - 1].lower if index else ""
+        after = [each.lower for each in words[index + 1 : index + 3]]
+        if before in _CURRENCY_SIGNS or any(each in _CURRENCY_WORDS for each in after):
+            found |= _numbers(words[index : index + 2], frozenset(), ordinals=False)
+    return found
+
+
 def _times(words: Sequence[_Word], asked: frozenset[str]) -> set[str]:
     found = set()
     for word in words:
@@ -487,12 +607,21 @@ def _places(words: Sequence[_Word], runs: Sequence[list[_Word]], gazetteer: Gaze
     position = {id(word): index for index, word in enumerate(words)}
     for run in runs:
         start = position[id(run[0])]
-        before = {word.lower for word in words[max(0, start - 4) : start]}
+        before = {word.lower for word in words[max(0, start - 2) : start]}  # "in Richmond Hill", "at the Ritz"
         phrase = " ".join(word.text for word in run)
         aliases = {target.id for _, target in gazetteer.find_places(phrase)}
         if before & _LOCATIVE and not (aliases and aliases <= profile.places):
             found.add(_POSSESSIVE.sub("", phrase.lower()))
     return found
+
+
+def _has(roots: frozenset[str], root: str) -> bool:
+    """Whether ``root`` is among ``roots``; a hyphenated word also when all its parts are ("T - Mobile", "hit and
+    run" for "hit-and-run")."""
+    if root in roots:
+        return True
+    parts = [term_root(term) for part in root.split("-") for term in tokenize(part)]
+    return len(parts) > 1 and all(part in roots for part in parts)
 
 
 def check_candidate(
@@ -522,49 +651,122 @@ def check_candidate(
     context_credit = 1.0 if refers_back else CONTEXT_CREDIT
 
     def anywhere(term: str, root: str) -> bool:
-        return root in in_sentence or root in in_context or term in candidate.article_terms
+        return _has(in_sentence, root) or _has(in_context, root) or term in candidate.article_terms
 
     names_covered = all(_name_covered(name, anywhere, weight, candidate, gazetteer) for name in profile.names)
     total = found = own = 0.0
     for term, root in profile.terms:
         share = weight(term)
         total += share
-        if root in in_sentence:
+        if _has(in_sentence, root):
             found, own = found + share, own + share
         elif root in profile.qualifiers and anywhere(term, root):
             found += share
-        elif root in in_context:
+        elif _has(in_context, root):
             found += share * context_credit
+    # Names count too, by their rarest word: a sentence that names what the question names is about it even
+    # when it says the rest in other words ("AMD will pay $334 million for SeaMicro" for "spend to buy").
+    places_here = _places_in(gazetteer, candidate.text)
+    for name in profile.names:
+        share = NAME_WEIGHT * max(weight(term) for term, _ in name.terms)
+        total += share
+        rarest = max(name.terms, key=lambda pair: weight(pair[0]))[1]
+        if _has(in_sentence, rarest) or name.places & places_here:
+            found, own = found + share, own + share
+        else:
+            found += share * context_credit  # covered elsewhere in the article (names_covered says whether)
     coverage = found / total if total else 1.0
     in_own_words = own / total if total else 1.0
     close = similarity >= PARAPHRASE_SIMILARITY and coverage >= PARAPHRASE_COVERAGE
     if not names_covered or not (coverage >= COVERAGE_MIN or close):
         return AnswerCheck(names_covered, coverage, frozenset(), False, in_own_words, close)
-    evidence = _evidence(profile, candidate, words, gazetteer)
+    evidence, strength = _evidence(profile, candidate, words, gazetteer)
     typed = profile.answer_type is AnswerType.OTHER or bool(evidence)
-    return AnswerCheck(names_covered, coverage, evidence, typed, in_own_words, close)
+    return AnswerCheck(names_covered, coverage, evidence, typed, in_own_words, close, strength if typed else 0.0)
+
+
+def _phrase(run: list[_Word]) -> str:
+    return _POSSESSIVE.sub("", " ".join(word.text for word in run).lower())
+
+
+def _asked(profile: QuestionProfile, word: _Word) -> bool:
+    """Whether a word of a sentence is one the question says ("Oscar" for "Oscars", "Okla" for "Oklahoma")."""
+    if word.lower in profile.asked:
+        return True
+    roots = _roots(word.text)
+    asked = _asked_roots(profile)
+    if roots and roots <= asked:
+        return True
+    return len(word.lower) >= 3 and any(other.startswith(word.lower) for other in profile.asked if len(other) > 4)
+
+
+@lru_cache(maxsize=256)
+def _asked_roots(profile: QuestionProfile) -> frozenset[str]:
+    return frozenset(term_root(term) for word in profile.asked for term in tokenize(word))
 
 
 def _evidence(
     profile: QuestionProfile, candidate: Candidate, words: Sequence[_Word], gazetteer: Gazetteer
-) -> frozenset[str]:
-    """What the sentence offers of the kind the question asks for (see `AnswerCheck.evidence`)."""
+) -> tuple[frozenset[str], float]:
+    """What the sentence offers of the kind the question asks for (see `AnswerCheck.evidence`), and how plainly
+    (`AnswerCheck.strength`)."""
     kind = profile.answer_type
+    if kind is AnswerType.QUANTITY and profile.money:
+        return frozenset(_sums(words)), 1.0
     if kind is AnswerType.QUANTITY:
-        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how))
+        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how)), 1.0
     if kind is AnswerType.TIME:
-        return frozenset(_times(words, profile.asked))
+        return frozenset(_times(words, profile.asked)), 1.0
     if kind is AnswerType.OTHER:
-        return frozenset()
+        return frozenset(), 1.0
     known = {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
-    runs = [run for run in _name_runs(words, known=known) if not {w.lower for w in run} <= profile.asked]
+    if candidate.article_names:
+        known = {word.lower for word in words if word.capital and term_root(word.lower) in candidate.article_names}
+    runs = [run for run in _name_runs(words, known=known) if not all(_asked(profile, word) for word in run)]
+    position = {id(word): index for index, word in enumerate(words)}
+    focus = [index for index, word in enumerate(words) if profile.focus & _roots(word.text)]
+
+    def by_focus(run: list[_Word]) -> float:
+        """ "Which bank": "Marfin Bank", "the bank, Marfin" say it; a name far from "bank" may be another thing."""
+        if not profile.focus:
+            return 1.0
+        start, end = position[id(run[0])], position[id(run[-1])]
+        return 1.0 if any(start - FOCUS_GAP <= index <= end + FOCUS_GAP for index in focus) else FAR_FROM_FOCUS
+
     if kind is AnswerType.PLACE:
-        return frozenset(_places(words, runs, gazetteer, candidate.text, profile))
+        places = _places(words, runs, gazetteer, candidate.text, profile)
+        # "which island": the name next to "island" is a place too ("the island of Qeshm", "Yida refugee camp"),
+        # and the plainest answer; a country or a demonym beside it describes the thing: "South Sudanese refugee camp")
+        named: list[list[_Word]] = []
+        for run in runs if profile.focus else ():
+            if by_focus(run) == 1.0 and not _places_in(gazetteer, " ".join(word.text for word in run)):
+                places.add(_phrase(run))
+                named.append(run)
+        if not profile.focus:
+            named = [run for run in runs if _phrase(run) in places]
+        strength = max((by_focus(run) for run in named), default=1.0 if not profile.focus else FAR_FROM_FOCUS)
+        return frozenset(places), strength if places else 0.0
     found = {_POSSESSIVE.sub("", " ".join(word.lower for word in run)) for run in runs}
+    strength = 0.0
+    for run in runs:
+        start = position[id(run[0])]
+        phrase = " ".join(word.text for word in run)
+        if _places_in(gazetteer, phrase) or {word.lower for word in words[max(0, start - 2) : start]} & _LOCATIVE:
+            kind_of = PLACE_STRENGTH  # "at the Kraft Foods plant in Northeast Philadelphia": where, not who
+        elif sum(not _asked(profile, word) for word in run) < min(2, len(run)):
+            kind_of = PARTIAL_STRENGTH  # "New Orleans Saints" for a question naming New Orleans
+        else:
+            kind_of = 1.0
+        strength = max(strength, kind_of * by_focus(run))
     # A person or organisation noun ("the commission", "police") answers "who" too, but says less than a name:
     # marked, so that two sentences are not taken for one fact because both say "officials".
-    found |= {WEAK + word.lower for word in words if word.lower in _PERSON_NOUNS and word.lower not in profile.asked}
-    return frozenset(found)
+    nouns = {WEAK + word.lower for word in words if word.lower in _PERSON_NOUNS and word.lower not in profile.asked}
+    if nouns:
+        found |= nouns
+        strength = max(strength, WEAK_STRENGTH)
+    if words and words[0].lower in _SUBJECT_PRONOUNS:
+        strength *= 0.5  # "He will take over ...": who is in the sentence before
+    return frozenset(found), strength
 
 
 def _name_covered(
@@ -574,10 +776,14 @@ def _name_covered(
     candidate: Candidate,
     gazetteer: Gazetteer,
 ) -> bool:
-    """A name counts when its last word or its rarest word occurs, or (for a place) any alias of that place."""
-    last = name.terms[-1]
-    rarest = max(name.terms, key=lambda pair: weight(pair[0]))
-    if anywhere(*last) or anywhere(*rarest):
+    """A name counts when its rarest word occurs ("Tonight" of "Tonight Show", not "show"), or (for a place) any
+    alias of that place."""
+    term, root = max(name.terms, key=lambda pair: weight(pair[0]))
+    if candidate.article_names:
+        capitals = capital_roots(candidate.text) | capital_roots(candidate.context) | candidate.article_names
+        if _has(capitals, root):
+            return True
+    elif anywhere(term, root):
         return True
     if not name.places:
         return False
@@ -656,10 +862,14 @@ def select_answer(
         if check.answers:
             roots = set(_roots(candidate.text)) - asked_roots
             score = passage.score + COVERAGE_WEIGHT * check.in_own_words
+            if _headline_case(list(_words(candidate.text))):
+                score -= HEADLINE_PENALTY  # a headline squeezes the fact ("4-Plus Earthquake"): prefer the report
             answering.append(_Pick(passage.index, score, check, roots))
     if not answering:
         return []
-    answering.sort(key=lambda pick: -pick.score)
+    _add_support(answering, candidates, _asked_roots(profile))
+    # A plainer answer first ("who": a name before "a woman"), then the better score.
+    answering.sort(key=lambda pick: (-pick.check.strength, -pick.score))
     lead = answering[0]
     chosen = [lead]
     lead.sources.add(candidates[lead.index].source)
@@ -676,6 +886,34 @@ def select_answer(
             pick.sources.add(source)
             chosen.append(pick)
     return [ChosenSentence(pick.index, pick.score, tuple(pick.also)) for pick in chosen]
+
+
+def _add_support(answering: list[_Pick], candidates: Sequence[Candidate], asked: frozenset[str]) -> None:
+    """Add to each answer's score the support of other outlets for its answer: the share of the answering
+    sentences' score (one per outlet and answer word) whose answer shares a word with it. Reports of one event
+    agree on who and how many; a name that only one sentence offers ("the BBC says ...") is more likely beside
+    the point. The question's own words ("Saints" of "New Orleans Saints") are in every report and say nothing."""
+
+    def answer_words(pick: _Pick) -> set[str]:
+        return {word for word in _answer_words(pick.check.evidence) if not _roots(word) or not _roots(word) <= asked}
+
+    votes: dict[str, float] = {}
+    counted: set[tuple[str, str]] = set()
+    total = 0.0
+    for pick in answering:
+        source = candidates[pick.index].source
+        words = answer_words(pick)
+        if words:
+            total += pick.score
+        for word in words:
+            if (source, word) not in counted:
+                counted.add((source, word))
+                votes[word] = votes.get(word, 0.0) + pick.score
+    if not total:
+        return
+    for pick in answering:
+        words = answer_words(pick)
+        pick.score += SUPPORT_WEIGHT * max((votes[word] / total for word in words), default=0.0)
 
 
 def _close_figures(mine: set[str], theirs: set[str]) -> bool:

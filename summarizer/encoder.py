@@ -24,7 +24,16 @@ from summarizer.errors import ModelLoadError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_CACHE_SIZE", "CacheInfo", "Encoder", "TextEncoder", "bf16_supported"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CACHE_SIZE",
+    "ENGLISH_ONLY",
+    "CacheInfo",
+    "Encoder",
+    "TextEncoder",
+    "bf16_supported",
+    "covered_languages",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +47,8 @@ DEFAULT_MAX_TOKENS = 128
 # A batch is closed when padding would make it this much larger than its real tokens: one glued photo caption
 # of 120 word pieces no longer pads seven 30-piece sentences to its length.
 _PAD_SLACK = 1.3
+# The languages a model not declared multilingual is trusted in: all-MiniLM-L6-v2 was trained on English only.
+ENGLISH_ONLY = frozenset({"en"})
 
 
 @runtime_checkable
@@ -47,6 +58,15 @@ class TextEncoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return an array of shape (len(texts), dim)."""
         ...
+
+
+def covered_languages(encoder: object) -> frozenset[str] | None:
+    """The languages whose meaning ``encoder`` compares: None for a multilingual one, English otherwise.
+
+    Any ``TextEncoder`` may say so with a ``languages`` attribute; one that does not is taken as English-only.
+    """
+    languages = getattr(encoder, "languages", ENGLISH_ONLY)
+    return None if languages is None else frozenset(languages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +134,8 @@ class Encoder:
         device: "cpu" or "cuda".
         tokenizer: an already loaded tokenizer to use instead of loading one (tests, sharing).
         model: an already loaded ``transformers`` encoder model to use instead of loading one.
+        multilingual: the model compares meaning across languages (a multilingual sentence-transformers model);
+            otherwise it is trusted in English only (see ``languages``).
 
     Example:
         >>> enc = Encoder(threads=2, bf16=True)
@@ -133,6 +155,7 @@ class Encoder:
         device: str = "cpu",
         tokenizer: Any = None,  # noqa: ANN401 - any transformers tokenizer
         model: Any = None,  # noqa: ANN401 - any transformers encoder model
+        multilingual: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -145,6 +168,9 @@ class Encoder:
         self.cache_size = cache_size
         self.max_tokens = max_tokens
         self.device = device
+        self.multilingual = multilingual
+        # what clustering, summaries and topic tags may trust its similarities in (None: every language)
+        self.languages: frozenset[str] | None = None if multilingual else ENGLISH_ONLY
         self._tokenizer: Any = tokenizer
         self._model: Any = model
         self._prepared = False

@@ -183,6 +183,9 @@ class LeadSummarizer:
 
     method = "lead"
 
+    def __init__(self, language: str | None = None) -> None:
+        self.language = language  # ISO 639-1 of the texts, for that language's sentence rules (None: English)
+
     def summarize_many(
         self,
         texts: Sequence[str],
@@ -200,7 +203,7 @@ class LeadSummarizer:
         """Return the first ``max_sentences`` sentences (that fit in ``max_chars``)."""
         check_limits(max_sentences, max_chars)
         limit = None if max_sentences is None else max(max_sentences, TEASER_MAX_SENTENCES) + 1
-        sentences = split_sentences(text, limit=limit)
+        sentences = split_sentences(text, limit=limit, language=self.language)
         kept = _apply_budget(sentences, max_sentences, max_chars)
         teaser = len(sentences) <= TEASER_MAX_SENTENCES
         return Summary(sentences=kept, method=self.method, from_teaser=teaser, sentences_seen=len(sentences))

@@ -62,6 +62,7 @@ class StorySignals:
     topics: tuple[str, ...] = ()
     text: str = ""
     vector: np.ndarray | None = field(default=None, compare=False)
+    language: str | None = None  # ISO 639-1 of most of its articles (None: not known, taken as English)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,8 @@ class ChannelFilters:
     """A channel's filters: a story must match every non-empty group (any member of that group).
 
     ``countries`` are ISO codes, ``regions`` region/bloc ids, ``topics`` topic ids, ``keywords`` words matched in
-    the title and summary (case-insensitive), ``sources`` outlet names (case-insensitive).
+    the title and summary (case-insensitive), ``sources`` outlet names (case-insensitive), ``languages``
+    ISO 639-1 codes (a story of unknown language counts as English).
     """
 
     countries: frozenset[str] = frozenset()
@@ -77,6 +79,7 @@ class ChannelFilters:
     topics: frozenset[str] = frozenset()
     keywords: frozenset[str] = frozenset()
     sources: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> ChannelFilters:
@@ -92,6 +95,7 @@ class ChannelFilters:
             topics=group("topics"),
             keywords=group("keywords", fold=True),
             sources=group("sources", fold=True),
+            languages=group("languages", fold=True),
         )
 
     def matches(self, story: StorySignals) -> bool:
@@ -103,6 +107,8 @@ class ChannelFilters:
         if self.topics and not self.topics & set(story.topics):
             return False
         if self.keywords and not any(word in story.text.lower() for word in self.keywords):
+            return False
+        if self.languages and (story.language or "en") not in self.languages:
             return False
         return not (self.sources and not self.sources & {outlet.lower() for outlet in story.outlets})
 

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -79,6 +80,13 @@ def tokenize(text: str) -> list[str]:
 def term_counts(text: str) -> Counter[str]:
     """How often each term of :func:`tokenize` occurs in ``text``."""
     return Counter(tokenize(text))
+
+
+@lru_cache(maxsize=20_000)
+def _passage_counts(text: str) -> Counter[str]:
+    """`term_counts` of a candidate sentence, kept: the sentences of a story's articles come back question after
+    question, and tokenizing them was a quarter of a question's time (read only, never changed)."""
+    return term_counts(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +181,7 @@ def rank_passages(
     """
     if not passages:
         return []
-    counts = [term_counts(text) for text in passages]
+    counts = [_passage_counts(text) for text in passages]
     mean_length = sum(sum(c.values()) for c in counts) / len(passages)
     if stats is None:
         frequency: Counter[str] = Counter()

@@ -7,6 +7,11 @@ the first sentence ("(CNN)", "Kathmandu, Nepal (CNN)", "WASHINGTON —", "By Jan
 3 March 2015") is left out of that sentence's text (its ``start`` moves past it) so that it neither
 counts for scoring nor shows up in a summary. Offsets always stay exact: ``text == source[start:end]``.
 
+Other languages: pysbd's rules for the text's language are used when given (``language=``; Portuguese uses the
+Spanish rules, pysbd has none of its own), and the datelines and bylines of agency copy in German, Spanish,
+Portuguese, French and Italian ("Nova York, 24 set (EFE).-", "MADRI, 24 SET (ANSA) -", "Berlin (dpa) -",
+"Por Matt Spetalnick e Jason Szep") are recognised too. "Read more" lines in those languages are dropped.
+
 This module does not import torch.
 """
 
@@ -16,6 +21,7 @@ import re
 
 import pysbd
 
+from summarizer.languages import sentence_rules
 from summarizer.results import Sentence
 
 __all__ = ["lead_in_length", "split_sentences"]
@@ -27,7 +33,7 @@ _TITLE_ABBREVIATIONS = frozenset(
     {
         "Mr", "Mrs", "Ms", "Dr", "Gen", "Gens", "Sen", "Sens", "Rep", "Reps", "Gov", "Lt", "Col", "Maj", "Capt", "Cpt",
         "Sgt", "Cpl", "Pvt", "Adm", "Cmdr", "Cdr", "Brig", "Prof", "Rev", "Hon", "Pres", "Amb", "Supt", "Det", "Insp",
-        "Messrs", "Mme", "Mlle", "Sec", "Atty",
+        "Messrs", "Mme", "Mlle", "Sec", "Atty", "Sra", "Srta", "Sres", "Dra", "Profa",
     }
 )  # fmt: skip
 # Month abbreviations: a split after one is only an error when a day number follows ("Jan. | 6").
@@ -61,24 +67,42 @@ _NOT_SENTENCE_END = _TITLE_ABBREVIATIONS | frozenset(
 )
 
 # --- datelines and bylines in front of the first sentence -------------------------------------------------
-_AGENCIES = r"CNN|CNN Money|CNNMoney|CNN Student News|EW\.com|Reuters|AP|AFP|UPI|Bloomberg|dpa|Xinhua|PA|BBC"
+_AGENCIES = (
+    r"CNN|CNN Money|CNNMoney|CNN Student News|EW\.com|Reuters|AP|AFP|UPI|Bloomberg|dpa|Xinhua|PA|BBC"
+    r"|EFE|ANSA|Lusa|DPA|KNA|epd|APA|AFPTV|Europa Press|EP|Kyodo|Yonhap|TASS|Agência Brasil|Estadão Conteúdo"
+    r"|Folhapress|Télam|Notimex|SDA|Belga|ANP|AGI|Adnkronos|Agencia Brasil|Sputnik|RIA Novosti"
+)
+# Month names and abbreviations of the agency datelines in German, Spanish, Portuguese, French and Italian
+# ("24 set", "24. Februar 2016"), matched without regard to case ("24 SET").
+_FOREIGN_MONTHS = (
+    r"(?i:jan(?:eiro|vier|uar)?|fev(?:ereiro)?|févr(?:ier)?|feb(?:rero|ruar|braio)?|mar(?:ço|zo|s)?|märz|abr(?:il)?"
+    r"|avr(?:il)?|apr(?:ile)?|mai(?:o)?|may(?:o)?|jun(?:ho|io|i)?|juin|giu(?:gno)?|jul(?:ho|io|i)?|juil(?:let)?"
+    r"|lug(?:lio)?|ago(?:sto)?|août|aug(?:ust)?|set(?:embro|tembre)?|sep(?:tiembre|tember|t)?|out(?:ubro)?"
+    r"|oct(?:ubre|obre)?|okt(?:ober)?|ott(?:obre)?|nov(?:embro|iembre|embre|ember)?|dez(?:embro|ember)?"
+    r"|dic(?:iembre|embre)?|déc(?:embre)?|ene(?:ro)?|gen(?:naio)?)"
+)
 _MONTHS = (
     r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?"
     r"|Nov(?:ember)?|Dec(?:ember)?"
 )
 _DATE = rf"(?:(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\.?,?\s+\d{{4}})"
 _PLACE_WORD = r"[A-Z][\w.'’-]*"
+_PLACE_JOINER = r"(?:de|da|do|dos|das|del|la|el|am|an|im|sur|di)"  # "Rio de Janeiro", "Frankfurt am Main"
+_AGENCY_DATE = rf",?\s*\d{{1,2}}\.?\s+{_FOREIGN_MONTHS}\.?(?:\s+\d{{4}})?"  # ", 24 set", ", 24 Set 2018"
 _LEAD_IN_PIECES = (
-    # "(CNN)", "Kathmandu, Nepal (CNN)", "MOSCOW (Reuters) -"
-    re.compile(rf"(?:{_PLACE_WORD}(?:,?\s+{_PLACE_WORD}){{0,5}}\s*)?\((?:{_AGENCIES})\)\s*(?:(?:--|[—–-])\s*)?"),
+    # "(CNN)", "Kathmandu, Nepal (CNN)", "MOSCOW (Reuters) -", "Nova York, 24 set (EFE).-", "Berlin (dpa) -"
+    re.compile(
+        rf"(?:{_PLACE_WORD}(?:,?\s+(?:{_PLACE_JOINER}\s+)?{_PLACE_WORD}){{0,5}}(?:{_AGENCY_DATE})?\s*)?"
+        rf"\((?:{_AGENCIES})\)\s*\.?\s*(?:(?:--|[—–-])\s*)?"
+    ),
     # "WASHINGTON —", "NEW YORK, N.Y. --", "LONDON, England -": an all-capitals place, then a dash
     re.compile(
         r"[A-Z][A-Z.'’-]+(?:\s[A-Z][A-Z.'’-]+){0,3}(?:,\s*[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,2})?\s*(?:--|[—–-])\s+"
     ),
     # "By Jane Doe |", "By . Daily Mail Reporter .", "By Jane Doe and John Roe, CNN" followed by a separator
     re.compile(
-        r"By\s+(?:\.\s+)?(?:(?:[A-Z][\w'’.-]*|and|&|de|van|von|al|bin)\s*){1,8}"
-        r"(?:,\s*(?:[A-Z][\w'’.-]*\s*){1,4})?\s*(?=\||\.\s|\n|PUBLISHED|UPDATED|Updated|Published|Last updated)"
+        r"(?:By|Por|Von|Par|Di|Door)\s+(?:\.\s+)?(?:(?:[A-Z][\w'’.-]*|and|&|de|van|von|al|bin|e|y|und|et)\s*){1,8}"
+        r"(?:,\s*(?:[A-Z][\w'’.-]*\s*){1,4})?\s*(?=\||\.\s|\n|\s*$|PUBLISHED|UPDATED|Updated|Published|Last updated)"
     ),
     # "PUBLISHED: . 12:01 EST, 3 April 2015", "Updated 10:42 AM ET, Tue March 3, 2015"
     re.compile(rf"(?:PUBLISHED|UPDATED|Published|Updated|Last updated|Posted)\s*:?\s*\.?\s*.{{0,40}}?{_DATE}\s*"),
@@ -87,6 +111,12 @@ _LEAD_IN_PIECES = (
 )
 # Daily Mail pages put this in front of the sentence after a video; it is page furniture, not article text.
 _FURNITURE_PREFIX = re.compile(r"Scroll down (?:for|to (?:watch|see)) (?:the )?videos?(?:\s+|$)")
+# A link to the rest of the article, in the languages of the bundled feeds: never a sentence of it.
+_READ_MORE = re.compile(
+    r"(?:read more|continue reading|leia mais|saiba mais|leer más|lee más|weiterlesen|mehr lesen|lire la suite"
+    r"|continua a leggere|leggi tutto|続きを読む)\b",
+    re.IGNORECASE,
+)
 _MAX_LEAD_IN = 200  # a dateline plus byline is never longer than this; never strip more
 
 
@@ -110,6 +140,24 @@ def lead_in_length(text: str) -> int:
                     consumed = pos
                 break
     return consumed if consumed <= _MAX_LEAD_IN else 0
+
+
+_DATELINE_LINES = 3  # a page's text may put its headline and standfirst above the dateline
+
+
+def _agency_datelines(text: str) -> list[tuple[int, int]]:
+    """Agency datelines ("Nova York, 24 set (EFE).-") opening one of the first lines after the first one."""
+    found = []
+    for number, line in enumerate(_LINE.finditer(text)):
+        if number == 0:
+            continue
+        if number > _DATELINE_LINES:
+            break
+        start = line.start() + len(line.group(0)) - len(line.group(0).lstrip())
+        match = _LEAD_IN_PIECES[0].match(text, start, line.end())
+        if match and match.end() < line.end():
+            found.append((start, match.end() + len(text[match.end() :]) - len(text[match.end() :].lstrip())))
+    return found
 
 
 def _unwrap(text: str) -> str:
@@ -152,13 +200,13 @@ def _cut_ok(text: str, start: int, m: re.Match[str]) -> bool:
     return word.isdigit() or (len(word) >= 2 and any(c.isalpha() for c in word))
 
 
-def _pysbd_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def _pysbd_spans(text: str, start: int, end: int, rules: str = "en") -> list[tuple[int, int]]:
     """Return pysbd's segments of text[start:end] as whitespace-trimmed (start, end) spans of ``text``."""
     chunk = text[start:end]
     # Segmenter.segment() maps each sentence back with a freshly compiled regex of the whole sentence, which
     # was 40% of its run time; the processor's sentences are found with str.find instead (same result on the
     # dev set). A Segmenter is cheap and not thread-safe, so each call makes its own.
-    segments = pysbd.Segmenter(language="en", clean=False).processor(chunk).process()
+    segments = pysbd.Segmenter(language=rules, clean=False).processor(chunk).process()
     spans: list[tuple[int, int]] = []
     cursor = 0
     for seg in segments:
@@ -174,7 +222,7 @@ def _pysbd_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _raw_spans(text: str, limit: int | None) -> list[tuple[int, int]]:
+def _raw_spans(text: str, limit: int | None, rules: str = "en") -> list[tuple[int, int]]:
     """Split ``text`` (already unwrapped) into sentence spans: per line, in chunks, pysbd plus inner cuts."""
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
@@ -191,7 +239,7 @@ def _raw_spans(text: str, limit: int | None) -> list[tuple[int, int]]:
         bounds.append((chunk_lo, hi))
         ci = 0
         for b_lo, b_hi in bounds:
-            for s_lo, s_hi in _pysbd_spans(text, b_lo, b_hi):
+            for s_lo, s_hi in _pysbd_spans(text, b_lo, b_hi, rules):
                 while ci < len(cuts) and cuts[ci] <= s_lo:
                     ci += 1
                 piece_lo = s_lo
@@ -225,12 +273,13 @@ def _wrongly_split(left: str, right: str) -> bool:
     return bool(_CLOCK_END.search(left) and (first_word in _CLOCK_FOLLOWERS or first_word[0].islower()))
 
 
-def split_sentences(text: str, *, limit: int | None = None) -> list[Sentence]:
+def split_sentences(text: str, *, limit: int | None = None, language: str | None = None) -> list[Sentence]:
     """Split news text into sentences with exact character offsets.
 
     Args:
         text: the article (plain text; one paragraph per line or hard-wrapped lines both work).
         limit: stop after this many sentences (faster on long texts when only the first ones are needed).
+        language: the text's ISO 639-1 code, for that language's splitting rules (None: English).
 
     Returns:
         The sentences in order; ``s.text == text[s.start:s.end]`` for each. A dateline or byline in front
@@ -239,22 +288,23 @@ def split_sentences(text: str, *, limit: int | None = None) -> list[Sentence]:
     if not text or text.isspace() or (limit is not None and limit <= 0):
         return []
     merged: list[tuple[int, int]] = []
-    for start, end in _raw_spans(_unwrap(text), limit):
+    for start, end in _raw_spans(_unwrap(text), limit, sentence_rules(language)):
         if merged and _wrongly_split(text[merged[-1][0] : merged[-1][1]], text[start:end]):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
-    skip = lead_in_length(text)
+    skips = [(0, lead_in_length(text)), *_agency_datelines(text)]
     sentences: list[Sentence] = []
     for start, end in merged:
-        if end <= skip:
+        for skip_start, skip_end in skips:
+            if skip_start <= start < skip_end:
+                start = skip_end
+        if start >= end:
             continue  # the whole segment is a byline or dateline
-        if start < skip:
-            start = skip
         furniture = _FURNITURE_PREFIX.match(text, start, end)
         if furniture:
             start = furniture.end()
-        if not _HAS_WORD.search(text, start, end):
+        if not _HAS_WORD.search(text, start, end) or _READ_MORE.match(text, start, end):
             continue
         sentences.append(Sentence(text=text[start:end], start=start, end=end, index=len(sentences)))
         if limit is not None and len(sentences) == limit:

@@ -29,8 +29,8 @@ import numpy as np
 
 from summarizer.encoder import TextEncoder
 from summarizer.extractive import is_boilerplate
+from summarizer.languages import content_words
 from summarizer.results import Sentence, StoryDocument, StorySentence, StorySummary
-from summarizer.retrieval import tokenize
 from summarizer.sentences import split_sentences
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "POOL",
     "POSITION_WEIGHT",
     "SAME_FACT_SIMILARITY",
+    "lead_summary",
     "summarize_story",
 ]
 
@@ -68,6 +69,7 @@ def summarize_story(
     max_sentences: int = 3,
     max_chars: int | None = None,
     same_fact_similarity: float = SAME_FACT_SIMILARITY,
+    language: str | None = None,
 ) -> StorySummary:
     """Summarise several articles about one event into the sentences their leads agree with most.
 
@@ -77,6 +79,8 @@ def summarize_story(
         max_sentences: at most this many sentences (fewer when more would only add words the outlets do not share).
         max_chars: at most this many characters in total (sentences joined by one space).
         same_fact_similarity: see ``SAME_FACT_SIMILARITY``.
+        language: the articles' ISO 639-1 code, for sentence rules and words (None: English). Use it only with
+            an encoder that covers the language; otherwise :func:`lead_summary`.
 
     Returns:
         The sentences in reading order (by position in their article), each with its article and the articles
@@ -87,13 +91,14 @@ def summarize_story(
     leads: list[Counter[str]] = []
     candidates: list[_Candidate] = []
     for d, document in enumerate(documents):
-        sentences = split_sentences(document.text, limit=max(CANDIDATES_PER_ARTICLE, LEAD_SENTENCES))
-        lead = Counter(tokenize(" ".join(s.text for s in sentences[:LEAD_SENTENCES])))
+        limit = max(CANDIDATES_PER_ARTICLE, LEAD_SENTENCES)
+        sentences = split_sentences(document.text, limit=limit, language=language)
+        lead = Counter(content_words(" ".join(s.text for s in sentences[:LEAD_SENTENCES]), language))
         if lead:
             leads.append(lead)
         for sentence in sentences[:CANDIDATES_PER_ARTICLE]:
-            words = Counter(tokenize(sentence.text))
-            if words and not is_boilerplate(sentence.text):
+            words = Counter(content_words(sentence.text, language))
+            if words and not _unfit(sentence.text, language):
                 candidates.append(_Candidate(d, sentence, words))
     if not candidates:
         return StorySummary(sentences=(), method="story-consensus", documents=len(documents))
@@ -118,6 +123,35 @@ def summarize_story(
             )
         )
     return StorySummary(sentences=tuple(summary), method="story-consensus", documents=len(documents))
+
+
+def lead_summary(document: StoryDocument, *, max_sentences: int = 3, language: str | None = None) -> StorySummary:
+    """The first sentences of one article that are article text (no dateline, byline or page furniture).
+
+    The summary for a language the encoder does not cover: news puts the event first, and an article's own
+    lead needs no judgement of meaning. Its method is "story-lead", and no sentence claims another article.
+    """
+    sentences = split_sentences(document.text, limit=max_sentences + CANDIDATES_PER_ARTICLE, language=language)
+    chosen = [s for s in sentences if not _unfit(s.text, language)][:max_sentences]
+    return StorySummary(
+        sentences=tuple(
+            StorySentence(text=s.text, doc_index=0, doc_id=document.doc_id, start=s.start, end=s.end, index=s.index)
+            for s in chosen
+        ),
+        method="story-lead",
+        documents=1,
+    )
+
+
+_UNSPACED = frozenset({"ja", "zh"})
+_MIN_UNSPACED_CHARS = 12  # a Chinese or Japanese sentence shorter than this is a caption or a heading
+
+
+def _unfit(text: str, language: str | None) -> bool:
+    """A sentence no summary should use; written without spaces, words cannot be counted, so characters are."""
+    if language in _UNSPACED:
+        return len(text.strip()) < _MIN_UNSPACED_CHARS or text.rstrip().endswith(("？", "?"))
+    return is_boilerplate(text)
 
 
 def _agreement(words: Counter[str], positions: Sequence[int], leads: Sequence[Counter[str]]) -> float:

@@ -2,7 +2,10 @@
 
 Countries come from pycountry (every ISO 3166-1 name) plus the curated aliases in ``data/aliases.toml``:
 demonyms, capitals, metonyms ("the Kremlin") and people ("Kishida" -> Japan). Aliases are matched
-case-sensitively on whole words, longest first, in one pass of a trie-shaped regular expression.
+case-sensitively on whole words, longest first, in one pass of a trie-shaped regular expression. Text in another
+language is matched with the English names plus that language's: pycountry's translations (its locale
+catalogues) and the curated ``[languages.xx]`` aliases; Chinese and Japanese names are matched without word
+boundaries. Topic similarity is used only in languages the encoder covers (keywords are English).
 
 Regions are tagged when they are named ("Indo-Pacific", "NATO") and, for geographic regions (not blocs), when
 one of the article's salient countries belongs to them. Topics combine two kinds of evidence: curated keyword
@@ -13,6 +16,7 @@ hits and the similarity of the article's sentences to short topic descriptions u
 
 from __future__ import annotations
 
+import gettext
 import logging
 import re
 import tomllib
@@ -26,7 +30,8 @@ from typing import Any, Literal
 import numpy as np
 import pycountry
 
-from summarizer.encoder import TextEncoder
+from summarizer.encoder import TextEncoder, covered_languages
+from summarizer.languages import ENGLISH, encoder_covers
 from summarizer.sentences import split_sentences
 
 __all__ = [
@@ -160,6 +165,8 @@ class Gazetteer:
         self._load_topics(data)
         self._pattern = re.compile(r"(?<!\w)(" + _trie_pattern(self._targets) + r")(?!\w)")
         self._lookup = self._build_lookup()
+        self._language_aliases: dict[str, dict[str, dict[str, list[str]]]] = data.get("languages", {})
+        self._language_patterns: dict[str, tuple[re.Pattern[str], dict[str, _Target]]] = {}
 
     # -- loading ------------------------------------------------------------------------------------------------
     def _add(self, alias: str, target: _Target) -> None:
@@ -276,9 +283,45 @@ class Gazetteer:
         """Every word :meth:`resolve` understands, folded (for suggestions)."""
         return list(self._lookup)
 
-    def find_places(self, text: str) -> list[tuple[int, _Target]]:
-        """Every country/region alias in ``text``, with its offset in the normalised text."""
-        return [(m.start(), self._targets[m.group(1)]) for m in self._pattern.finditer(normalize_text(text))]
+    def find_places(self, text: str, language: str | None = None) -> list[tuple[int, _Target]]:
+        """Every country/region alias in ``text`` (written in ``language``), with its offset in the normalised text."""
+        if not language or language == ENGLISH:
+            return [(m.start(), self._targets[m.group(1)]) for m in self._pattern.finditer(normalize_text(text))]
+        pattern, targets = self._language_pattern(language)
+        return [(m.start(), targets[m.group(m.lastindex or 0)]) for m in pattern.finditer(normalize_text(text))]
+
+    def _language_pattern(self, language: str) -> tuple[re.Pattern[str], dict[str, _Target]]:
+        """The matcher for text in ``language``: the English names plus the language's own (built once)."""
+        cached = self._language_patterns.get(language)
+        if cached is not None:
+            return cached
+        targets = dict(self._targets)
+        translation = _country_translation(language)
+        if translation is not None:
+            for country in pycountry.countries:
+                target = _Target("country", country.alpha_2, False)
+                for attribute in ("name", "common_name", "official_name"):
+                    name = getattr(country, attribute, None)
+                    translated = translation.gettext(name) if name else ""
+                    for part in re.split(r"\s*[()（）]\s*", translated):  # "大韓民国 (韓国)" is two names
+                        if part and part != name and "," not in part and len(part) > 1:
+                            targets.setdefault(_SPACES.sub(" ", part).strip(), target)
+        for code, entry in self._language_aliases.get(language, {}).items():
+            if code not in self.countries:
+                raise ValueError(f"{_DATA_FILE}: unknown country code {code!r} in languages.{language}")
+            ambiguous = set(entry.get("ambiguous", []))
+            for aliases in entry.values():
+                for alias in aliases:
+                    key = _SPACES.sub(" ", alias.translate(_QUOTES)).strip()
+                    targets[key] = _Target("country", code, alias in ambiguous)
+        spaced = [alias for alias in targets if not _UNSPACED_SCRIPT.search(alias)]
+        unspaced = [alias for alias in targets if _UNSPACED_SCRIPT.search(alias)]
+        source = r"(?<!\w)(" + _trie_pattern(spaced) + r")(?!\w)"
+        if unspaced:
+            source += "|(" + _trie_pattern(unspaced) + ")"
+        result = (re.compile(source), targets)
+        self._language_patterns[language] = result
+        return result
 
     def keyword_hits(self, text: str, title: str = "") -> dict[str, int]:
         """Keyword evidence per topic: occurrences, at most ``KEYWORD_REPEAT_CAP`` per keyword, title hits doubled."""
@@ -293,6 +336,19 @@ class Gazetteer:
                     counts[key] = counts.get(key, 0) + weight
             hits[topic_id] = sum(min(count, KEYWORD_REPEAT_CAP) for count in counts.values())
         return hits
+
+
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")  # kana, Han, Hangul
+
+
+def _country_translation(language: str) -> gettext.NullTranslations | None:
+    """pycountry's catalogue of country names in ``language`` (Brazilian Portuguese for "pt"), if it has one."""
+    for locale in {"pt": ["pt_BR", "pt"], "zh": ["zh_CN", "zh"]}.get(language, [language]):
+        try:
+            return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale])
+        except OSError:
+            continue
+    return None
 
 
 @cache
@@ -472,7 +528,9 @@ class Tagger:
             result[topic_id] = float(top.mean())
         return result
 
-    def tag(self, text: str, title: str = "", sentence_vectors: np.ndarray | None = None) -> Tags:
+    def tag(
+        self, text: str, title: str = "", sentence_vectors: np.ndarray | None = None, *, language: str | None = None
+    ) -> Tags:
         """Tag one article.
 
         Args:
@@ -480,17 +538,20 @@ class Tagger:
             title: its headline (mentions there weigh more).
             sentence_vectors: encoder vectors of the article's sentences (title first if there is one), when the
                 caller has them already; otherwise they are computed here if the tagger has an encoder.
+            language: the text's ISO 639-1 code (None: English), for country names in that language; topic
+                similarity is left out when the encoder does not cover it.
 
         Returns:
             The tags; ``countries`` and ``regions`` are codes and ids (see :class:`Gazetteer` for names).
         """
-        weights, first_seen, named_regions = self._places(text, title)
+        weights, first_seen, named_regions = self._places(text, title, language)
         countries = sorted(weights, key=lambda code: (-weights[code], first_seen[code]))
         salient = [code for code in countries if weights[code] >= SALIENT_COUNTRY_WEIGHT] or countries[:1]
         regions = list(dict.fromkeys(named_regions))
         for code in salient:
             regions.extend(region for region in self.gazetteer.regions_of(code) if region not in regions)
-        evidence = self._topic_evidence(text, title, sentence_vectors)
+        covered = self.encoder is not None and encoder_covers(covered_languages(self.encoder), language)
+        evidence = self._topic_evidence(text, title, sentence_vectors, use_encoder=covered)
         topics = [item.topic for item in sorted(evidence, key=_evidence_strength, reverse=True) if _is_topic(item)]
         return Tags(
             countries=tuple(countries),
@@ -502,14 +563,16 @@ class Tagger:
             evidence=tuple(evidence),
         )
 
-    def _places(self, text: str, title: str) -> tuple[dict[str, int], dict[str, int], list[str]]:
+    def _places(
+        self, text: str, title: str, language: str | None = None
+    ) -> tuple[dict[str, int], dict[str, int], list[str]]:
         weights: dict[str, int] = {}
         first_seen: dict[str, int] = {}
         ambiguous: dict[str, int] = {}
         regions: list[str] = []
         offset = 0
         for part, bonus in ((title, TITLE_MENTION_BONUS), (text, 0)):
-            for position, target in self.gazetteer.find_places(part):
+            for position, target in self.gazetteer.find_places(part, language):
                 if target.kind == "region":
                     regions.append(target.id)
                 elif target.kind == "country":
@@ -522,9 +585,13 @@ class Tagger:
                 weights[code] += weight
         return weights, first_seen, regions
 
-    def _topic_evidence(self, text: str, title: str, sentence_vectors: np.ndarray | None) -> list[TopicEvidence]:
+    def _topic_evidence(
+        self, text: str, title: str, sentence_vectors: np.ndarray | None, *, use_encoder: bool = True
+    ) -> list[TopicEvidence]:
         hits = self.gazetteer.keyword_hits(text, title)
         similarities: dict[str, float] = {}
+        if not use_encoder:
+            return [TopicEvidence(topic, hits[topic], None) for topic in self._topic_ids]
         if sentence_vectors is None and self.encoder is not None:
             sentences = [title] if title.strip() else []
             sentences += [s.text for s in split_sentences(text)][:MAX_TOPIC_SENTENCES]

@@ -20,7 +20,7 @@ from bot.digests.following import ALERT_KEY, UPDATE_KEY, plan_alerts, plan_updat
 from bot.digests.model import ChannelRef, Digest, Style
 from bot.digests.outbox import Outbox, SendResult
 from bot.digests.schedule import Schedule
-from bot.digests.subscriptions import subscription_info
+from bot.digests.subscriptions import channel_language, label_language, subscription_info
 from bot.intelligence.briefing import select_digest_stories
 from bot.storage import Article, Database, DeliveredStory, Delivery, Subscription, utcnow
 
@@ -119,7 +119,8 @@ class Dispatcher:
             filters=target.filters,
             delivered=dict.fromkeys(excluded, NEVER_AGAIN),
         )
-        items = tuple(story.item for story in stories)
+        language = channel_language(target.filters)
+        items = tuple(label_language(story.item, language) for story in stories)
         return Digest(
             heading=_heading(now, target.schedule, target.description),
             generated_at=now,

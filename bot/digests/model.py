@@ -67,6 +67,9 @@ class DigestItem:
     regions: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     related: tuple[RelatedStory, ...] = ()
+    language: str | None = None  # ISO 639-1 of the story's articles
+    # "in Portuguese" when the story is not in the channel's usual language (renderers show it as it is)
+    language_label: str = ""
 
     @property
     def outlet_count(self) -> int:
@@ -144,6 +147,8 @@ class Digest:
                 regions=tuple(item["regions"]),
                 topics=tuple(item["topics"]),
                 related=tuple(RelatedStory(**related) for related in item.get("related", ())),
+                language=item.get("language"),
+                language_label=item.get("language_label", ""),
             )
             for item in data["items"]
         )

@@ -51,7 +51,7 @@ class PresentedItem:
         lines: the summary lines to show, each citing a number in ``sources``.
         sources: the sources to list, numbered from 1 in the order to list them.
         more_sources: how many of the item's sources are not listed.
-        tags: countries, then regions, then topics, within `TAG_LIMITS`.
+        tags: the item's language label when it has one, then countries, regions and topics within `TAG_LIMITS`.
     """
 
     number: int
@@ -80,6 +80,7 @@ def present_item(item: DigestItem, number: int, style: Style) -> PresentedItem:
         shown = sorted([*cited, *others][: max(SHORT_SOURCES, len(cited))])
     numbers = {index: position for position, index in enumerate(shown, start=1)}
     tags = (
+        *((item.language_label,) if item.language_label else ()),  # "in Portuguese": not the channel's language
         *item.countries[: TAG_LIMITS["countries"]],
         *item.regions[: TAG_LIMITS["regions"]],
         *item.topics[: TAG_LIMITS["topics"]],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, time
 from typing import Any, Literal
 
@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import clock_time, parse_quiet_hours
-from bot.digests.model import ChannelRef, Style
+from bot.digests.model import ChannelRef, DigestItem, Style
 from bot.digests.schedule import Schedule
 from bot.errors import PermissionDeniedError, UserInputError
 from bot.storage import Database, Feed, Subscription, utcnow
+from summarizer.languages import language_code, language_name
 from summarizer.tagging import Gazetteer, load_gazetteer
 
 MAX_ITEMS_LIMIT = 10
@@ -140,6 +141,7 @@ class SubscriptionRequest:
     alert_window: int | None = None  # hours
     alerts_per_day: int | None = None
     quiet_hours: str | None = None
+    languages: Sequence[str] = ()  # names or ISO 639-1 codes; empty: every language
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,31 @@ def known_names(kind: FilterKind, gazetteer: Gazetteer | None = None) -> list[st
     return [topic.label for topic in gazetteer.topics.values()]
 
 
+def resolve_languages(names: Sequence[str]) -> list[str]:
+    """ISO 639-1 codes for languages as typed ("pt", "Portuguese", "deu"), in order; an unknown one raises."""
+    codes: list[str] = []
+    for name in names:
+        code = language_code(name)
+        if code is None:
+            raise UserInputError(f'Unknown language "{name}". Use a name or an ISO 639-1 code: "English", "pt", "de".')
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def channel_language(filters: Mapping[str, object]) -> str:
+    """The language a channel usually reads: the first of its ``languages`` filter, English when it has none."""
+    languages = filters.get("languages")
+    return str(languages[0]) if isinstance(languages, list) and languages else "en"
+
+
+def label_language(item: DigestItem, channel_language: str) -> DigestItem:
+    """The item labelled "in Portuguese" when its story is not in ``channel_language`` (else as it is)."""
+    if item.language is None or item.language == channel_language:
+        return item
+    return replace(item, language_label=f"in {language_name(item.language)}")
+
+
 def _known_sources(database: Database, names: Sequence[str]) -> list[str]:
     with database.session() as session:
         outlets = sorted(set(session.scalars(select(Feed.name))))
@@ -232,7 +259,7 @@ def _known_sources(database: Database, names: Sequence[str]) -> list[str]:
 
 
 def _check_sizes(request: SubscriptionRequest) -> None:
-    groups = (request.countries, request.regions, request.topics, request.keywords, request.sources)
+    groups = (request.countries, request.regions, request.topics, request.keywords, request.sources, request.languages)
     if any(len(group) > MAX_FILTER_VALUES for group in groups):
         raise UserInputError(f"At most {MAX_FILTER_VALUES} values per filter.")
     if any(len(word) > MAX_KEYWORD_CHARS for word in request.keywords):
@@ -285,12 +312,14 @@ def subscribe(
         quiet_hours=request.quiet_hours,
         defaults=alert_defaults,
     )
+    languages = resolve_languages(request.languages)
     filters = {
         "countries": countries[0],
         "regions": regions[0],
         "topics": topics[0],
         "keywords": keywords,
         "sources": sources,
+        "languages": languages,
     }
     names = {
         "countries": countries[1],
@@ -298,6 +327,7 @@ def subscribe(
         "topics": topics[1],
         "keywords": keywords,
         "sources": sources,
+        "languages": [language_name(code) for code in languages],
     }
     with database.session() as session:
         subscription = _find(session, channel) or Subscription(

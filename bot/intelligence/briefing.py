@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -21,6 +22,7 @@ from bot.intelligence.results import Brief, StoryBrief
 from bot.intelligence.search import archive_as_of
 from bot.storage import Database
 from bot.storage.models import Article, Story, StoryLink, utcnow
+from summarizer.languages import language_name
 from summarizer.ranking import WORLD, ChannelFilters, ChannelHistory, StorySignals, select_stories
 from summarizer.tagging import Gazetteer, TagRef, load_gazetteer
 
@@ -119,6 +121,7 @@ def story_signals(
         Story.regions,
         Story.topics,
         Story.last_published_at,
+        Story.language,
     ).where(Story.last_published_at >= since, Story.first_published_at <= now, Story.article_count > 0)
     signals = []
     for row in session.execute(query):
@@ -139,6 +142,7 @@ def story_signals(
                 topics=tuple(row.topics),
                 text=f"{row.title} {summary_text}",
                 vector=vector,
+                language=row.language,
             )
         )
     return signals
@@ -198,6 +202,7 @@ def story_briefs(
                     regions=tuple(gazetteer.region_name(region) for region in story.regions),
                     topics=tuple(gazetteer.topic_label(topic) for topic in story.topics),
                     related=related.get(story.id, ()),
+                    language=story.language,
                 ),
                 outlet_count=len(story.outlets),
                 country_count=len(story.publisher_countries),
@@ -287,6 +292,7 @@ def brief(
     now: datetime | None = None,
     limit: int = BRIEF_STORIES,
     window: timedelta = BRIEF_WINDOW,
+    languages: Sequence[str] = (),
 ) -> Brief:
     """The top stories for a topic, country or region ("" for everything), with summaries and sources.
 
@@ -297,6 +303,7 @@ def brief(
         now: the time of the brief (default: now).
         limit: how many stories (1 to 20).
         window: how recent a story's coverage must be.
+        languages: only stories in these languages (ISO 639-1 codes; empty: all).
 
     Returns:
         A `Brief`; its ``message`` says so when no story matches.
@@ -305,6 +312,10 @@ def brief(
         UserInputError: the query names nothing known (the message suggests close names).
     """
     filters, description = resolve_filters(query)
+    if languages:
+        filters = replace(filters, languages=frozenset(code.lower() for code in languages))
+        named = ", ".join(language_name(code) for code in languages)
+        description = f"{description} · {named}" if description else named
     now = now or utcnow()
     limit = max(1, min(limit, MAX_BRIEF_STORIES))
     with database.session() as session:

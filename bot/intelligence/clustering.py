@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, DeliveredStory, Delivery, Story, StoryLink, utcnow
+from summarizer.encoder import ENGLISH_ONLY
 from summarizer.sentences import split_sentences
 from summarizer.stories import (
     LEAD_SENTENCES,
@@ -50,10 +51,10 @@ VECTOR_DTYPE = np.float32
 _FETCH_CHUNK = 500  # ids per IN (...)
 
 
-def story_terms(title: str, text: str) -> dict[str, float]:
-    """The word profile clustering compares, from an article's headline and text."""
-    lead = " ".join(sentence.text for sentence in split_sentences(text, limit=LEAD_SENTENCES))
-    return weighted_terms(title, lead, text)
+def story_terms(title: str, text: str, language: str | None = None) -> dict[str, float]:
+    """The word profile clustering compares, from an article's headline, text and language."""
+    lead = " ".join(s.text for s in split_sentences(text, limit=LEAD_SENTENCES, language=language))
+    return weighted_terms(title, lead, text, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,9 @@ class _FeatureCache:
                     .where(Article.id.in_(chunk))
                 )
                 for row in session.execute(query):
-                    terms = row.story_terms if row.story_terms is not None else story_terms(row.title, row.text)
+                    terms = row.story_terms
+                    if terms is None:
+                        terms = story_terms(row.title, row.text, row.language)
                     vector = np.frombuffer(row.vector, dtype=VECTOR_DTYPE).astype(np.float32)
                     self.features[row.id] = StoryFeatures.of(vector, terms, row.published_at, row.language)
             return dict(self.features)
@@ -111,11 +114,17 @@ def _cache_for(database: Database) -> _FeatureCache:
         return cache
 
 
-def recluster(database: Database, session: Session, oldest: datetime) -> set[int]:
+def recluster(
+    database: Database,
+    session: Session,
+    oldest: datetime,
+    encoder_languages: frozenset[str] | None = ENGLISH_ONLY,
+) -> set[int]:
     """Re-cluster the processed articles published since ``oldest - WINDOW``; returns the stories that changed.
 
     Articles get their (new or kept) story; stories emptied by a merge are marked merged; delivered marks follow
     the articles (see the module docstring). The caller refreshes the returned stories' profiles.
+    ``encoder_languages`` are the languages the encoder covers (None: multilingual, languages may mix).
     """
     rows = session.execute(
         select(Article.id, Article.story_id, ArticleAnalysis.processed_at)
@@ -127,7 +136,11 @@ def recluster(database: Database, session: Session, oldest: datetime) -> set[int
         return set()
     features = _cache_for(database).get(session, [row.id for row in rows])
     members = [_Member(row.id, row.story_id, row.processed_at, features[row.id]) for row in rows]
-    clusters = cluster_articles([member.features for member in members])
+    clusters = cluster_articles(
+        [member.features for member in members],
+        multilingual=encoder_languages is None,
+        encoder_languages=encoder_languages or (),
+    )
     last_delivered = _last_delivered(session, {m.story_id for m in members if m.story_id is not None})
     delivered = [m.story_id in last_delivered and m.processed_at <= last_delivered[m.story_id] for m in members]
     kept = keep_story_ids(clusters, [m.story_id for m in members], delivered=delivered)

@@ -19,14 +19,16 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.intelligence.clustering import link_related, recluster
+from bot.news.normalize import detect_language
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, Feed, Story, utcnow
-from summarizer.encoder import TextEncoder
-from summarizer.results import StoryDocument
+from summarizer.encoder import TextEncoder, covered_languages
+from summarizer.languages import encoder_covers
+from summarizer.results import Sentence, StoryDocument
 from summarizer.retrieval import term_counts
 from summarizer.sentences import split_sentences
 from summarizer.stories import LEAD_SENTENCES, article_vector, representative, weighted_terms
-from summarizer.story import summarize_story
+from summarizer.story import lead_summary, summarize_story
 from summarizer.tagging import Tagger
 
 log = logging.getLogger(__name__)
@@ -98,11 +100,11 @@ def process_new_articles(
             articles = _unprocessed(session, size)
             if not articles:
                 break
-            for article in articles:
-                _analyse(session, article, encoder, tagger)
+            _analyse(session, articles, encoder, tagger)
             session.flush()
             stories_before = session.scalar(select(func.max(Story.id))) or 0
-            touched = recluster(database, session, min(article.published_at for article in articles))
+            oldest = min(article.published_at for article in articles)
+            touched = recluster(database, session, oldest, covered_languages(encoder))
             _refresh_stories(session, touched, encoder)
             link_related(session, touched)
             new_stories = sum(1 for story_id in touched if story_id > stories_before)
@@ -126,16 +128,47 @@ def _unprocessed(session: Session, limit: int) -> list[Article]:
     return list(session.scalars(query))
 
 
-def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: Tagger) -> None:
-    """Store the article's analysis (tags, vectors, sentence index, word profile) and its word index."""
-    sentences = split_sentences(article.text)[:MAX_INDEXED_SENTENCES]
+def _analyse(session: Session, articles: Sequence[Article], encoder: TextEncoder, tagger: Tagger) -> None:
+    """Store each article's analysis (tags, vectors, sentence index, word profile) and its word index.
+
+    The whole batch goes through the encoder in one call: batches of similar length across articles run about
+    twice as fast as one call per article.
+    """
+    prepared = [_texts(session, article) for article in articles]
+    vectors = np.asarray(encoder.encode([text for _, _, texts in prepared for text in texts]), dtype=np.float32)
+    offset = 0
+    for article, (title, sentences, texts) in zip(articles, prepared, strict=True):
+        _store_analysis(session, article, title, sentences, vectors[offset : offset + len(texts)], encoder, tagger)
+        offset += len(texts)
+
+
+def _texts(session: Session, article: Article) -> tuple[str, list[Sentence], list[str]]:
+    """The article's headline (possibly empty), its indexed sentences, and the texts to embed.
+
+    An article stored without a language (before ingestion detected them, or by another tool) gets one here.
+    """
+    if article.language is None:
+        feed_language = session.scalar(select(Feed.language).where(Feed.id == article.feed_id))
+        article.language = detect_language(f"{article.title}\n{article.text}", feed_language)
+    sentences = split_sentences(article.text, language=article.language)[:MAX_INDEXED_SENTENCES]
     # an article always has a vector: a headline-less, empty item is represented by its outlet and address
     title = article.title.strip() or (f"{article.outlet} {article.canonical_url}" if not sentences else "")
-    texts = ([title] if title else []) + [sentence.text for sentence in sentences]
-    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+    return title, sentences, ([title] if title else []) + [sentence.text for sentence in sentences]
+
+
+def _store_analysis(
+    session: Session,
+    article: Article,
+    title: str,
+    sentences: Sequence[Sentence],
+    vectors: np.ndarray,
+    encoder: TextEncoder,
+    tagger: Tagger,
+) -> None:
+    language = article.language
     sentence_vectors = vectors[1:] if title else vectors
     vector = article_vector(vectors[0] if title else None, sentence_vectors)
-    tags = tagger.tag(article.text, title, vectors)
+    tags = tagger.tag(article.text, title, vectors, language=language)
     counts = term_counts(f"{title}\n{article.text}")
     session.add(
         ArticleAnalysis(
@@ -152,7 +185,7 @@ def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: T
             sentence_vectors=to_blob(sentence_vectors, SENTENCE_DTYPE),
             term_count=sum(counts.values()),
             story_terms=weighted_terms(
-                title, " ".join(sentence.text for sentence in sentences[:LEAD_SENTENCES]), article.text
+                title, " ".join(sentence.text for sentence in sentences[:LEAD_SENTENCES]), article.text, language
             ),
         )
     )
@@ -193,8 +226,15 @@ def _refresh_stories(session: Session, story_ids: Iterable[int], encoder: TextEn
         story.regions = _ranked_union(analysis.regions for analysis in analyses)
         story.topics = _story_topics(analyses)
         story.entities = _ranked_union(analysis.entities for analysis in analyses)[:200]
-        story.summary = _summary(articles, vectors, centroid, encoder)
+        story.language = _story_language(articles)
+        story.summary = _summary(articles, vectors, centroid, encoder, story.language)
         story.updated_at = utcnow()
+
+
+def _story_language(articles: Sequence[Article]) -> str | None:
+    """The language most of the articles are in (the earliest article's among equals)."""
+    counts = Counter(article.language for article in articles if article.language)
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def _story_countries(analyses: Sequence[ArticleAnalysis]) -> list[str]:
@@ -225,13 +265,26 @@ def _ranked_union(lists: Iterable[Sequence[str]]) -> list[str]:
 
 
 def _summary(
-    articles: Sequence[Article], vectors: np.ndarray, centroid: np.ndarray, encoder: TextEncoder
+    articles: Sequence[Article],
+    vectors: np.ndarray,
+    centroid: np.ndarray,
+    encoder: TextEncoder,
+    language: str | None = None,
 ) -> list[dict[str, object]]:
-    """The multi-article summary: sentences with the article each came from and the articles that agree."""
+    """The multi-article summary: sentences with the article each came from and the articles that agree.
+
+    In a language the encoder does not cover, the lead of the article nearest the centroid instead: the
+    consensus choice needs the encoder to tell repeated facts apart.
+    """
     closest = np.argsort(-(vectors @ centroid))[:MAX_SUMMARY_ARTICLES]
-    chosen = [articles[int(index)] for index in sorted(closest)]
-    documents = [StoryDocument(text=a.text, doc_id=str(a.id), title=a.title) for a in chosen]
-    summary = summarize_story(documents, encoder, max_sentences=SUMMARY_SENTENCES)
+    if encoder_covers(covered_languages(encoder), language):
+        chosen = [articles[int(index)] for index in sorted(closest)]
+        documents = [StoryDocument(text=a.text, doc_id=str(a.id), title=a.title) for a in chosen]
+        summary = summarize_story(documents, encoder, max_sentences=SUMMARY_SENTENCES, language=language)
+    else:
+        chosen = [articles[int(closest[0])]]
+        lead = StoryDocument(text=chosen[0].text, doc_id=str(chosen[0].id), title=chosen[0].title)
+        summary = lead_summary(lead, max_sentences=SUMMARY_SENTENCES, language=language)
     return [
         {
             "text": sentence.text,

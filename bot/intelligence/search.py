@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import overload
 
 import numpy as np
@@ -34,12 +35,13 @@ from bot.intelligence.processing import SENTENCE_DTYPE, VECTOR_DTYPE, from_blob
 from bot.intelligence.results import NOTHING_FOUND, AlsoReported, Answer, CitedSentence
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, utcnow
-from summarizer.answers import Candidate, profile_question, select_answer
+from summarizer.answers import Candidate, name_roots, profile_question, select_answer
 from summarizer.encoder import TextEncoder
 from summarizer.retrieval import (
+    BM25_B,
+    BM25_K1,
     Bm25Stats,
     ScoredPassage,
-    bm25_scores,
     rank_passages,
     similarities,
     tokenize,
@@ -51,6 +53,7 @@ ASK_WINDOW = timedelta(days=30)  # "recent" articles: older coverage is history,
 LEXICAL_CANDIDATES = 30  # articles taken from the word index
 DENSE_CANDIDATES = 30  # articles taken by article-vector similarity
 MAX_QUESTION_CHARS = 500
+ARTICLE_WEIGHT = 0.15  # what the cosine between the question and a sentence's article adds to the sentence
 MAX_ANSWER_SENTENCES = 3  # the best answering sentence and at most two from other outlets
 _VECTOR_FETCH_CHUNK = 500  # article ids per IN (...) when filling the vector cache
 _CACHE_SLACK = 10_000  # cached articles beyond twice the window (plus this) are dropped
@@ -68,6 +71,40 @@ class _ArticleCache:
         self.matrix = np.zeros((0, 0), dtype=np.float32)
         self.size = 0
         self.lock = threading.Lock()
+        # Every processed article's id and publication time (epoch seconds), by id; re-read only when processing
+        # has added or changed analyses (their count or latest time differs), so a question filters in memory.
+        self.archive_key: tuple[int, datetime | None] | None = None
+        self.archive_ids = np.zeros(0, dtype=np.int64)
+        self.archive_times = np.zeros(0, dtype=np.float64)
+        self.archive_lengths = np.zeros(0, dtype=np.float64)
+
+    def window(
+        self, session: Session, since: datetime | None, now: datetime
+    ) -> tuple[list[int], float, datetime | None]:
+        """The ids of the processed articles published between ``since`` and ``now``, in id order, their mean
+        length in index terms (for BM25), and the time of the latest processing."""
+        count, latest = session.execute(
+            select(func.count(ArticleAnalysis.article_id), func.max(ArticleAnalysis.processed_at))
+        ).one()
+        with self.lock:
+            if self.archive_key != (count, latest):
+                rows = session.execute(
+                    select(Article.id, Article.published_at, ArticleAnalysis.term_count)
+                    .join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
+                    .order_by(Article.id)
+                ).all()
+                self.archive_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+                self.archive_times = np.fromiter(
+                    (row[1].timestamp() if row[1] else np.nan for row in rows), dtype=np.float64, count=len(rows)
+                )
+                self.archive_lengths = np.fromiter((row[2] or 0 for row in rows), dtype=np.float64, count=len(rows))
+                self.archive_key = (count, latest)
+            ids, times, lengths = self.archive_ids, self.archive_times, self.archive_lengths
+        keep = times <= now.timestamp()
+        if since is not None:
+            keep &= times >= since.timestamp()
+        mean_length = float(lengths[keep].mean()) if keep.any() else 0.0
+        return ids[keep].tolist(), mean_length, latest
 
     def load(self, session: Session, ids: Sequence[int]) -> None:
         """Read the vectors and word counts of the ``ids`` not cached yet."""
@@ -148,6 +185,12 @@ class _Source:
     lead: str
     places: frozenset[str]
     terms: frozenset[str]  # the question's terms that occur in the article
+    text: str
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Roots of the words the article always writes with a capital: its names (read only if needed)."""
+        return name_roots(f"{self.title}\n{self.text}")
 
 
 @dataclass
@@ -169,7 +212,7 @@ class _Ranking:
         source = self.sources[owner]
         before = self.texts[index - 1] if index and self.owners[index - 1] == owner else ""
         context = "\n".join(part for part in (source.title, source.lead, before) if part)
-        return Candidate(self.texts[index], source.outlet, context, source.terms, source.places)
+        return Candidate(self.texts[index], source.outlet, context, source.terms, source.places, source.names)
 
 
 class _Candidates(Sequence[Candidate]):
@@ -206,20 +249,29 @@ def _rank(
     since = now - window if window is not None else None
     terms = tokenize(question)
     query_vector = np.asarray(encoder.encode([question])[0], dtype=np.float32)
-    as_of = archive_as_of(session, now)
-    window_ids = _window_article_ids(session, since, now)
+    cache = _cache_for(database)
+    window_ids, mean_length, latest = cache.window(session, since, now)
+    as_of = min(latest, now) if latest else now  # as `archive_as_of`, without asking again
     if not window_ids:
         return _Ranking(as_of, 0)
-    cache = _cache_for(database)
     dense = similarities(cache.vectors(session, window_ids), query_vector)
     candidates = {window_ids[int(index)] for index in np.argsort(-dense)[:DENSE_CANDIDATES]}
-    frequency, lexical, found = _lexical_candidates(session, terms, set(window_ids), cache)
+    frequency, lexical, found = _lexical_candidates(session, terms, set(window_ids), mean_length, cache)
     candidates |= lexical
     texts, vectors, owners, sources = _candidate_sentences(session, sorted(candidates), len(query_vector), found)
     stats = Bm25Stats(len(window_ids), 0.0, frequency)  # mean sentence length: taken from the candidates
     if not texts:
         return _Ranking(as_of, len(window_ids), stats=stats)
     ranked = rank_passages(terms, query_vector, texts, vectors, stats)
+    # A sentence of an article that is about the question as a whole weighs more: of two confusable events the
+    # right one's articles are closer to the question than the other's, whose sentences can look as close.
+    members = sorted(candidates)
+    at = np.searchsorted(np.asarray(window_ids, dtype=np.int64), np.asarray(members, dtype=np.int64))
+    closeness = {article_id: float(dense[i]) for article_id, i in zip(members, at, strict=True)}
+    ranked = sorted(
+        (replace(item, score=item.score + ARTICLE_WEIGHT * closeness.get(owners[item.index], 0.0)) for item in ranked),
+        key=lambda item: -item.score,
+    )
     return _Ranking(as_of, len(window_ids), texts, vectors, owners, ranked, sources, stats)
 
 
@@ -298,20 +350,8 @@ def ask(
     return Answer(question, tuple(cited), ranking.as_of, True, message, ranking.searched)
 
 
-def _window_article_ids(session: Session, since: datetime | None, now: datetime) -> list[int]:
-    query = (
-        select(Article.id)
-        .join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
-        .where(Article.published_at <= now)
-        .order_by(Article.id)
-    )
-    if since is not None:
-        query = query.where(Article.published_at >= since)
-    return list(session.scalars(query))
-
-
 def _lexical_candidates(
-    session: Session, terms: Sequence[str], window: set[int], cache: _ArticleCache
+    session: Session, terms: Sequence[str], window: set[int], mean_length: float, cache: _ArticleCache
 ) -> tuple[dict[str, int], set[int], dict[int, dict[str, int]]]:
     """Document frequencies of the question's terms in the window, the articles with the best BM25, and which of
     the terms each article of the window contains (with their counts)."""
@@ -320,17 +360,26 @@ def _lexical_candidates(
     query = select(ArticleTerm.article_id, ArticleTerm.term, ArticleTerm.count).where(ArticleTerm.term.in_(set(terms)))
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     frequency: dict[str, int] = defaultdict(int)
+    postings: list[tuple[int, str, int]] = []
     for article_id, term, count in session.execute(query):
         if article_id in window:
             counts[article_id][term] = count
             frequency[term] += 1
+            postings.append((article_id, term, count))
     if not counts:
         return dict(frequency), set(), {}
+    stats = Bm25Stats(len(window), mean_length, frequency)
+    # BM25 (as `bm25_scores`) over the postings at once: thousands of them for common words at 10,000 articles.
     ids = list(counts)
-    lengths = [cache.length(article_id) for article_id in ids]
-    stats = Bm25Stats(len(window), float(np.mean([cache.length(i) for i in window])), frequency)
-    scores = bm25_scores(terms, [counts[i] for i in ids], stats, lengths=lengths)
-    best = {ids[int(index)] for index in np.argsort(-scores)[:LEXICAL_CANDIDATES]}
+    position = {article_id: index for index, article_id in enumerate(ids)}
+    owner = np.fromiter((position[p[0]] for p in postings), dtype=np.int64, count=len(postings))
+    tf = np.fromiter((p[2] for p in postings), dtype=np.float64, count=len(postings))
+    idf = {term: stats.idf(term) for term in frequency}
+    weight = np.fromiter((idf[p[1]] for p in postings), dtype=np.float64, count=len(postings))
+    lengths = np.fromiter((cache.length(article_id) for article_id in ids), dtype=np.float64, count=len(ids))
+    norm = BM25_K1 * (1.0 - BM25_B + BM25_B * lengths[owner] / max(stats.mean_length, 1.0))
+    scores = np.bincount(owner, weights=weight * tf * (BM25_K1 + 1.0) / (tf + norm), minlength=len(ids))
+    best = {ids[int(index)] for index in np.argsort(-scores, kind="stable")[:LEXICAL_CANDIDATES]}
     return dict(frequency), best, counts
 
 
@@ -362,7 +411,8 @@ def _candidate_sentences(
             continue
         start, end = spans[0]
         places = frozenset([*countries, *regions])
-        sources[article_id] = _Source(title, outlet, text[start:end], places, frozenset(terms.get(article_id, ())))
+        found = frozenset(terms.get(article_id, ()))
+        sources[article_id] = _Source(title, outlet, text[start:end], places, found, text)
         vectors = from_blob(blob, SENTENCE_DTYPE, dim=dim)
         for (start, end), vector in zip(spans, vectors, strict=True):
             texts.append(text[start:end])

@@ -26,6 +26,7 @@ import asyncio
 import enum
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -486,7 +487,16 @@ async def _complete_text(state: _Pass, feed: _FeedState, candidate: _Candidate) 
 
 
 def _with_languages(candidates: list[_Candidate], fallback: str | None) -> list[_Candidate]:
-    return [replace(c, language=detect_language(f"{c.title}\n{c.text}", fallback)) for c in candidates]
+    languages = [detect_language(f"{c.title}\n{c.text}", fallback) for c in candidates]
+    if fallback is None:
+        # A feed that declares no language: an item too short to tell is in the language most of its items are in
+        # (when most are in one), rather than of unknown language, which story clustering would take as English.
+        counts = Counter(language for language in languages if language)
+        if counts:
+            usual, count = counts.most_common(1)[0]
+            if count * 2 > len(languages):
+                languages = [language or usual for language in languages]
+    return [replace(c, language=language) for c, language in zip(candidates, languages, strict=True)]
 
 
 def _record_success(

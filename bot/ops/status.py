@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import column, func, inspect, select, table
+from sqlalchemy import case, column, func, inspect, select, table
 from sqlalchemy.orm import Session
 
 from bot.news.feeds import FeedHealth
@@ -194,10 +194,13 @@ def read_status(database: Database, now: datetime, *, channel_rows: int | None =
 
 
 def _feeds(session: Session) -> tuple[FeedRow, ...]:
-    query = select(Article.feed_id, func.count()).where(Article.feed_id.is_not(None)).group_by(Article.feed_id)
-    counts = {feed_id: count for feed_id, count in session.execute(query)}
+    waiting = func.sum(case((Article.page_pending, 1), else_=0))  # backlog items whose page is still to fetch
+    query = select(Article.feed_id, func.count(), waiting).where(Article.feed_id.is_not(None)).group_by(Article.feed_id)
+    counts = {feed_id: (count, int(pending or 0)) for feed_id, count, pending in session.execute(query)}
     rows = session.scalars(select(Feed).where(Feed.enabled).order_by(Feed.name, Feed.url))
-    return tuple(FeedRow(FeedHealth.of(feed), counts.get(feed.id, 0)) for feed in rows)
+    return tuple(
+        FeedRow(FeedHealth.of(feed, counts.get(feed.id, (0, 0))[1]), *counts.get(feed.id, (0, 0))) for feed in rows
+    )
 
 
 def _stories(session: Session) -> tuple[StoryRow, ...]:

@@ -96,6 +96,15 @@ def _filter(name: str, what: str, keys: tuple[str, ...]) -> OptionSpec:
     return OptionSpec(name, f"Only stories {what}, comma-separated", kind="list", high=1000, keys=keys)
 
 
+LANGUAGES = OptionSpec(
+    "languages",
+    "Only stories in these languages, comma-separated: English, pt, German (default: all)",
+    kind="list",
+    high=200,
+    keys=("languages", "language"),
+)
+
+
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "brief",
@@ -115,6 +124,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 default=5,
                 keys=("max", "limit"),
             ),
+            LANGUAGES,
         ),
         slow=True,
         example="Taiwan max=3",
@@ -188,6 +198,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 high=1000,
                 keys=("sources", "source"),
             ),
+            LANGUAGES,
             OptionSpec(
                 "max_items",
                 f"Most stories per digest, 1 to {MAX_ITEMS_LIMIT}",

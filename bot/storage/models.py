@@ -136,6 +136,7 @@ class Story(Base):
     regions: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # region and bloc ids
     topics: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # topic ids
     entities: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # names and figures
+    language: Mapped[str | None] = mapped_column(String(8))  # ISO 639-1 of most of its articles
     first_published_at: Mapped[datetime | None]
     last_published_at: Mapped[datetime | None] = mapped_column(index=True)
     # Set when re-clustering found this story to be part of another: links and threads to it lead there.

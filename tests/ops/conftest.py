@@ -21,7 +21,7 @@ TOKEN = "status-token-for-tests-0123456789"
 
 
 def fill(database: Database) -> None:
-    """Two feeds (one failing), three articles (one not processed yet), a story, two channels with deliveries."""
+    """Two feeds (one failing), three articles (one unprocessed, one awaiting its page), a story, two channels."""
     with database.session() as session:
         good = Feed(url="https://good.example/rss", name="Good News", last_success_at=NOW - timedelta(minutes=5))
         bad = Feed(
@@ -54,6 +54,7 @@ def fill(database: Database) -> None:
                 fetched_at=NOW - timedelta(minutes=10 * number),
                 text=text,
                 text_kind=kind,
+                page_pending=kind is TextKind.TEASER,  # a backlog item whose page the backfill has yet to fetch
                 story_id=story.id if number < 3 else None,
             )
             session.add(article)

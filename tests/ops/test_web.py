@@ -41,10 +41,11 @@ async def test_page_shows_feeds_deliveries_stories_and_jobs(filled: Database, se
     assert response.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     html = response.text
+    assert "Backfill waiting</th>" in html
     assert _row(html, "feeds", "Bad Feed") == (
-        "failing Bad Feed https://bad.example/rss 0 – 4 in 2 h HTTP 503 Service Unavailable"
+        "failing Bad Feed https://bad.example/rss 0 – 4 in 2 h 0 HTTP 503 Service Unavailable"
     )
-    assert _row(html, "feeds", "Good News") == "ok Good News https://good.example/rss 3 5 min ago 0 –"
+    assert _row(html, "feeds", "Good News") == "ok Good News https://good.example/rss 3 5 min ago 0 – 1"
     assert _row(html, "deliveries", "CACTIVE") == "slack T1 / CACTIVE 08:00 UTC 2 1 0 0 now active HTTP 503"
     assert _row(html, "deliveries", "CPAUSED") == "discord G1 / CPAUSED every 6h UTC 0 0 1 0 – paused Missing Access"
     assert (

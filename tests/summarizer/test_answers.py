@@ -9,6 +9,7 @@ from summarizer.answers import (
     AnswerType,
     Candidate,
     check_candidate,
+    name_roots,
     profile_question,
     select_answer,
     term_root,
@@ -169,3 +170,75 @@ def test_two_wordings_of_one_fact_are_not_both_shown():
     profile = profile_question("What did North Korea warn about on Thursday?")
     chosen = select_answer(profile, ranked_as_given(candidates), candidates, vectors)
     assert [item.index for item in chosen] == [0] and chosen[0].also == (1,)
+
+
+def test_a_name_counts_only_where_the_article_writes_it_as_one():
+    """ "Tonight Show" is not matched by "tonight's show": the name's rarest word must be one the article writes
+    with a capital and never in lower case."""
+    profile = profile_question("Who is the new host of the Tonight Show?")
+    text = "Capaldi was unveiled on tonight's special show, the BBC said. The host thanked Peter Capaldi."
+    other = Candidate("The host thanked Peter Capaldi.", "x", article_names=name_roots(text))
+    assert not check_candidate(profile, other).names_covered
+    article = "The Tonight Show has a new host. Jimmy Fallon will host the Tonight Show from February, NBC said."
+    sentence = "Jimmy Fallon will host the Tonight Show from February, NBC said."
+    fallon = Candidate(sentence, "y", article_names=name_roots(article))
+    check = check_candidate(profile, fallon)
+    assert check.answers and "jimmy fallon" in check.evidence
+
+
+def test_capitals_of_a_headline_name_nothing():
+    """In a title-case headline only the words the article writes as names elsewhere count: "Murder" is not one,
+    so the headline offers only a person noun, and the sentence that names the accused leads."""
+    article = (
+        "Murder Trial Ordered For Woman Accused In Kraft Plant Shootings\n"
+        "Yvonne Hiller is accused of the shooting at the Kraft plant. The murder trial starts Monday."
+    )
+    names = name_roots(article)
+    candidates = [
+        Candidate("Murder Trial Ordered For Woman Accused In Kraft Plant Shootings", "A", article_names=names),
+        Candidate("Yvonne Hiller is accused of the shooting at the Kraft plant.", "B", article_names=names),
+    ]
+    profile = profile_question("Who is on trial for the shooting at the Kraft plant?")
+    headline = check_candidate(profile, candidates[0])
+    assert "murder" not in headline.evidence and headline.strength < 1.0
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    assert chosen[0].index == 1
+
+
+def test_a_money_question_needs_a_sum_of_money():
+    """ "What was it worth?": "nine acre" is a number but no sum; "$380,600" is."""
+    profile = profile_question("What was the Matanuska Maid dairy building worth?")
+    assert profile.money
+    acres = Candidate("The Matanuska Maid dairy building stood on a nine acre site.", "x")
+    value = Candidate("The Matanuska Maid dairy building was valued at $380,600.", "y")
+    assert not check_candidate(profile, acres).answers
+    check = check_candidate(profile, value)
+    assert check.answers and check.evidence == {"380600"}
+
+
+def test_which_x_prefers_the_name_next_to_x():
+    """ "Which bank": the sentence naming "Marfin Bank" leads over one naming a university near a bank."""
+    candidates = [
+        Candidate("Protesters in Athens set fire to cars near the Polytechnic University and a bank branch.", "A"),
+        Candidate("Three people died when protesters in Athens set fire to the Marfin Bank branch.", "B"),
+    ]
+    profile = profile_question("Which bank did protesters set on fire in Athens?")
+    assert profile.focus == {"bank"}
+    strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
+    assert strengths[1] > strengths[0]
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    assert chosen[0].index == 1
+
+
+def test_the_answer_other_outlets_agree_on_leads():
+    """One sentence names the BBC, three outlets name Peter Capaldi: Capaldi leads though ranked lower, and the
+    other two outlets are listed as also reporting it."""
+    candidates = [
+        Candidate("The BBC says the role in Doctor Who will go to a new actor after Matt Smith.", "A"),
+        Candidate("Peter Capaldi will take over from Matt Smith as the Doctor.", "B"),
+        Candidate("Matt Smith is to be replaced by Peter Capaldi in Doctor Who.", "C"),
+        Candidate("Next year Peter Capaldi replaces Matt Smith as the Doctor.", "D"),
+    ]
+    profile = profile_question("Who is taking over from Matt Smith as the Doctor?")
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(4))
+    assert chosen[0].index == 1 and set(chosen[0].also) == {2, 3}

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.digests.model import Style
-from bot.digests.subscriptions import MAX_ITEMS_LIMIT, Actor, SubscriptionRequest
+from bot.digests.subscriptions import MAX_ITEMS_LIMIT, Actor, SubscriptionRequest, split_list
 from bot.errors import UserInputError
 from bot.intelligence.encoder import encoder_for
 from bot.intelligence.pending import pending_note, unprocessed_count
@@ -77,7 +77,8 @@ def brief_command(settings: Settings, args: argparse.Namespace) -> int:
 
     async def show(service: NewsService) -> None:
         await _catch_up(service)
-        sys.stdout.write(render_digest(await service.brief(args.topic, limit=args.limit)))
+        languages = split_list(getattr(args, "languages", ""))
+        sys.stdout.write(render_digest(await service.brief(args.topic, limit=args.limit, languages=languages)))
 
     return _with_service(settings, show)
 

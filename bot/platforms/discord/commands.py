@@ -58,9 +58,10 @@ UNSUBSCRIBE, SETTINGS, SOURCES, DIGEST = (
     command("digest"),
 )
 HELP, STORY = command("help"), command("story")
-ABOUT, LIMIT, QUESTION, URL = (
+ABOUT, LIMIT, LANGUAGES, QUESTION, URL = (
     BRIEF.option("about"),
     BRIEF.option("limit"),
+    BRIEF.option("languages"),
     ASK.option("question"),
     SUMMARIZE.option("url"),
 )
@@ -187,10 +188,11 @@ class NewsCommands(app_commands.Group):
         interaction: discord.Interaction,
         about: app_commands.Range[str, ABOUT.low, ABOUT.high] = "",
         limit: app_commands.Range[int, LIMIT.low, LIMIT.high] = 5,
+        languages: app_commands.Range[str, LANGUAGES.low, LANGUAGES.high] | None = None,
     ) -> None:
         """Post a brief of the top stories."""
         await defer(interaction)
-        digest = await self.service.brief(about, limit=limit)
+        digest = await self.service.brief(about, limit=limit, languages=split_list(languages))
         await reply(interaction, render_digest(digest))
 
     @brief.autocomplete("about")
@@ -240,6 +242,7 @@ class NewsCommands(app_commands.Group):
         topics: app_commands.Range[str, 1, FILTER_CHARS] | None = None,
         keywords: app_commands.Range[str, 1, FILTER_CHARS] | None = None,
         sources: app_commands.Range[str, 1, FILTER_CHARS] | None = None,
+        languages: app_commands.Range[str, LANGUAGES.low, LANGUAGES.high] | None = None,
         max_items: app_commands.Range[int, MAX_ITEMS.low, MAX_ITEMS.high] = 5,
         style: Literal["short", "detailed"] = "short",
         updates: bool = True,
@@ -262,6 +265,7 @@ class NewsCommands(app_commands.Group):
             topics=split_list(topics),
             keywords=split_list(keywords),
             sources=split_list(sources),
+            languages=split_list(languages),
             max_items=max_items,
             style=style,
             updates=updates,

@@ -2,13 +2,14 @@
 
 Grammar (``/news <subcommand> …``; ``/news`` alone shows help), from the command spec (`bot.platforms.spec`)::
 
-    brief [topic, country or region] [max=N]
+    brief [topic, country or region] [max=N] [languages=…]
     ask <question>
     story <number or words>
     summarize <url>
     subscribe [schedule="08:00, 18:00"] [tz=Europe/Berlin] [countries="Japan, Taiwan"] [regions=…] [topics=…]
-              [keywords=…] [sources=…] [max=5] [style=short|detailed] [updates=on|off] [alerts=on|off]
-              [alert_outlets=5] [alert_countries=3] [alert_window=2h] [alerts_per_day=3] [quiet=22:00-07:00]
+              [keywords=…] [sources=…] [languages=…] [max=5] [style=short|detailed] [updates=on|off]
+              [alerts=on|off] [alert_outlets=5] [alert_countries=3] [alert_window=2h] [alerts_per_day=3]
+              [quiet=22:00-07:00]
     unsubscribe
     settings
     sources [add <url> | remove <url>]
@@ -58,6 +59,7 @@ MAX_RESPONSES = 5  # Slack accepts at most five posts to one response_url
 
 Visibility = Literal["in_channel", "ephemeral"]
 BRIEF_LIMIT = command("brief").option("limit")
+BRIEF_LANGUAGES = command("brief").option("languages")
 SUBSCRIBE = command("subscribe")
 SOURCES = command("sources")
 SLOW = frozenset(spec.name for spec in COMMANDS if spec.slow)  # model or network work: say "Working on it…" first
@@ -84,6 +86,7 @@ USAGE = {spec.name: _usage_mrkdwn(spec) for spec in COMMANDS}
 QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
 MAX_OPTION = re.compile(rf"(?:^|\s)(?:{'|'.join(BRIEF_LIMIT.keys)})=(\S*)", re.IGNORECASE)
+LANGUAGES_OPTION = re.compile(rf"(?:^|\s)(?:{'|'.join(BRIEF_LANGUAGES.keys)})=(?:\"([^\"]*)\"|(\S*))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class NewsCommand:
     text: str = ""  # the query, question or URL
     action: str = ""  # `sources add|remove`
     limit: int = int(BRIEF_LIMIT.default or 5)
+    languages: tuple[str, ...] = ()  # `brief languages=…`
     subscription: SubscriptionRequest = field(default_factory=SubscriptionRequest)
 
     @property
@@ -162,8 +166,13 @@ def _parse_brief(rest: str) -> NewsCommand:
             )
         limit = int(match.group(1))
         rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
+    languages: tuple[str, ...] = ()
+    if match := LANGUAGES_OPTION.search(rest):
+        languages = tuple(split_list(match.group(1) or match.group(2)))
+        rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
     about = " ".join(rest.split())
-    return NewsCommand("brief", text=_within(about, "brief", "about") if about else "", limit=limit)
+    text = _within(about, "brief", "about") if about else ""
+    return NewsCommand("brief", text=text, limit=limit, languages=languages)
 
 
 def _parse_sources(rest: str) -> NewsCommand:
@@ -264,7 +273,7 @@ class NewsCommands:
         await self.handlers[request.name](request, command, respond)
 
     async def _brief(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
-        digest = await self.service.brief(request.text, limit=request.limit)
+        digest = await self.service.brief(request.text, limit=request.limit, languages=request.languages)
         for message in render.render_digest(digest)[:MAX_RESPONSES]:
             await _send(respond, message, "in_channel")
 
