@@ -312,6 +312,12 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
     return digest_command(settings, args)
 
 
+def _story(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.platforms.console.commands import story_command
+
+    return story_command(settings, args)
+
+
 def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.demo.run import run_demo
 
@@ -388,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask = add("ask", _ask, "Answer a question from stored articles, with citations.")
     ask.add_argument("question", help="the question, in quotes")
+    story = add("story", _story, "Print one story in full: timeline, related storylines, how each outlet tells it.")
+    story.add_argument("query", nargs="+", help="the story's number (from a digest) or words from its headline")
     process = add("process", _process, "Tag, embed, index and cluster the stored articles not processed yet.")
     process.add_argument("--limit", type=_whole_number, default=None, help="process at most this many articles")
     summarize = add("summarize", _summarize, "Fetch an article and print its summary.")

@@ -7,17 +7,20 @@ variable that names it and says what is allowed.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Iterator
+from datetime import time
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UserInputError
 from bot.log import mask_credentials
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 DEFAULT_DATABASE_URL = "sqlite:///var/geobrief.sqlite3"  # relative to the working directory
 MIN_STATUS_TOKEN_LENGTH = 16  # the status page's token guards it on the network: long enough not to be guessed
 
@@ -27,6 +30,28 @@ def _http_url(value: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValueError("must be an http:// or https:// URL")
     return value
+
+
+def clock_time(text: str) -> time:
+    """A time of day typed as "22:00" (or "7:30"); raises `UserInputError`."""
+    match = _CLOCK.match(text.strip())
+    if match is None:
+        raise UserInputError(f'"{text}" is not a time of day like 22:00.')
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_quiet_hours(text: str) -> tuple[str, str]:
+    """Quiet hours typed as "22:00-07:00": (start, end); "off" or "" for none. Raises `UserInputError`."""
+    text = text.strip().lower().replace("–", "-")
+    if text in {"", "off", "none", "no"}:
+        return "", ""
+    start, dash, end = text.partition("-")
+    if not dash:
+        raise UserInputError('Quiet hours are two times like "22:00-07:00", or "off".')
+    first, last = clock_time(start), clock_time(end)
+    if first == last:
+        raise UserInputError("Quiet hours must start and end at different times.")
+    return f"{first:%H:%M}", f"{last:%H:%M}"
 
 
 MAX_TIMEZONE_CHARS = 64  # the longest IANA name is about 30
@@ -109,6 +134,13 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(gt=0, lt=65536)] = 3000
     slack_subscription_managers: str = ""  # comma-separated user ids, besides workspace admins and owners
 
+    # Following stories: breaking alerts' rule for subscriptions that turn alerts on without giving one
+    alert_min_outlets: Annotated[int, Field(ge=2)] = 5
+    alert_min_countries: Annotated[int, Field(ge=2)] = 3
+    alert_window_hours: Annotated[int, Field(ge=1, le=24)] = 2
+    alerts_per_day: Annotated[int, Field(ge=1, le=24)] = 3
+    alert_quiet_hours: str = "22:00-07:00"
+
     # Scale-out
     task_queue: Literal["inline", "procrastinate"] = "inline"
 
@@ -135,6 +167,15 @@ class Settings(BaseSettings):
         if scheme not in {"sqlite", "postgresql"}:
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("alert_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        try:
+            start, end = parse_quiet_hours(value)
+        except UserInputError as error:
+            raise ValueError(str(error)) from None
+        return f"{start}-{end}" if start else ""
 
     @field_validator("discord_shard_ids")
     @classmethod

@@ -57,6 +57,8 @@ DIGEST_JOB_PREFIX = "digest:"
 DIGEST_SYNC_JOB_ID = "digests:sync"
 OUTBOX_JOB_ID = "outbox:resume"
 PROCESS_JOB_ID = "articles:process"
+ALERTS_JOB_ID = "alerts:check"
+ALERTS_SECONDS = 60  # a story that crosses a channel's alert rule is posted within this time
 OUTBOX_SECONDS = 30  # pending deliveries (after a crash or a platform error) are retried this often
 PROCESS_SECONDS = 60  # newly ingested articles join stories within this time
 
@@ -273,6 +275,7 @@ def register_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list
     """
     CONTEXT.service = ServiceJobs(scheduler, service)
     scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_SECONDS, id=DIGEST_SYNC_JOB_ID, **_EVERY)
+    scheduler.add_job(check_alerts, "interval", seconds=ALERTS_SECONDS, id=ALERTS_JOB_ID, **_EVERY)
     return _sync_digest_jobs(CONTEXT.service)
 
 
@@ -356,6 +359,14 @@ async def resume_outbox() -> None:
     context = _needed(CONTEXT.service, "resume_outbox")
     if context is not None:
         await context.service.outbox.resume()
+
+
+@_job
+async def check_alerts() -> None:
+    """Job: post breaking alerts for stories that crossed a channel's alert rule (each story once per channel)."""
+    context = _needed(CONTEXT.service, "check_alerts")
+    if context is not None:
+        await context.service.serve_alerts()
 
 
 @_job

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.digests.dispatch import Dispatcher
 from bot.digests.model import ChannelRef, Digest
-from bot.digests.outbox import Outbox, Publisher
+from bot.digests.outbox import Outbox, Publisher, SendResult
 from bot.digests.subscriptions import (
     Actor,
+    AlertRule,
     FilterKind,
     SubscriptionInfo,
     SubscriptionRequest,
@@ -42,6 +43,7 @@ from bot.intelligence.pending import pending_note
 from bot.intelligence.processing import ProcessReport
 from bot.intelligence.results import Answer
 from bot.intelligence.search import ask
+from bot.intelligence.storyview import StoryView, story_view
 from bot.news.extract import extract_page
 from bot.news.feeds import FeedHealth, add_feed, list_feeds, remove_feed
 from bot.news.http import FetchBudget, FetchError, HttpClient
@@ -101,6 +103,23 @@ class NewsService:
         # Pages people ask for have their own budget, so a burst of them cannot starve feed polling.
         self.user_fetches = FetchBudget(settings.user_fetch_concurrency, settings.user_fetches_per_minute)
 
+    @property
+    def alert_defaults(self) -> AlertRule:
+        """The breaking-alert rule of subscriptions that turn alerts on without giving one (ALERT_* settings)."""
+        start, _, end = self.settings.alert_quiet_hours.partition("-")
+        return AlertRule(
+            min_outlets=self.settings.alert_min_outlets,
+            min_countries=self.settings.alert_min_countries,
+            window_hours=self.settings.alert_window_hours,
+            per_day=self.settings.alerts_per_day,
+            quiet_start=start,
+            quiet_end=end,
+        )
+
+    async def serve_alerts(self) -> list[SendResult]:
+        """Post the breaking alerts due now to the channels of the platforms this process publishes to."""
+        return await self.dispatcher.serve_alerts(list(self.outbox.publishers))
+
     def add_publisher(self, platform: str, publisher: Publisher) -> None:
         """Let this process deliver digests to `platform`."""
         self.outbox.publishers = {**self.outbox.publishers, platform: publisher}
@@ -146,6 +165,10 @@ class NewsService:
             empty_message=result.message or "No stories in the archive yet.",
             as_of=result.as_of,
         )
+
+    async def story(self, query: str) -> StoryView:
+        """One story in full, by id or words: timeline, related storylines, and how each outlet tells it."""
+        return await self._db(story_view, self.database, query, now=self.clock())
 
     async def ask(self, question: str) -> Answer:
         """Answer from stored articles with citations, or say plainly that the archive has nothing on it."""
@@ -217,6 +240,7 @@ class NewsService:
             request,
             actor,
             default_timezone=self.settings.default_timezone,
+            alert_defaults=self.alert_defaults,
             now=self.clock(),
         )
 

@@ -4,8 +4,10 @@ Everything the bot does for a team happens here for real, only against a news si
 database that is thrown away afterwards: the sample server starts; its feeds are added; a first poll stores what
 they carry as backlog, and the backlog's pages are fetched (the bot does it in the background); a second poll finds
 new items and fetches their pages; the articles are tagged, embedded
-and clustered into stories; the console channel's digest goes through the outbox to the console publisher; and
-two questions are answered with citations. Progress goes to standard error and results to standard output.
+and clustered into stories; the console channel's digest goes through the outbox to the console publisher;
+a third poll brings more coverage of a story in that digest, so the next digest posts its update, and the story
+is shown in full (timeline, related storylines, how each outlet tells it); then two questions are answered with
+citations. Progress goes to standard error and results to standard output.
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ from bot.news.feeds import add_feed
 from bot.news.http import HttpClient, HttpPolicy
 from bot.news.ingest import IngestOptions, IngestReport, run_ingest_pass
 from bot.platforms.console.commands import post_digest
-from bot.platforms.console.render import render_answer
+from bot.platforms.console.render import render_answer, render_story
 from bot.replies import DigestOutcome
 from bot.service import NewsService
-from bot.storage import Article, Database, TextKind
+from bot.storage import Article, Database, Delivery, DeliveryStatus, TextKind
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ QUESTIONS = (
     "How many foreign fighters have joined militant groups in Syria and Iraq?",
 )
 DIGEST_ITEMS = 6
-STEPS = 8
+STEPS = 11
 # Loggers whose INFO lines repeat what the progress lines say (one per feed, page and batch) and would mix with
 # the digest on standard output; they are held at WARNING during the demo unless LOG_LEVEL=DEBUG.
 CHATTY_LOGGERS = ("bot", "summarizer")
@@ -190,6 +192,27 @@ async def run_pipeline(
         out.write("\n" + digest_text.getvalue())
         out.flush()
 
+        # Round 3: a story of the digest grows; the next digest posts only what is new, in the story's thread.
+        server.round = 3
+        pages_before = server.page_requests
+        progress.start("Round 3: next poll, a story in the digest gets more coverage")
+        third = await run_ingest_pass(database, http, options)
+        progress.done(_ingest_outcome(third, server.page_requests - pages_before, database))
+        progress.start("Processing the new coverage")
+        report = await service.process_new_articles()
+        progress.done(
+            f"{report.articles} articles, {report.stories_updated} {_stories(report.stories_updated)} changed"
+        )
+        progress.start("Posting the next digest: updates go to their story's thread")
+        update_text = io.StringIO()
+        await post_digest(service, update_text, limit=DIGEST_ITEMS)
+        updated = await asyncio.to_thread(_updated_stories, database)
+        progress.done(f"{len(updated)} {_stories(len(updated))} updated")
+        out.write("\n" + update_text.getvalue())
+        for story_id in updated[:1]:
+            out.write(f"\n$ python -m bot story {story_id}\n{render_story(await service.story(str(story_id)))}")
+        out.flush()
+
         progress.start(f"Answering {len(QUESTIONS)} example questions")
         answers = [await service.ask(question) for question in QUESTIONS]
         progress.done(f"{sum(answer.found for answer in answers)} answered")
@@ -197,9 +220,22 @@ async def run_pipeline(
             out.write(f"\nQ: {answer.question}\n{render_answer(answer)}")
         out.flush()
 
-    ok = posted and all(answer.found for answer in answers)
+    ok = posted and bool(updated) and all(answer.found for answer in answers)
     err.write(f"\nDemo {'finished' if ok else 'FAILED'} in {progress.elapsed:.1f} s.\n{HINT}")
     return 0 if ok else 1
+
+
+def _stories(count: int) -> str:
+    return "story" if count == 1 else "stories"
+
+
+def _updated_stories(database: Database) -> list[int]:
+    """The stories whose update was posted (their deliveries are keyed "<occurrence>~u<story>")."""
+    query = select(Delivery.story_ids).where(
+        Delivery.occurrence_key.contains("~u"), Delivery.status == DeliveryStatus.SENT
+    )
+    with database.session() as session:
+        return [int(story_id) for ids in session.scalars(query) for story_id in ids]
 
 
 def _ingest_outcome(report: IngestReport, pages: int, database: Database) -> str:

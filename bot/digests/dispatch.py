@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, func, select
 
+from bot.digests.following import ALERT_KEY, UPDATE_KEY, plan_alerts, plan_updates, story_coverage
 from bot.digests.model import ChannelRef, Digest, Style
 from bot.digests.outbox import Outbox, SendResult
 from bot.digests.schedule import Schedule
@@ -42,6 +43,7 @@ class _Target:
     max_items: int
     style: Style
     paused: bool
+    updates: bool = True
 
 
 def _heading(when: datetime, schedule: Schedule, description: str) -> str:
@@ -74,6 +76,7 @@ class Dispatcher:
                 max_items=subscription.max_items,
                 style="detailed" if subscription.style == "detailed" else "short",
                 paused=subscription.paused_reason is not None,
+                updates=subscription.updates,
             )
 
     def _delivered(self, subscription_id: int) -> dict[int, datetime]:
@@ -129,14 +132,21 @@ class Dispatcher:
     async def serve_occurrence(self, subscription_id: int) -> SendResult | None:
         """Serve the subscription's latest due occurrence once: compose, record, send. None when nothing to do.
 
+        The occurrence also carries the updates of stories the channel has (each its own delivery, in the story's
+        thread); the result is the digest's, or the first update's when the digest had nothing new.
+
         Composing and recording run in a worker thread: at a popular time hundreds of digest jobs wake at once, and
         the event loop must keep serving the gateway, Socket Mode and the platform calls in between.
         """
-        delivery_id = await asyncio.to_thread(self._record_occurrence, subscription_id)
-        return None if delivery_id is None else await self.outbox.send(delivery_id)
+        delivery_ids = await asyncio.to_thread(self._record_occurrence, subscription_id)
+        return await self._send_all(delivery_ids)
 
-    def _record_occurrence(self, subscription_id: int) -> int | None:
-        """Compose the due occurrence's digest and record it; the delivery to send, or None."""
+    async def _send_all(self, delivery_ids: list[int]) -> SendResult | None:
+        results = [await self.outbox.send(delivery_id) for delivery_id in delivery_ids]
+        return results[0] if results else None
+
+    def _record_occurrence(self, subscription_id: int) -> list[int]:
+        """Compose the due occurrence's digest and updates and record them; the deliveries to send."""
         now = self.clock()
         target = self._target(subscription_id)
         if target is None or target.paused:
@@ -145,34 +155,84 @@ class Dispatcher:
                 subscription_id,
                 extra={"subscription": subscription_id},
             )
-            return None
+            return []
         occurrence = target.schedule.latest_occurrence(now)
         if occurrence < target.created_at:
-            return None  # subscribed after this occurrence: the first digest is the next one
+            return []  # subscribed after this occurrence: the first digest is the next one
         key = occurrence.strftime("%Y-%m-%dT%H:%MZ")
+        return self._record_digest_and_updates(target, key, now, skip_empty=False)
+
+    def _record_digest_and_updates(self, target: _Target, key: str, now: datetime, *, skip_empty: bool) -> list[int]:
+        """Record the digest under ``key`` (an empty one as served, unless ``skip_empty``), then each update."""
         digest = self._compose(target, now)
-        delivery_id = self.outbox.record(subscription_id, key, digest)
-        if delivery_id is None or not digest.items:
+        ids: list[int] = []
+        if digest.items or not skip_empty:
+            with self.database.session() as session:
+                coverage = story_coverage(session, [item.story_id for item in digest.items])
+            delivery_id = self.outbox.record(target.subscription_id, key, digest, coverage=coverage)
+            if delivery_id is not None and digest.items:
+                ids.append(delivery_id)
+        if target.updates:
+            with self.database.session() as session:
+                plans = plan_updates(
+                    session, target.subscription_id, now, timezone=target.schedule.timezone_name, style=target.style
+                )
+            for plan in plans:
+                update_key = UPDATE_KEY.format(occurrence=key, story_id=plan.story_id)
+                update_id = self.outbox.record(
+                    target.subscription_id, update_key, plan.digest, coverage={plan.story_id: plan.coverage}
+                )
+                if update_id is not None:
+                    ids.append(update_id)
+        if not ids:
             log.info(
                 "subscription %s occurrence %s: nothing to post",
-                subscription_id,
+                target.subscription_id,
                 key,
-                extra={"subscription": subscription_id},
+                extra={"subscription": target.subscription_id},
             )
-            return None
-        return delivery_id
+        return ids
 
     async def post_now(self, subscription_id: int) -> SendResult | None:
-        """Post the channel's digest now (`/news digest`), through the outbox; None when nothing is new."""
-        delivery_id = await asyncio.to_thread(self._record_now, subscription_id)
-        return None if delivery_id is None else await self.outbox.send(delivery_id)
+        """Post the channel's digest now (`/news digest`), with its updates, through the outbox; None when nothing
+        is new."""
+        delivery_ids = await asyncio.to_thread(self._record_now, subscription_id)
+        return await self._send_all(delivery_ids)
 
-    def _record_now(self, subscription_id: int) -> int | None:
+    def _record_now(self, subscription_id: int) -> list[int]:
         now = self.clock()
         target = self._target(subscription_id)
         if target is None:
-            return None
-        digest = self._compose(target, now)
-        if not digest.items:
-            return None
-        return self.outbox.record(subscription_id, f"now-{now:%Y-%m-%dT%H:%M:%S.%fZ}", digest)
+            return []
+        return self._record_digest_and_updates(target, f"now-{now:%Y-%m-%dT%H:%M:%S.%fZ}", now, skip_empty=True)
+
+    async def serve_alerts(self, platforms: list[str] | None = None) -> list[SendResult]:
+        """Post breaking alerts to every subscription that wants them (of these platforms), once per story."""
+        delivery_ids = await asyncio.to_thread(self._record_alerts, platforms)
+        return [await self.outbox.send(delivery_id) for delivery_id in delivery_ids]
+
+    def _record_alerts(self, platforms: list[str] | None) -> list[int]:
+        now = self.clock()
+        query = select(Subscription).where(Subscription.alerts.is_not(None), Subscription.paused_reason.is_(None))
+        if platforms is not None:
+            query = query.where(Subscription.platform.in_(platforms))
+        ids = []
+        with self.database.session() as session:
+            planned = [
+                (subscription.id, plan_alerts(session, subscription, now)) for subscription in session.scalars(query)
+            ]
+        for subscription_id, alerts in planned:
+            for alert in alerts:
+                key = ALERT_KEY.format(story_id=alert.story_id)
+                delivery_id = self.outbox.record(
+                    subscription_id, key, alert.digest, coverage={alert.story_id: alert.coverage}
+                )
+                if delivery_id is not None:
+                    log.info(
+                        "subscription %s: breaking alert for story %s",
+                        subscription_id,
+                        alert.story_id,
+                        extra={"subscription": subscription_id},
+                    )
+                    ids.append(delivery_id)
+        return ids

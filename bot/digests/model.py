@@ -12,6 +12,8 @@ from typing import Any, Literal
 from bot.storage.models import TextKind
 
 Style = Literal["short", "detailed"]
+# A scheduled or requested digest; an update to a story the channel has (posted in its thread); a breaking alert.
+DigestKind = Literal["digest", "update", "alert"]
 
 TEXT_KIND_LABELS = {
     TextKind.FULL_TEXT: "full text",
@@ -86,8 +88,24 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """Where an update to a story goes and what it adds: its one item holds only the new lines and sources.
+
+    ``reply_to`` is the platform message that carried the story (a Slack ts, a Discord message id); None, or a
+    message that is gone, makes the update a new post that names the earlier one (``first_posted_at``).
+    """
+
+    since: datetime  # when the channel last heard of the story
+    first_posted_at: datetime
+    since_label: str = ""  # that time as the channel reads it: "08:00", or "Tue 01 Dec 08:00"
+    reply_to: str | None = None
+    new_outlets: tuple[str, ...] = ()
+    new_countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Digest:
-    """A titled list of stories for one channel or one request.
+    """A titled list of stories for one channel or one request (or one story's update, or a breaking alert).
 
     ``as_of`` is when the archive a brief was drawn from was last brought up to date (None for a scheduled digest,
     whose heading carries its local time).
@@ -99,6 +117,8 @@ class Digest:
     style: Style = "short"
     empty_message: str = "Nothing new since the last digest."
     as_of: datetime | None = None
+    kind: DigestKind = "digest"
+    follow_up: FollowUp | None = None  # set on updates
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (times as ISO strings) for the outbox."""
@@ -142,7 +162,22 @@ class Digest:
             style=data["style"],
             empty_message=data["empty_message"],
             as_of=datetime.fromisoformat(as_of) if as_of else None,
+            kind=data.get("kind", "digest"),
+            follow_up=_follow_up(data.get("follow_up")),
         )
+
+
+def _follow_up(data: dict[str, Any] | None) -> FollowUp | None:
+    if data is None:
+        return None
+    return FollowUp(
+        since=datetime.fromisoformat(data["since"]),
+        first_posted_at=datetime.fromisoformat(data["first_posted_at"]),
+        since_label=data.get("since_label", ""),
+        reply_to=data.get("reply_to"),
+        new_outlets=tuple(data.get("new_outlets", ())),
+        new_countries=tuple(data.get("new_countries", ())),
+    )
 
 
 def _jsonable(value: Any) -> Any:  # noqa: ANN401 - walks arbitrary JSON-like structures

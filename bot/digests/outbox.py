@@ -26,12 +26,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.digests.model import ChannelRef, Digest
 from bot.ops.metrics import record_delivery
@@ -54,12 +55,32 @@ class ChannelUnavailableError(PublishError):
     """The platform says the channel is gone or the bot may not post there; the subscription is paused."""
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What a publisher may return instead of a bare message id: also the message that carried each story.
+
+    Updates to a story reply there (a Discord digest spreads its stories over several messages). Stories not
+    named are taken to be in ``message_id``'s message or thread.
+    """
+
+    message_id: str
+    story_messages: Mapping[int, str] = field(default_factory=dict)
+
+
 class Publisher(Protocol):
     """Delivers a digest to one platform."""
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        """Post `digest` to `channel` and return the platform's message id."""
+    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str | Posted:
+        """Post `digest` to `channel` and return the platform's message id (or a `Posted`)."""
         ...
+
+
+@dataclass(frozen=True)
+class StoryCoverage:
+    """What a delivery tells the channel about one story: its articles, and the sentences it quotes."""
+
+    articles: tuple[int, ...]
+    sentences: tuple[tuple[int, int, int], ...] = ()  # (article id, start, end)
 
 
 @dataclass(frozen=True)
@@ -90,12 +111,23 @@ class Outbox:
         self._last_post: dict[int, datetime] = {}
         self._in_flight: set[asyncio.Task[SendResult]] = set()
 
-    def record(self, subscription_id: int, occurrence_key: str, digest: Digest) -> int | None:
+    def record(
+        self,
+        subscription_id: int,
+        occurrence_key: str,
+        digest: Digest,
+        *,
+        coverage: Mapping[int, StoryCoverage] | None = None,
+    ) -> int | None:
         """Store a pending delivery and claim its stories; return its id, or None if this occurrence exists.
 
-        A digest with no items is recorded as skipped: the occurrence is served, and nothing is posted.
+        A digest with no items is recorded as skipped: the occurrence is served, and nothing is posted. An update
+        (``digest.kind == "update"``) claims nothing: its story is the channel's already. ``coverage`` is what
+        the delivery tells the channel of each story; it is remembered, in the same transaction, so that the
+        next update says only what is new.
         """
         story_ids = [item.story_id for item in digest.items]
+        claims = [] if digest.kind == "update" else story_ids
         try:
             with self.database.session() as session:
                 delivery = Delivery(
@@ -110,8 +142,10 @@ class Outbox:
                 session.flush()
                 session.add_all(
                     DeliveredStory(subscription_id=subscription_id, story_id=story_id, delivery_id=delivery.id)
-                    for story_id in story_ids
+                    for story_id in claims
                 )
+                session.flush()
+                _remember(session, subscription_id, coverage or {}, delivery.created_at)
                 platform = session.scalars(
                     select(Subscription.platform).where(Subscription.id == subscription_id)
                 ).one()
@@ -169,7 +203,7 @@ class Outbox:
             await self._respect_channel_interval(subscription_id)
             try:
                 async with asyncio.timeout(SEND_TIMEOUT):
-                    message_id = await publisher.publish(channel, digest, idempotency_key=f"delivery-{delivery_id}")
+                    answer = await publisher.publish(channel, digest, idempotency_key=f"delivery-{delivery_id}")
             except TimeoutError:
                 log.warning("delivery %s to %s took over %.0f s; abandoned", delivery_id, channel, SEND_TIMEOUT)
                 error = f"the platform did not answer within {SEND_TIMEOUT:.0f} s"
@@ -187,13 +221,14 @@ class Outbox:
                 return await asyncio.to_thread(self._postpone, delivery_id, channel, str(error))
             finally:
                 self._last_post[subscription_id] = self.clock()
-        await asyncio.to_thread(self._mark_sent, delivery_id, message_id)
+        posted = answer if isinstance(answer, Posted) else Posted(answer)
+        await asyncio.to_thread(self._mark_sent, delivery_id, posted)
         record_delivery(channel.platform, DeliveryStatus.SENT)
         log.info(
             "delivery %s sent to %s as %s",
             delivery_id,
             channel,
-            message_id,
+            posted.message_id,
             extra={"delivery": delivery_id, "channel": str(channel)},
         )
         return SendResult(delivery_id, DeliveryStatus.SENT)
@@ -209,14 +244,29 @@ class Outbox:
             channel = ChannelRef(subscription.platform, subscription.workspace_id, subscription.channel_id)
             return channel, Digest.from_json(delivery.payload), subscription.id
 
-    def _mark_sent(self, delivery_id: int, message_id: str) -> None:
+    def _mark_sent(self, delivery_id: int, posted: Posted) -> None:
         with self.database.session() as session:
             delivery = session.get_one(Delivery, delivery_id)
             delivery.status = DeliveryStatus.SENT
             delivery.sent_at = self.clock()
-            delivery.platform_message_id = message_id
+            delivery.platform_message_id = posted.message_id
             delivery.last_error = None
             delivery.next_attempt_at = None
+            # The message each story went out in, where its updates will reply.
+            rows = session.scalars(
+                select(DeliveredStory).where(
+                    DeliveredStory.subscription_id == delivery.subscription_id,
+                    or_(
+                        DeliveredStory.delivery_id == delivery_id,
+                        DeliveredStory.story_id.in_(list(posted.story_messages)),
+                    ),
+                )
+            )
+            for row in rows:
+                if row.story_id in posted.story_messages:
+                    row.message_id = posted.story_messages[row.story_id]
+                elif row.delivery_id == delivery_id:
+                    row.message_id = posted.message_id
 
     def in_flight(self) -> int:
         """How many deliveries are being sent right now."""
@@ -286,6 +336,23 @@ class Outbox:
             wait = (last + self.channel_interval - self.clock()).total_seconds()
             if wait > 0:
                 await asyncio.sleep(wait)
+
+
+def _remember(session: Session, subscription_id: int, coverage: Mapping[int, StoryCoverage], when: datetime) -> None:
+    """Add what a delivery tells the channel to what it knows of each story."""
+    if not coverage:
+        return
+    rows = session.scalars(
+        select(DeliveredStory).where(
+            DeliveredStory.subscription_id == subscription_id, DeliveredStory.story_id.in_(list(coverage))
+        )
+    )
+    for row in rows:
+        told = coverage[row.story_id]
+        row.seen_articles = sorted({*(row.seen_articles or ()), *told.articles})
+        known = [list(ref) for ref in row.seen_sentences or ()]
+        row.seen_sentences = known + [list(ref) for ref in told.sentences if list(ref) not in known]
+        row.followed_at = when
 
 
 def _forget(tasks: set[asyncio.Task[SendResult]]) -> Callable[[asyncio.Task[SendResult]], None]:

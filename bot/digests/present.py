@@ -98,3 +98,8 @@ def present_item(item: DigestItem, number: int, style: Style) -> PresentedItem:
 def present_digest(digest: Digest) -> tuple[PresentedItem, ...]:
     """Every item of `digest`, numbered from 1, as its style shows it."""
     return tuple(present_item(item, number, digest.style) for number, item in enumerate(digest.items, start=1))
+
+
+def more_command(item: DigestItem, command: str = "/news") -> str:
+    """The command that shows the whole story: its timeline, related storylines and how each outlet tells it."""
+    return f"{command} story {item.story_id}"

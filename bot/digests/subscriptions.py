@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Literal
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, time
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import clock_time, parse_quiet_hours
 from bot.digests.model import ChannelRef, DigestItem, Style
 from bot.digests.schedule import Schedule
 from bot.errors import PermissionDeniedError, UserInputError
@@ -30,6 +31,85 @@ SUGGESTIONS = 3
 STYLES: tuple[Style, ...] = ("short", "detailed")
 
 FilterKind = Literal["country", "region", "topic"]
+
+# Breaking alerts, unless a subscription says otherwise (ALERT_* settings change them for the whole bot).
+ALERT_MIN_OUTLETS = 5
+ALERT_MIN_COUNTRIES = 3
+ALERT_WINDOW_HOURS = 2
+ALERTS_PER_DAY = 3
+ALERT_QUIET_HOURS = "22:00-07:00"
+MAX_ALERT_WINDOW_HOURS = 24
+MAX_ALERTS_PER_DAY = 24
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """When a story is breaking news for a channel: enough independent outlets, or publisher countries, within
+    a window; at most ``per_day`` alerts a (local) day; none in the quiet hours (local times, "" for none)."""
+
+    min_outlets: int = ALERT_MIN_OUTLETS
+    min_countries: int = ALERT_MIN_COUNTRIES
+    window_hours: int = ALERT_WINDOW_HOURS
+    per_day: int = ALERTS_PER_DAY
+    quiet_start: str = "22:00"
+    quiet_end: str = "07:00"
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        min_outlets: int | None = None,
+        min_countries: int | None = None,
+        window_hours: int | None = None,
+        per_day: int | None = None,
+        quiet_hours: str | None = None,
+        defaults: AlertRule | None = None,
+    ) -> AlertRule:
+        """A rule from what a user typed, each missing value from ``defaults``; raises `UserInputError`."""
+        base = defaults or cls()
+        rule = cls(
+            min_outlets=base.min_outlets if min_outlets is None else min_outlets,
+            min_countries=base.min_countries if min_countries is None else min_countries,
+            window_hours=base.window_hours if window_hours is None else window_hours,
+            per_day=base.per_day if per_day is None else per_day,
+            quiet_start=base.quiet_start,
+            quiet_end=base.quiet_end,
+        )
+        if quiet_hours is not None:
+            start, end = parse_quiet_hours(quiet_hours)
+            rule = cls(rule.min_outlets, rule.min_countries, rule.window_hours, rule.per_day, start, end)
+        if rule.min_outlets < 2 or rule.min_countries < 2:
+            raise UserInputError("An alert needs at least 2 outlets or 2 publisher countries.")
+        if not 1 <= rule.window_hours <= MAX_ALERT_WINDOW_HOURS:
+            raise UserInputError(f"The alert window must be 1 to {MAX_ALERT_WINDOW_HOURS} hours.")
+        if not 1 <= rule.per_day <= MAX_ALERTS_PER_DAY:
+            raise UserInputError(f"Alerts per day must be 1 to {MAX_ALERTS_PER_DAY}.")
+        return rule
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule as ``Subscription.alerts`` stores it."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AlertRule:
+        """The rule stored by `to_json`."""
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+    def is_quiet(self, local: time) -> bool:
+        """Whether a local time of day falls in the quiet hours (which may run past midnight)."""
+        if not self.quiet_start or not self.quiet_end:
+            return False
+        start, end = clock_time(self.quiet_start), clock_time(self.quiet_end)
+        moment = local.replace(second=0, microsecond=0, tzinfo=None)
+        return start <= moment < end if start <= end else moment >= start or moment < end
+
+    def describe(self) -> str:
+        """The rule in words."""
+        quiet = f", quiet {self.quiet_start}–{self.quiet_end}" if self.quiet_start and self.quiet_end else ""
+        return (
+            f"{self.min_outlets} outlets or {self.min_countries} publisher countries within {self.window_hours} h, "
+            f"at most {self.per_day} a day{quiet}"
+        )
 
 
 @dataclass(frozen=True)
@@ -54,6 +134,13 @@ class SubscriptionRequest:
     sources: Sequence[str] = ()
     max_items: int = 5
     style: str = "short"
+    updates: bool = True  # new coverage of stories the channel has is posted in their thread
+    alerts: bool = False  # breaking alerts, with the rule below (None: the bot's default)
+    alert_outlets: int | None = None
+    alert_countries: int | None = None
+    alert_window: int | None = None  # hours
+    alerts_per_day: int | None = None
+    quiet_hours: str | None = None
     languages: Sequence[str] = ()  # names or ISO 639-1 codes; empty: every language
 
 
@@ -71,6 +158,14 @@ class SubscriptionInfo:
     style: str = "short"
     paused_reason: str | None = None
     next_digest_at: datetime | None = None
+    updates: bool = True
+    alerts: AlertRule | None = None
+
+    def describe_follow_ups(self) -> str:
+        """Updates and alerts in words."""
+        updates = "updates in the story's thread" if self.updates else "no updates"
+        alerts = f"breaking alerts: {self.alerts.describe()}" if self.alerts else "no breaking alerts"
+        return f"{updates}; {alerts}"
 
     @property
     def filter_summary(self) -> str:
@@ -190,6 +285,7 @@ def subscribe(
     actor: Actor,
     *,
     default_timezone: str = "UTC",
+    alert_defaults: AlertRule | None = None,
     now: datetime | None = None,
 ) -> SubscriptionInfo:
     """Create or replace the channel's subscription after checking permission and every value.
@@ -208,6 +304,14 @@ def subscribe(
     topics = _resolve("topic", request.topics, gazetteer)
     sources = _known_sources(database, request.sources)
     keywords = sorted({word.strip().lower() for word in request.keywords if word.strip()})
+    rule = AlertRule.parse(
+        min_outlets=request.alert_outlets,
+        min_countries=request.alert_countries,
+        window_hours=request.alert_window,
+        per_day=request.alerts_per_day,
+        quiet_hours=request.quiet_hours,
+        defaults=alert_defaults,
+    )
     languages = resolve_languages(request.languages)
     filters = {
         "countries": countries[0],
@@ -234,6 +338,8 @@ def subscribe(
         subscription.filters = {**filters, "names": names}
         subscription.max_items = request.max_items
         subscription.style = request.style
+        subscription.updates = request.updates
+        subscription.alerts = rule.to_json() if request.alerts else None
         subscription.paused_reason = None
         subscription.created_by = actor.user_id
         subscription.created_at = now or utcnow()
@@ -305,4 +411,6 @@ def subscription_info(subscription: Subscription, now: datetime | None = None) -
         style=subscription.style,
         paused_reason=subscription.paused_reason,
         next_digest_at=None if subscription.paused_reason else schedule.next_occurrence(now or utcnow()),
+        updates=subscription.updates,
+        alerts=AlertRule.from_json(subscription.alerts) if subscription.alerts else None,
     )

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.digests.subscriptions import MAX_ITEMS_LIMIT, STYLES
+from bot.digests.subscriptions import MAX_ALERT_WINDOW_HOURS, MAX_ALERTS_PER_DAY, MAX_ITEMS_LIMIT, STYLES
 
 COMMAND = "/news"
 DESCRIPTION_CHARS = 100  # Discord's limit for command and option descriptions
 
-OptionKind = Literal["text", "link", "number", "list", "choice"]
+OptionKind = Literal["text", "link", "number", "list", "choice", "switch"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class OptionSpec:
     Attributes:
         name: the option's name (Discord's option, and what the service is given).
         description: one line, at most 100 characters.
-        kind: free text; one link (a single token); a whole number; a comma-separated list; or one of ``choices``.
+        kind: free text; one link (a single token); a whole number; a comma-separated list; one of ``choices``;
+            or a switch (on/off; a boolean option on Discord).
         required: whether the command needs it.
         low, high: the length of text (characters) or the range of a number.
         default: the value when not given (None: nothing).
@@ -45,7 +46,7 @@ class OptionSpec:
     required: bool = False
     low: int = 1
     high: int = 100
-    default: str | int | None = None
+    default: str | int | bool | None = None
     choices: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     placeholder: str = ""
@@ -156,6 +157,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
         aliases=("summarise",),
     ),
     CommandSpec(
+        "story",
+        "One story in full: its timeline, related storylines, how each outlet tells it",
+        (
+            OptionSpec(
+                "story",
+                "The story's number (a digest item shows it) or words from its headline",
+                required=True,
+                high=200,
+                placeholder="number or words",
+            ),
+        ),
+        slow=True,
+        example="26",
+    ),
+    CommandSpec(
         "subscribe",
         "Post a news digest in this channel on a schedule (replaces any earlier one)",
         (
@@ -198,6 +214,54 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 default="short",
                 choices=STYLES,
                 keys=("style",),
+            ),
+            OptionSpec(
+                "updates",
+                "Post new coverage of stories this channel has in their thread (default: on)",
+                kind="switch",
+                default=True,
+                keys=("updates",),
+            ),
+            OptionSpec(
+                "alerts",
+                "Post breaking stories at once instead of waiting for the schedule (default: off)",
+                kind="switch",
+                default=False,
+                keys=("alerts",),
+            ),
+            OptionSpec(
+                "alert_outlets",
+                "Breaking when this many independent outlets report it (default 5)",
+                kind="number",
+                low=2,
+                keys=("alert_outlets", "outlets"),
+            ),
+            OptionSpec(
+                "alert_countries",
+                "...or this many publisher countries (default 3)",
+                kind="number",
+                low=2,
+                keys=("alert_countries",),
+            ),
+            OptionSpec(
+                "alert_window",
+                "...within this many hours (default 2)",
+                kind="number",
+                high=MAX_ALERT_WINDOW_HOURS,
+                keys=("alert_window", "window"),
+            ),
+            OptionSpec(
+                "alerts_per_day",
+                "At most this many alerts a day (default 3)",
+                kind="number",
+                high=MAX_ALERTS_PER_DAY,
+                keys=("alerts_per_day", "per_day"),
+            ),
+            OptionSpec(
+                "quiet_hours",
+                'No alerts in these hours, e.g. "22:00-07:00" (the default), or "off"',
+                high=20,
+                keys=("quiet", "quiet_hours"),
             ),
         ),
         managers_only=True,
@@ -246,6 +310,8 @@ def _value_hint(option: OptionSpec) -> str:
         return "|".join(option.choices)
     if option.kind == "number":
         return f"{option.default or option.low} ({option.low}–{option.high})"
+    if option.kind == "switch":
+        return "on|off"
     return "…"
 
 

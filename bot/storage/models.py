@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -228,6 +229,10 @@ class Subscription(Base):
     max_items: Mapped[int] = mapped_column(default=5)
     style: Mapped[str] = mapped_column(String(16), default="short")  # short | detailed
     paused_reason: Mapped[str | None] = mapped_column(Text)  # set when the platform says the channel is gone
+    # Follow-ups of stories the channel has had: new coverage in their thread, and breaking alerts (None: off;
+    # else the rule: min_outlets, min_countries, window_hours, per_day, quiet_start, quiet_end).
+    updates: Mapped[bool] = mapped_column(default=True, server_default=true())
+    alerts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -270,3 +275,9 @@ class DeliveredStory(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    # What the channel knows of the story, so an update says only what is new (None: recorded before updates
+    # existed, or a story that took over a delivered one's articles; then the delivery's time is the baseline).
+    message_id: Mapped[str | None] = mapped_column(String(128))  # the message that carried it: updates reply there
+    seen_articles: Mapped[list[Any] | None] = mapped_column(JSON)  # article ids the channel was told of
+    seen_sentences: Mapped[list[Any] | None] = mapped_column(JSON)  # [article id, start, end] of lines it was sent
+    followed_at: Mapped[datetime | None]  # when the channel last heard of it (the delivery, then each update)

@@ -92,11 +92,37 @@ def test_demo_answers_both_questions_citing_bundled_articles(demo_run: DemoRun):
     assert any(slug.startswith("Syria-finishing-school") for slug in cited[QUESTIONS[1]])
 
 
+def test_demo_posts_an_update_of_a_growing_story_and_shows_how_it_is_told(demo_run: DemoRun):
+    """Round 3 brings three more outlets to a story of the first digest: the next digest posts only what is new,
+    each line cited, and the story view lists every outlet's first report and how each tells it."""
+    update = demo_run.digest.split("  ↳ Update to: ", 1)[1].split("\n$ python -m bot story ", 1)[0]
+    assert "New since" in update
+    assert "Now also reported by BBC News [1], Radio Netherlands Worldwide [2], The New York Times [3]" in update
+    assert "First coverage from NL" in update
+    lines = re.findall(r"^    - (.+?) \[(\d)\]$", update.replace("\n      ", " "), re.M)
+    facts = [(text, number) for text, number in lines if not text.startswith("Now also reported by")]
+    assert len(facts) == 3 and {number for _text, number in facts} == {"1", "2", "3"}
+    for path in ("/reuters/", "/usatoday/"):  # what the channel was told already is not repeated
+        assert path not in update
+    story = demo_run.digest.split("\n$ python -m bot story ", 1)[1]
+    timeline = story.split("\nTimeline\n", 1)[1].split("\nHow it is told\n", 1)[0]
+    entries = re.findall(r"^  \d\d \w{3} .+$", timeline, re.M)
+    assert [line.strip().split(" ", 3)[3].split(":")[0] for line in entries] == [
+        "first report Reuters (GB)",
+        "first from USA Today (US)",
+        "first from BBC News (GB)",
+        "first from Radio Netherlands Worldwide (NL)",
+        "first from The New York Times (US)",
+    ]
+    told = story.split("\nHow it is told\n", 1)[1]
+    assert told.count("“") >= 10  # five headlines, five distinctive sentences
+
+
 def test_demo_shows_progress_and_leaves_the_configured_database_alone(demo_run: DemoRun):
     """Progress lines go to standard error, with the hint to connect a platform; DATABASE_URL is never created."""
     assert "offline demo" in demo_run.progress
-    steps = re.findall(r"^\[(\d)/8\] .+\(\d+\.\d s\)$", demo_run.progress, re.M)
-    assert steps == [str(number) for number in range(1, 9)]
+    steps = re.findall(r"^\[(\d+)/11\] .+\(\d+\.\d s\)$", demo_run.progress, re.M)
+    assert steps == [str(number) for number in range(1, 12)]
     assert "backlog" in demo_run.progress and "DISCORD_TOKEN" in demo_run.progress
     assert re.search(r"backlog's pages, .* \d+ full text, \d+ feed teaser only, 7 pages requested", demo_run.progress)
     assert not (demo_run.folder / "mine.sqlite3").exists()

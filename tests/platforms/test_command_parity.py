@@ -16,9 +16,9 @@ from bot.platforms.slack.commands import SLOW, help_text, parse_command
 from bot.platforms.slack.commands import NewsCommands as SlackCommands
 from bot.platforms.spec import BY_NAME, COMMANDS, OptionSpec, usage
 
-STRING, INTEGER = 3, 4  # Discord's option types
+STRING, INTEGER, BOOLEAN = 3, 4, 5  # Discord's option types
 # Slack text that runs each command with nothing optional given.
-MINIMAL = {"ask": "ask why?", "summarize": "summarize https://news.example/a"}
+MINIMAL = {"ask": "ask why?", "summarize": "summarize https://news.example/a", "story": "story 26"}
 
 
 def _registered() -> list[dict[str, Any]]:
@@ -42,6 +42,8 @@ def _as_specified(option: OptionSpec) -> tuple[Any, ...]:
     if option.kind == "number":
         bounds = (None, None, option.low, option.high)
         return option.name, option.description, INTEGER, option.required, (), bounds
+    if option.kind == "switch":
+        return option.name, option.description, BOOLEAN, option.required, (), (None, None, None, None)
     return option.name, option.description, STRING, option.required, (), (option.low, option.high, None, None)
 
 

@@ -22,7 +22,7 @@ from bot.intelligence.pending import pending_note, unprocessed_count
 from bot.intelligence.processing import BATCH_SIZE, ProcessReport, process_new_articles
 from bot.news.http import HttpClient, HttpPolicy
 from bot.platforms.console.publisher import CONSOLE_CHANNEL, ConsolePublisher
-from bot.platforms.console.render import render_answer, render_digest, render_link_summary
+from bot.platforms.console.render import render_answer, render_digest, render_link_summary, render_story
 from bot.replies import DigestNow, DigestOutcome
 from bot.service import NewsService
 from bot.storage import Database
@@ -80,6 +80,16 @@ def brief_command(settings: Settings, args: argparse.Namespace) -> int:
         await _catch_up(service)
         languages = split_list(getattr(args, "languages", ""))
         sys.stdout.write(render_digest(await service.brief(args.topic, limit=args.limit, languages=languages)))
+
+    return _with_service(settings, show)
+
+
+def story_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`story ID|WORDS`: one story in full: timeline, related storylines, and how each outlet tells it."""
+
+    async def show(service: NewsService) -> None:
+        await _catch_up(service)
+        sys.stdout.write(render_story(await service.story(" ".join(args.query))))
 
     return _with_service(settings, show)
 

@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from bot.digests.model import ChannelRef, Digest
-from bot.platforms.console.render import render_digest
+from bot.platforms.console.render import render_digest, render_update
 
 CONSOLE_CHANNEL = ChannelRef("console", "local", "terminal")
 
@@ -19,8 +19,9 @@ class ConsolePublisher:
         self.posted = 0
 
     async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        """Write the digest; the message id is a running count."""
-        self.stream.write(render_digest(digest) + "\n")
+        """Write the digest (an update as a reply under its story); the message id is a running count."""
+        text = render_update(digest) if digest.kind == "update" else render_digest(digest)
+        self.stream.write(text + "\n")
         self.stream.flush()
         self.posted += 1
         return f"console-{self.posted}"

@@ -43,9 +43,17 @@ def bot_permissions() -> discord.Permissions:
     - View Channel: to see the channel it posts scheduled digests in.
     - Send Messages: to post them.
     - Embed Links: digests, answers and summaries are embeds; without it Discord drops them.
-    - Send Messages in Threads: to post digests to a channel that is a thread or forum post.
+    - Send Messages in Threads: to post digests to a channel that is a thread or forum post, and story updates.
+    - Create Public Threads: to start a thread on the message that carried a story, for its updates (without it
+      an update is a reply to that message).
     """
-    return discord.Permissions(view_channel=True, send_messages=True, embed_links=True, send_messages_in_threads=True)
+    return discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        embed_links=True,
+        send_messages_in_threads=True,
+        create_public_threads=True,
+    )
 
 
 def invite_url(application_id: int) -> str:

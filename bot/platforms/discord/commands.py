@@ -36,6 +36,7 @@ from bot.platforms.discord.render import (
     render_help,
     render_link_summary,
     render_sources,
+    render_story,
     render_subscription,
 )
 from bot.platforms.spec import COMMANDS, command, usage
@@ -56,7 +57,7 @@ UNSUBSCRIBE, SETTINGS, SOURCES, DIGEST = (
     command("sources"),
     command("digest"),
 )
-HELP = command("help")
+HELP, STORY = command("help"), command("story")
 ABOUT, LIMIT, LANGUAGES, QUESTION, URL = (
     BRIEF.option("about"),
     BRIEF.option("limit"),
@@ -70,6 +71,14 @@ SCHEDULE, TIMEZONE, MAX_ITEMS = (
     SUBSCRIBE.option("max_items"),
 )
 FILTER_CHARS = SUBSCRIBE.option("countries").high
+STORY_QUERY = STORY.option("story")
+ALERT_OUTLETS, ALERT_COUNTRIES, ALERT_WINDOW, ALERTS_PER_DAY, QUIET_HOURS = (
+    SUBSCRIBE.option("alert_outlets"),
+    SUBSCRIBE.option("alert_countries"),
+    SUBSCRIBE.option("alert_window"),
+    SUBSCRIBE.option("alerts_per_day"),
+    SUBSCRIBE.option("quiet_hours"),
+)
 FEED_URL = SOURCES.option("url")
 INTERNAL_ERROR = "Something went wrong on my side; it has been logged. Please try again in a moment."
 
@@ -210,6 +219,16 @@ class NewsCommands(app_commands.Group):
         summary = await self.service.summarize_url(url, requester=f"discord:{interaction.user.id}")
         await reply(interaction, render_link_summary(summary))
 
+    @app_commands.command(name=STORY.name, description=STORY.summary)
+    @app_commands.describe(**STORY.descriptions())
+    async def story(
+        self, interaction: discord.Interaction, story: app_commands.Range[str, STORY_QUERY.low, STORY_QUERY.high]
+    ) -> None:
+        """Show a story's timeline, storylines and how each outlet tells it."""
+        await defer(interaction)
+        view = await self.service.story(story)
+        await reply(interaction, render_story(view))
+
     # -- the channel's subscription --------------------------------------------------------------------------------
     @app_commands.command(name=SUBSCRIBE.name, description=SUBSCRIBE.summary)
     @app_commands.describe(**SUBSCRIBE.descriptions())
@@ -226,6 +245,13 @@ class NewsCommands(app_commands.Group):
         languages: app_commands.Range[str, LANGUAGES.low, LANGUAGES.high] | None = None,
         max_items: app_commands.Range[int, MAX_ITEMS.low, MAX_ITEMS.high] = 5,
         style: Literal["short", "detailed"] = "short",
+        updates: bool = True,
+        alerts: bool = False,
+        alert_outlets: app_commands.Range[int, ALERT_OUTLETS.low, ALERT_OUTLETS.high] | None = None,
+        alert_countries: app_commands.Range[int, ALERT_COUNTRIES.low, ALERT_COUNTRIES.high] | None = None,
+        alert_window: app_commands.Range[int, ALERT_WINDOW.low, ALERT_WINDOW.high] | None = None,
+        alerts_per_day: app_commands.Range[int, ALERTS_PER_DAY.low, ALERTS_PER_DAY.high] | None = None,
+        quiet_hours: app_commands.Range[str, QUIET_HOURS.low, QUIET_HOURS.high] | None = None,
     ) -> None:
         """Create or replace the channel's digest subscription (managers only)."""
         actor = self._manager(interaction)
@@ -242,6 +268,13 @@ class NewsCommands(app_commands.Group):
             languages=split_list(languages),
             max_items=max_items,
             style=style,
+            updates=updates,
+            alerts=alerts,
+            alert_outlets=alert_outlets,
+            alert_countries=alert_countries,
+            alert_window=alert_window,
+            alerts_per_day=alerts_per_day,
+            quiet_hours=quiet_hours,
         )
         info = await self.service.subscribe(channel, request, actor)
         log.info("subscription %s set for %s by user %s", info.id, channel, actor.user_id)

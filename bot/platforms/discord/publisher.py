@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Literal
 
 import aiohttp
 import discord
 
 from bot.digests.model import ChannelRef, Digest
-from bot.digests.outbox import ChannelUnavailableError, PublishError
-from bot.platforms.discord.render import render_digest
+from bot.digests.outbox import ChannelUnavailableError, Posted, PublishError
+from bot.platforms.discord.render import DiscordMessage, fit, plain, render_digest, render_update
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,12 @@ NONCE_CHARS = 25  # Discord's limit for a message nonce
 UNKNOWN_CHANNEL = 10003
 MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
+# ...and for threads on a story's message.
+UNKNOWN_MESSAGE = 10008
+INVALID_FORM_BODY = 50035  # a reply to a message that no longer exists
+THREAD_ALREADY_CREATED = 160004
+THREAD_NAME_CHARS = 100
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080  # a week: a developing story's thread stays open between digests
 
 
 def message_nonce(idempotency_key: str, index: int) -> str:
@@ -59,30 +66,119 @@ class DiscordPublisher:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        """Post `digest` as one or more messages; return the first message's id."""
+    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> Posted:
+        """Post `digest` as one or more messages; return the first message's id and the message of each story.
+
+        An update goes to a thread started on the message that carried its story (see `_publish_update`).
+        """
         if self.client.user is None or self.client.is_closed():
             raise PublishError("not logged in to Discord yet")
-        target = self.client.get_partial_messageable(int(channel.channel_id), guild_id=int(channel.workspace_id))
+        if digest.kind == "update" and digest.follow_up is not None:
+            return await self._publish_update(channel, digest, idempotency_key)
+        target = self._target(channel, channel.channel_id)
         first_id = ""
+        story_messages: dict[int, str] = {}
+        items = iter(digest.items)
         for index, message in enumerate(render_digest(digest)):
-            try:
-                sent = await target.send(
-                    content=message.content or None,
-                    embeds=list(message.embeds),
-                    nonce=message_nonce(idempotency_key, index),
-                    allowed_mentions=discord.AllowedMentions.none(),
+            sent_id = await self._send(target, message, message_nonce(idempotency_key, index))
+            first_id = first_id or sent_id
+            for _embed, item in zip(message.embeds, items, strict=False):  # one card per story, in order
+                story_messages[item.story_id] = sent_id
+            log.debug("%s: message %s of %s posted as %s", idempotency_key, index + 1, channel, sent_id)
+        return Posted(first_id, story_messages)
+
+    async def _publish_update(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> Posted:
+        """Post an update in the thread of the story's message: started on it, or the one already there (a thread
+        started on a message has the message's id). Where the bot may not start threads, the update replies to the
+        message; when the message is gone, it is a new post that names the earlier one, and later updates go to it.
+        """
+        assert digest.follow_up is not None
+        story_id = digest.items[0].story_id if digest.items else 0
+        reply_to = digest.follow_up.reply_to
+        nonce = message_nonce(idempotency_key, 0)
+        here = self._target(channel, channel.channel_id)
+        if reply_to:
+            where = await self._thread_for(channel, reply_to, digest)
+            if where == "thread":
+                (message,) = render_update(digest)
+                return Posted(await self._send(self._target(channel, reply_to), message, nonce))
+            if where == "reply":
+                (message,) = render_update(digest)
+                reference = discord.MessageReference(
+                    message_id=int(reply_to), channel_id=int(channel.channel_id), fail_if_not_exists=True
                 )
-            except (discord.NotFound, discord.Forbidden) as error:
+                try:
+                    return Posted(await self._send(here, message, nonce, reference))
+                except _OriginalGone:
+                    pass
+        (message,) = render_update(digest, standalone=True)
+        sent_id = await self._send(here, message, message_nonce(idempotency_key, 1))
+        return Posted(sent_id, {story_id: sent_id})
+
+    async def _thread_for(self, channel: ChannelRef, message_id: str, digest: Digest) -> str:
+        """Start a thread on the story's message: "thread" (started, or there already), "reply" (threads are not
+        allowed here) or "gone" (the message was deleted)."""
+        title = digest.items[0].title if digest.items else digest.heading
+        try:
+            await self.client.http.start_thread_with_message(
+                int(channel.channel_id),
+                int(message_id),
+                name=fit(plain(title), THREAD_NAME_CHARS) or "Story updates",
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+        except discord.HTTPException as error:
+            if error.code == THREAD_ALREADY_CREATED:
+                return "thread"
+            if error.code == UNKNOWN_MESSAGE:
+                return "gone"
+            if error.code == UNKNOWN_CHANNEL or error.status == 404:
                 raise ChannelUnavailableError(unavailable_reason(error)) from error
-            except discord.HTTPException as error:
-                raise PublishError(f"Discord answered HTTP {error.status} (code {error.code})") from error
-            except discord.RateLimited as error:
-                raise PublishError(f"rate limited by Discord for {error.retry_after:.0f} s") from error
-            except (aiohttp.ClientError, TimeoutError, OSError) as error:
-                raise PublishError(f"could not reach Discord ({type(error).__name__})") from error
-            except discord.DiscordException as error:  # anything else discord.py raises: retry later, keep the digest
-                raise PublishError(f"discord.py failed: {type(error).__name__}") from error
-            first_id = first_id or str(sent.id)
-            log.debug("%s: message %s of %s posted as %s", idempotency_key, index + 1, channel, sent.id)
-        return first_id
+            if error.status in {400, 403}:  # no Create Public Threads permission, or a channel without threads
+                log.info("cannot start a thread in %s (code %s); replying instead", channel, error.code)
+                return "reply"
+            raise PublishError(f"Discord answered HTTP {error.status} (code {error.code})") from error
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise PublishError(f"could not reach Discord ({type(error).__name__})") from error
+        return "thread"
+
+    def _target(self, channel: ChannelRef, channel_id: str) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(int(channel_id), guild_id=int(channel.workspace_id))
+
+    async def _send(
+        self,
+        target: discord.PartialMessageable,
+        message: DiscordMessage,
+        nonce: str,
+        reference: discord.MessageReference | None = None,
+    ) -> str:
+        """Send one message with its nonce; Discord's refusals become the outbox's errors."""
+        content, embeds, mentions = message.content or None, list(message.embeds), discord.AllowedMentions.none()
+        try:
+            if reference is None:
+                sent = await target.send(content=content, embeds=embeds, nonce=nonce, allowed_mentions=mentions)
+            else:  # a reply that pings nobody, its author included
+                sent = await target.send(
+                    content=content,
+                    embeds=embeds,
+                    nonce=nonce,
+                    allowed_mentions=mentions,
+                    reference=reference,
+                    mention_author=False,
+                )
+        except (discord.NotFound, discord.Forbidden) as error:
+            raise ChannelUnavailableError(unavailable_reason(error)) from error
+        except discord.HTTPException as error:
+            if reference is not None and error.code == INVALID_FORM_BODY:  # the referenced message is gone
+                raise _OriginalGone from error
+            raise PublishError(f"Discord answered HTTP {error.status} (code {error.code})") from error
+        except discord.RateLimited as error:
+            raise PublishError(f"rate limited by Discord for {error.retry_after:.0f} s") from error
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise PublishError(f"could not reach Discord ({type(error).__name__})") from error
+        except discord.DiscordException as error:  # anything else discord.py raises: retry later, keep the digest
+            raise PublishError(f"discord.py failed: {type(error).__name__}") from error
+        return str(sent.id)
+
+
+class _OriginalGone(Exception):
+    """The message an update replies to no longer exists."""

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import discord
 
 from bot.digests.model import Digest, SourceLink
-from bot.digests.present import PresentedItem, present_digest
+from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
+from bot.intelligence.storyview import Report, StoryView
 from bot.news.feeds import FeedHealth
 from bot.platforms.spec import Usage
 from bot.replies import LinkSummary
@@ -199,7 +200,9 @@ def story_embed(shown: PresentedItem) -> discord.Embed:
             (f"{fit(clean(r.title), 200)} (story {r.story_id})" for r in item.related), FIELD_VALUE_LIMIT
         )
         embed.add_field(name="Related", value=related, inline=False)
-    footer = " · ".join([_plural(item.outlet_count, "outlet"), f"based on {item.label}", *shown.tags])
+    footer = " · ".join(
+        [_plural(item.outlet_count, "outlet"), f"based on {item.label}", *shown.tags, f"more: {more_command(item)}"]
+    )
     embed.set_footer(text=fit(plain(footer), FOOTER_CHARS))
     return embed
 
@@ -212,6 +215,124 @@ def render_digest(digest: Digest) -> list[DiscordMessage]:
     embeds = [story_embed(shown) for shown in present_digest(digest)]
     subtitle = f"-# {_plural(len(digest.items), 'story', 'stories')} · as of {timestamp(digest.generated_at)}"
     return pack(f"{heading}\n{subtitle}", embeds)
+
+
+def render_update(digest: Digest, *, standalone: bool = False) -> list[DiscordMessage]:
+    """A story's update: "New since 08:00" and only the new lines, each cited, with the new sources.
+
+    In the story's thread it needs no title; ``standalone`` (the original message is gone) names the story and when
+    it was first posted here.
+    """
+    follow_up = digest.follow_up
+    if follow_up is None or not digest.items:
+        return render_digest(digest)
+    (shown,) = present_digest(replace(digest, style="detailed"))
+    item = shown.item
+    since = f"New since {follow_up.since_label}" if follow_up.since_label else "New"
+    if standalone:
+        content = (
+            f"**Update: {fit(clean(item.title), HEADING_CHARS)}**\n-# First posted here "
+            f"{timestamp(follow_up.first_posted_at)}; that message is gone."
+        )
+    else:
+        content = f"**{since}**"
+    lines = [f"• {fit(clean(line.text), SENTENCE_CHARS)} [{line.number}]" for line in shown.lines]
+    outlets = _new_outlets(shown, follow_up.new_outlets)
+    if outlets:
+        lines.append(f"• Now also reported by {outlets}")
+    if follow_up.new_countries:
+        lines.append(f"• First coverage from {clean(', '.join(follow_up.new_countries))}")
+    embed = discord.Embed(
+        title=fit(f"{since}: {clean(item.title)}", TITLE_LIMIT) if standalone else None,
+        description=join_within(lines, STORY_SUMMARY_CHARS, more="…and {} more") or "*New coverage*",
+        colour=DIGEST_COLOUR,
+        timestamp=item.updated_at,
+    )
+    sources = join_within((_source_line(each.number, each.source) for each in shown.sources), FIELD_VALUE_LIMIT)
+    if sources:
+        embed.add_field(name="New sources", value=sources, inline=False)
+    embed.set_footer(text=fit(plain(f"{more_command(item)} for the whole story"), FOOTER_CHARS))
+    return [DiscordMessage(fit(content, CONTENT_LIMIT), (embed,))]
+
+
+def _new_outlets(shown: PresentedItem, names: Sequence[str]) -> str:
+    """The outlets new to the story, each linked to its first new article, with that source's number."""
+    first: dict[str, ShownSource] = {}
+    for each in shown.sources:
+        if each.source.outlet in names:
+            first.setdefault(each.source.outlet, each)
+    return ", ".join(f"{link(clean(e.source.outlet), e.source.url)} [{e.number}]" for e in first.values())
+
+
+def _reporter(report: Report) -> str:
+    return clean(f"{report.outlet} ({report.country})" if report.country else report.outlet)
+
+
+def render_story(view: StoryView) -> list[DiscordMessage]:
+    """A story in full as cards: summary and timeline; how each outlet tells it; facts only some report."""
+    item = view.item
+    (shown,) = present_digest(Digest(heading=item.title, generated_at=view.as_of, items=(item,), style="detailed"))
+    countries = f" from {_plural(view.country_count, 'country', 'countries')}" if view.country_count else ""
+    lines = [f"• {fit(clean(line.text), SENTENCE_CHARS)} [{line.number}]" for line in shown.lines]
+    summary = discord.Embed(
+        title=fit(f"Story {item.story_id}: {clean(item.title)}", TITLE_LIMIT),
+        description=join_within(lines, STORY_SUMMARY_CHARS) or None,
+        colour=DIGEST_COLOUR,
+        timestamp=view.as_of,
+    )
+    if shown.sources:
+        sources = join_within((_source_line(each.number, each.source) for each in shown.sources), FIELD_VALUE_LIMIT)
+        summary.add_field(name="Sources", value=sources, inline=False)
+    timeline = [
+        f"{timestamp(report.published_at, 'f')} {'first report' if n == 0 else 'first from'} **{_reporter(report)}**: "
+        f"{link(fit(clean(report.title), 150), report.url)}"
+        for n, report in enumerate(view.timeline)
+    ]
+    if view.more_outlets:
+        timeline.append(f"+{view.more_outlets} more outlets")
+    summary.add_field(name="Timeline", value=join_within(timeline, FIELD_VALUE_LIMIT), inline=False)
+    if view.related:
+        related = (f"{fit(clean(r.title), 200)} (`/news story {r.story_id}`)" for r in view.related)
+        summary.add_field(name="Related storylines", value=join_within(related, FIELD_VALUE_LIMIT), inline=False)
+    merged = f" · story {view.merged_from} became part of it" if view.merged_from is not None else ""
+    summary.set_footer(
+        text=fit(plain(f"{_plural(view.outlet_count, 'outlet')}{countries}{merged} · as of"), FOOTER_CHARS)
+    )
+    told = discord.Embed(title="How it is told", colour=DIGEST_COLOUR)
+    if len(view.tellings) < 2:
+        told.description = "Only one outlet so far."
+    for telling in view.tellings[:FIELDS_PER_EMBED]:
+        parts = [link(fit(clean(telling.report.title), 300), telling.report.url)]
+        if telling.sentence and telling.sentence_report is not None:  # whole lines only: a link is never cut
+            parts.append(f"> {fit(clean(telling.sentence), 300)} {link('source', telling.sentence_report.url)}")
+        name = fit(_reporter(telling.report), FIELD_NAME_LIMIT)
+        told.add_field(name=name, value=join_within(parts, FIELD_VALUE_LIMIT), inline=False)
+    embeds = [summary, told]
+    if view.partial_facts:
+        facts = [
+            f"• *{fit(clean(', '.join(fact.outlets)), 200)}:* {fit(clean(fact.text), SENTENCE_CHARS)} "
+            f"{link('source', fact.report.url)}"
+            for fact in view.partial_facts
+        ]
+        embeds.append(
+            discord.Embed(
+                title="Reported by some outlets only",
+                description=join_within(facts, DESCRIPTION_LIMIT),
+                colour=DIGEST_COLOUR,
+            )
+        )
+    content = ""
+    if view.other_matches:
+        others = ", ".join(f"{fit(clean(o.title), 100)} (`/news story {o.story_id}`)" for o in view.other_matches)
+        content = f"-# Other stories matching: {others}"
+    return pack(content, [_within_message(embed) for embed in embeds])
+
+
+def _within_message(embed: discord.Embed) -> discord.Embed:
+    """A card that fits one message on its own: fields are dropped from the end until it does."""
+    while len(embed) > EMBED_CHARS_PER_MESSAGE and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
 
 
 # -- answers and link summaries --------------------------------------------------------------------------------------
@@ -296,6 +417,7 @@ def render_subscription(info: SubscriptionInfo | None, *, heading: str = "") -> 
         embed.add_field(name="Next digest", value="paused" if info.paused_reason else "not scheduled")
     embed.add_field(name="Stories", value=f"up to {info.max_items}, {clean(info.style)}")
     embed.add_field(name="Filters", value=fit(clean(info.describe_filters()), FIELD_VALUE_LIMIT), inline=False)
+    embed.add_field(name="Follow-ups", value=fit(clean(info.describe_follow_ups()), FIELD_VALUE_LIMIT), inline=False)
     return [DiscordMessage(fit(heading, CONTENT_LIMIT), (embed,))]
 
 

@@ -4,9 +4,12 @@ Grammar (``/news <subcommand> …``; ``/news`` alone shows help), from the comma
 
     brief [topic, country or region] [max=N] [languages=…]
     ask <question>
+    story <number or words>
     summarize <url>
     subscribe [schedule="08:00, 18:00"] [tz=Europe/Berlin] [countries="Japan, Taiwan"] [regions=…] [topics=…]
-              [keywords=…] [sources=…] [languages=…] [max=5] [style=short|detailed]
+              [keywords=…] [sources=…] [languages=…] [max=5] [style=short|detailed] [updates=on|off]
+              [alerts=on|off] [alert_outlets=5] [alert_countries=3] [alert_window=2h] [alerts_per_day=3]
+              [quiet=22:00-07:00]
     unsubscribe
     settings
     sources [add <url> | remove <url>]
@@ -63,6 +66,9 @@ SLOW = frozenset(spec.name for spec in COMMANDS if spec.slow)  # model or networ
 # subscribe's `key=value` spellings -> SubscriptionRequest fields (the option names)
 OPTION_KEYS = {key: option.name for option in SUBSCRIBE.options for key in option.keys}
 LIST_FIELDS = frozenset(option.name for option in SUBSCRIBE.options if option.kind == "list")
+NUMBER_FIELDS = frozenset(option.name for option in SUBSCRIBE.options if option.kind == "number")
+SWITCH_FIELDS = frozenset(option.name for option in SUBSCRIBE.options if option.kind == "switch")
+SWITCHES = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
 
 
 def _usage_mrkdwn(spec: CommandSpec) -> str:
@@ -130,6 +136,10 @@ def parse_command(text: str) -> NewsCommand:
         if not rest or len(rest.split()) != 1:
             raise UserInputError(f"Give one link. {USAGE['summarize']}")
         return NewsCommand("summarize", text=_within(rest, "summarize", "url"))
+    if name == "story":
+        if not rest:
+            raise UserInputError(f"Which story? {USAGE['story']}")
+        return NewsCommand("story", text=_within(rest, "story", "story"))
     if name == "subscribe":
         return NewsCommand("subscribe", subscription=_parse_subscription(rest))
     if name == "sources":
@@ -189,10 +199,15 @@ def _parse_subscription(rest: str) -> SubscriptionRequest:
             raise UserInputError(f"I don't understand `{render.escape_clipped(token, 60)}`. {USAGE['subscribe']}")
         if target in LIST_FIELDS:
             values[target] = [*values.get(target, []), *split_list(value)]
-        elif target == "max_items":
-            if not _is_number(value.strip()):
-                raise UserInputError(f"`max` must be a whole number. {USAGE['subscribe']}")
-            values[target] = int(value)
+        elif target in NUMBER_FIELDS:
+            number = value.strip().lower().removesuffix("h")  # "alert_window=2h"
+            if not _is_number(number):
+                raise UserInputError(f"`{key.strip()}` must be a whole number. {USAGE['subscribe']}")
+            values[target] = int(number)
+        elif target in SWITCH_FIELDS:
+            if value.strip().lower() not in SWITCHES:
+                raise UserInputError(f"`{key.strip()}` is `on` or `off`. {USAGE['subscribe']}")
+            values[target] = SWITCHES[value.strip().lower()]
         else:
             values[target] = value.strip()
     return SubscriptionRequest(**values)
@@ -212,6 +227,7 @@ class NewsCommands:
             "brief": self._brief,
             "ask": self._ask,
             "summarize": self._summarize,
+            "story": self._story,
             "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe,
             "settings": self._settings,
@@ -264,6 +280,10 @@ class NewsCommands:
     async def _ask(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
         answer = await self.service.ask(request.text)
         await _send(respond, render.render_answer(answer), "in_channel" if answer.found else "ephemeral")
+
+    async def _story(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
+        view = await self.service.story(request.text)
+        await _send(respond, render.render_story(view), "in_channel")
 
     async def _summarize(self, request: NewsCommand, command: dict[str, Any], respond: AsyncRespond) -> None:
         requester = f"slack:{command.get('team_id', '')}:{command.get('user_id', '')}"

@@ -20,8 +20,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digests.model import ChannelRef, Digest
-from bot.digests.outbox import ChannelUnavailableError, PublishError
-from bot.platforms.slack.render import Message, render_digest
+from bot.digests.outbox import ChannelUnavailableError, Posted, PublishError
+from bot.platforms.slack.render import Message, render_digest, render_update
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,10 @@ CHANNEL_ERRORS = {
 }
 
 
+# Slack's answers to a reply whose parent message was deleted.
+ORIGINAL_GONE = frozenset({"thread_not_found", "message_not_found"})
+
+
 def build_client(token: str, base_url: str) -> AsyncWebClient:
     """The Web API client: rate limits waited out (Retry-After), a 500/503 and dropped connections retried."""
     if not base_url.endswith("/"):
@@ -75,12 +79,14 @@ class SlackPublisher:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str | Posted:
         """Post the digest (the rest of a long one in its thread) and return the first message's ts.
 
         Slack has no idempotency key for chat.postMessage; `idempotency_key` goes into the logs so a repeat
         after a crash can be traced.
         """
+        if digest.kind == "update" and digest.follow_up is not None:
+            return await self._publish_update(channel, digest, idempotency_key)
         first, *rest = render_digest(digest)
         try:
             ts = await self._post(channel, first)
@@ -98,6 +104,31 @@ class SlackPublisher:
                 log.warning("%s part %d in %s's thread failed: %s", idempotency_key, number, channel, _code(error))
                 break
         return ts
+
+    async def _publish_update(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str | Posted:
+        """Reply in the thread of the message that carried the story; when that message is gone, post the update
+        as a new message that names the earlier one (and later updates reply to it)."""
+        assert digest.follow_up is not None
+        reply_to = digest.follow_up.reply_to
+        try:
+            if reply_to:
+                try:
+                    ts = await self._post(channel, render_update(digest), thread_ts=reply_to)
+                    log.info("%s: update posted in %s's thread %s", idempotency_key, channel, reply_to)
+                    return ts
+                except SlackApiError as error:
+                    if _code(error) not in ORIGINAL_GONE:
+                        raise
+                    log.info(
+                        "%s: thread %s in %s is gone; posting the update on its own", idempotency_key, reply_to, channel
+                    )
+            ts = await self._post(channel, render_update(digest, standalone=True))
+        except SLACK_FAILURES as error:
+            raise _publish_error(error) from error
+        except Exception as error:  # an odd reply must not escape the outbox
+            log.exception("%s to %s failed unexpectedly", idempotency_key, channel)
+            raise PublishError(f"Slack did not take the update: {type(error).__name__}") from error
+        return Posted(ts, {item.story_id: ts for item in digest.items})
 
     async def _post(self, channel: ChannelRef, message: Message, thread_ts: str | None = None) -> str:
         response = await self.client.chat_postMessage(

@@ -12,16 +12,17 @@ a feed might carry. Limits enforced here (https://api.slack.com/reference/block-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.digests.model import Digest
-from bot.digests.present import PresentedItem, ShownSource, present_digest
+from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer
+from bot.intelligence.storyview import Report, StoryView
 from bot.news.feeds import FeedHealth
 from bot.replies import LinkSummary
 
@@ -194,6 +195,7 @@ def render_item(shown: PresentedItem) -> list[Block]:
         escape(item.label),
         f"updated {_when(item.updated_at)}",
         *(escape_clipped(tag, 100) for tag in shown.tags),
+        f"more: `{escape(more_command(item))}`",
     ]
     entries = [_source_entry(each) for each in shown.sources]
     if shown.more_sources:
@@ -247,6 +249,101 @@ def render_digest(digest: Digest, *, note: str = "") -> list[Message]:
             text = _fallback(f"{digest.heading} (continued, part {index} of {total})")
         messages.append(Message(text, tuple(blocks)))
     return messages
+
+
+def render_update(digest: Digest, *, standalone: bool = False) -> Message:
+    """A story's update, for its thread: "New since 08:00" and only the new lines, each cited, then the new sources.
+
+    ``standalone`` (the original message is gone) names the story and when it was first posted in the channel.
+    """
+    follow_up = digest.follow_up
+    if follow_up is None or not digest.items:
+        return render_digest(digest)[0]
+    (shown,) = present_digest(replace(digest, style="detailed"))
+    item = shown.item
+    urls = {each.number: each.source.url for each in shown.sources}
+    since = f"New since {follow_up.since_label}" if follow_up.since_label else "New"
+    blocks: list[Block] = []
+    if standalone:
+        blocks.append(header(f"Update: {item.title}"))
+        blocks.append(
+            context(
+                f"First posted in this channel {_when(follow_up.first_posted_at)}; that message is no longer there."
+            )
+        )
+    lines = [f"*{escape(since)}:*"]
+    lines += [
+        f"• {escape_clipped(line.text, MAX_LINE)} {link(urls[line.number], f'[{line.number}]')}" for line in shown.lines
+    ]
+    first: dict[str, int] = {}
+    for each in shown.sources:
+        if each.source.outlet in follow_up.new_outlets:
+            first.setdefault(each.source.outlet, each.number)
+    if first:
+        outlets = ", ".join(f"{escape_clipped(outlet, 100)} {link(urls[n], f'[{n}]')}" for outlet, n in first.items())
+        lines.append(f"• Now also reported by {outlets}")
+    if follow_up.new_countries:
+        lines.append(f"• First coverage from {escape_clipped(', '.join(follow_up.new_countries), 300)}")
+    blocks.append(section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS)))
+    entries = [_source_entry(each) for each in shown.sources]
+    blocks.append(
+        context(_join_within(entries, MAX_CONTEXT_TEXT), f"`{escape(more_command(item))}` for the whole story")
+    )
+    text = _fallback(f"{since}: {item.title}", [line.text for line in shown.lines[:1]])
+    return Message(text, tuple(blocks))
+
+
+def _reporter(report: Report) -> str:
+    return escape_clipped(f"{report.outlet} ({report.country})" if report.country else report.outlet, 200)
+
+
+def render_story(view: StoryView) -> Message:
+    """A story in full: summary, timeline of first reports, related storylines, how each outlet tells it, and the
+    facts only some outlets report, each cited."""
+    item = view.item
+    (shown,) = present_digest(Digest(heading=item.title, generated_at=view.as_of, items=(item,), style="detailed"))
+    urls = {each.number: each.source.url for each in shown.sources}
+    blocks: list[Block] = [header(f"Story {item.story_id}: {item.title}")]
+    countries = f" from {_plural(view.country_count, 'country', 'countries')}" if view.country_count else ""
+    meta = [f"{_plural(view.outlet_count, 'outlet')}{countries}", f"as of {_when(view.as_of)}"]
+    if view.merged_from is not None:
+        meta.append(f"story {view.merged_from} became part of this story")
+    blocks.append(context(*meta))
+    summary = [
+        f"• {escape_clipped(line.text, MAX_LINE)} {link(urls[line.number], f'[{line.number}]')}" for line in shown.lines
+    ]
+    if summary:
+        blocks.append(section(_fit_lines(summary, MAX_SECTION_TEXT, more=ELLIPSIS)))
+    timeline = ["*Timeline*"]
+    for number, report in enumerate(view.timeline):
+        label = "first report" if number == 0 else "first from"
+        headline = link(report.url, clip(report.title, 300))
+        timeline.append(f"• {_when(report.published_at)} {label} *{_reporter(report)}*: {headline}")
+    if view.more_outlets:
+        timeline.append(f"+{view.more_outlets} more outlets")
+    blocks.append(section(_fit_lines(timeline, MAX_SECTION_TEXT, more=ELLIPSIS)))
+    if view.related:
+        related = ["*Related storylines*"]
+        related += [f"• {escape_clipped(r.title, 300)} (`/news story {r.story_id}`)" for r in view.related]
+        blocks.append(section(_fit_lines(related, MAX_SECTION_TEXT, more=ELLIPSIS)))
+    blocks.append(divider())
+    blocks.append(section("*How it is told*" + ("" if len(view.tellings) > 1 else "\nOnly one outlet so far.")))
+    for telling in view.tellings:
+        lines = [f"*{_reporter(telling.report)}*: {link(telling.report.url, clip(telling.report.title, 300))}"]
+        if telling.sentence and telling.sentence_report is not None:
+            quote = escape_clipped(telling.sentence, MAX_LINE)
+            lines.append(f"    _“{quote}”_ {link(telling.sentence_report.url, '[source]')}")
+        blocks.append(section(_fit_lines(lines, MAX_SECTION_TEXT, more=ELLIPSIS)))
+    if view.partial_facts:
+        facts = ["*Reported by some outlets only*"]
+        for fact in view.partial_facts:
+            who = escape_clipped(", ".join(fact.outlets), 300)
+            facts.append(f"• _{who}:_ {escape_clipped(fact.text, MAX_LINE)} {link(fact.report.url, '[source]')}")
+        blocks.append(section(_fit_lines(facts, MAX_SECTION_TEXT, more=ELLIPSIS)))
+    if view.other_matches:
+        others = ", ".join(f"{escape_clipped(o.title, 150)} (`/news story {o.story_id}`)" for o in view.other_matches)
+        blocks.append(context(f"Other stories matching: {others}"))
+    return Message(_fallback(f"Story {item.story_id}: {item.title}"), tuple(blocks[:MAX_BLOCKS]))
 
 
 # -- answers and link summaries ----------------------------------------------------------------------------------
@@ -320,6 +417,7 @@ def render_subscription(info: SubscriptionInfo | None, *, lead: str = "") -> Mes
                 ("Next digest", next_digest),
                 ("Filters", escape_clipped(info.describe_filters(), 1500)),
                 ("Size and style", f"up to {_plural(info.max_items, 'story', 'stories')}, {escape(info.style)}"),
+                ("Follow-ups", escape_clipped(info.describe_follow_ups(), 1500)),
             ]
         )
     )

@@ -53,6 +53,8 @@ class Request:
         if "/callback" in self.path:
             data = self.body.get("data")
             return data if self.body.get("type") in (4, 7) and isinstance(data, dict) else None
+        if self.path.endswith("/threads"):  # starting a thread: a name, not a message
+            return None
         if self.method in {"POST", "PATCH"} and ("/messages" in self.path or self.path.startswith("/webhooks/")):
             return self.body
         return None
@@ -87,6 +89,8 @@ class FakeDiscord:
     gateway_close_codes: list[int | None] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(910000000000000000))
     _nonces: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    threads: dict[int, int] = field(default_factory=dict)  # thread id (= its message's id) -> parent channel
+    deleted: set[int] = field(default_factory=set)  # message ids deleted (by a test, as a moderator would)
     _runner: web.AppRunner | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
@@ -158,6 +162,8 @@ class FakeDiscord:
             return _json(self._message(CHANNEL_ID, body, webhook=True))
         if re.fullmatch(r"DELETE /webhooks/\d+/[^/]+/messages/@original", route):
             return web.Response(status=204)
+        if match := re.fullmatch(r"POST /channels/(\d+)/messages/(\d+)/threads", route):
+            return self._start_thread(int(match.group(1)), int(match.group(2)), body)
         if match := re.fullmatch(r"POST /channels/(\d+)/messages", route):
             return await self._post(int(match.group(1)), body)
         return _json({"code": 0, "message": f"fake Discord has no {route}"}, status=404)
@@ -196,6 +202,35 @@ class FakeDiscord:
         self.gateway_close_codes.append(socket.close_code)
         return socket
 
+    def message_ids(self, channel_id: int = CHANNEL_ID) -> list[int]:
+        """The ids of the messages posted in a channel (or thread), oldest first."""
+        return [int(message["id"]) for message in self.posted.get(channel_id, [])]
+
+    def _live(self, channel_id: int) -> set[int]:
+        return set(self.message_ids(channel_id)) - self.deleted
+
+    def _start_thread(self, channel_id: int, message_id: int, body: dict[str, Any]) -> web.Response:
+        """A public thread on a message: its id is the message's; a second one is refused as Discord does."""
+        if message_id not in self._live(channel_id):
+            return _json({"code": 10008, "message": "Unknown Message"}, status=404)
+        if message_id in self.threads:
+            return _json({"code": 160004, "message": "A thread has already been created for this message"}, status=400)
+        self.threads[message_id] = channel_id
+        metadata = {"archived": False, "auto_archive_duration": body["auto_archive_duration"], "locked": False}
+        thread = {
+            "id": str(message_id),
+            "type": 11,
+            "guild_id": str(GUILD_ID),
+            "parent_id": str(channel_id),
+            "name": body["name"],
+            "owner_id": str(APP_ID),
+            "thread_metadata": {**metadata, "archive_timestamp": TIMESTAMP},
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+        }
+        return _json(thread, status=201)
+
     async def _post(self, channel_id: int, body: dict[str, Any]) -> web.Response:
         pending = self.failures.get(channel_id) or self.any_channel
         if pending:
@@ -209,6 +244,11 @@ class FakeDiscord:
                 error |= {"retry_after": failure.retry_after, "global": False}
                 headers = {"Via": "1.1 google", "Retry-After": str(failure.retry_after)}
             return _json(error, status=failure.status, headers=headers)
+        reference = body.get("message_reference")
+        if reference and int(reference["message_id"]) not in self._live(channel_id):
+            unknown = {"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}
+            errors = {"message_reference": {"_errors": [unknown]}}
+            return _json({"code": 50035, "message": "Invalid Form Body", "errors": errors}, status=400)
         nonce = body.get("nonce")
         if body.get("enforce_nonce") and nonce and (channel_id, nonce) in self._nonces:
             return _json(self._nonces[(channel_id, nonce)])  # Discord returns the first message

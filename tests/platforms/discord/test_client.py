@@ -22,15 +22,17 @@ from bot.service import NewsService
 from tests.platforms.discord.fake_discord import APP_ID, GUILD_ID, Failure, FakeDiscord
 
 # View Channel (1 << 10) + Send Messages (1 << 11) + Embed Links (1 << 14) + Send Messages in Threads (1 << 38)
-EXPECTED_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 38)
+# + Create Public Threads (1 << 35)
+EXPECTED_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 38) | (1 << 35)
 
 
 def test_invite_url_asks_for_exactly_the_needed_scopes_and_permissions():
-    """bot + applications.commands, and View Channel, Send Messages, Embed Links, Send Messages in Threads only."""
+    """bot + applications.commands; View Channel, Send Messages, Embed Links, Send Messages in Threads and Create
+    Public Threads only."""
     query = parse_qs(urlsplit(invite_url(APP_ID)).query)
     assert query["client_id"] == [str(APP_ID)]
     assert query["scope"] == ["bot applications.commands"]
-    assert query["permissions"] == [str(EXPECTED_PERMISSIONS)] == ["274877926400"]
+    assert query["permissions"] == [str(EXPECTED_PERMISSIONS)] == ["309237664768"]
     assert bot_permissions().value == EXPECTED_PERMISSIONS
 
 

@@ -71,6 +71,7 @@ async def test_login_registers_the_news_group_for_servers_only(bot: NewsBot, fak
         "brief",
         "ask",
         "summarize",
+        "story",
         "subscribe",
         "unsubscribe",
         "settings",

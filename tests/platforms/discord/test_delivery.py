@@ -86,13 +86,18 @@ async def test_large_digest_is_posted_as_several_messages_each_with_its_own_nonc
     summary = tuple(SummaryLine("A long sentence about the talks. " * 12, n % 8) for n in range(6))
     items = tuple(DigestItem(n, f"Story {n} " + "x" * 300, summary, sources, when) for n in range(1, 11))
     digest = Digest(heading="Morning briefing", generated_at=when, items=items, style="detailed")
-    first_id = await DiscordPublisher(bot).publish(CHANNEL, digest, idempotency_key="delivery-5")
+    posted = await DiscordPublisher(bot).publish(CHANNEL, digest, idempotency_key="delivery-5")
     posts = fake_discord.channel_posts()
     assert len(posts) >= 2
     assert [post.body["nonce"] for post in posts] == [f"delivery-5.{n}" for n in range(len(posts))]
     titles = [embed["title"] for post in posts for embed in post.body["embeds"]]
     assert [title.split(".")[0] for title in titles] == [str(n) for n in range(1, 11)]
-    assert first_id == fake_discord.posted[CHANNEL_ID][0]["id"]
+    assert posted.message_id == fake_discord.posted[CHANNEL_ID][0]["id"]
+    # Each story's updates will reply to the message that carries its card.
+    carried = {
+        int(embed["title"].split(".")[0]): m["id"] for m in fake_discord.posted[CHANNEL_ID] for embed in m["embeds"]
+    }
+    assert dict(posted.story_messages) == carried
     # The fake_discord fixture checks each of these payloads against every limit when the test ends.
 
 

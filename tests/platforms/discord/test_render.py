@@ -114,7 +114,7 @@ def test_typical_short_digest_fits_one_message_with_labels_and_links():
     sources = card["fields"][0]["value"].splitlines()
     assert sources[0] == f"[1] [Outlet number 1 {'O' * 60}]({_source(1).url}) · full text"
     assert sources[1].endswith("· feed teaser only") and sources[-1] == "+1 more"
-    assert card["footer"]["text"] == "4 outlets · based on full text · Japan · diplomacy"
+    assert card["footer"]["text"] == "4 outlets · based on full text · Japan · diplomacy · more: /news story 1"
 
 
 def test_empty_digest_says_so():
@@ -241,6 +241,7 @@ def test_paused_subscription_shows_its_reason_first():
         "Next digest": "paused",
         "Stories": "up to 5, short",
         "Filters": "countries: Japan",
+        "Follow-ups": "updates in the story's thread; no breaking alerts",
     }
 
 

@@ -86,7 +86,7 @@ async def test_workers_split_the_guilds_by_shard_and_either_can_post_a_digest(
 
     other_shard_guild = fake_discord.shard_guilds(1, 2)[0]
     channel = ChannelRef("discord", str(other_shard_guild), str(CHANNEL_ID))
-    message_id = await workers[0].publisher.publish(channel, _digest(), idempotency_key="delivery-1")
+    message_id = (await workers[0].publisher.publish(channel, _digest(), idempotency_key="delivery-1")).message_id
     [posted] = fake_discord.posted[CHANNEL_ID]
     assert posted["id"] == message_id
 

@@ -96,6 +96,6 @@ def test_sources_add_and_remove():
 
 def test_only_model_and_network_work_is_slow():
     """The slow subcommands are acknowledged with "Working on it…"; quick ones with an empty ack."""
-    assert {"brief", "ask", "summarize", "digest"} == SLOW
+    assert {"brief", "ask", "summarize", "digest", "story"} == SLOW
     assert parse_command("ask why?").slow
     assert not parse_command("settings").slow
