@@ -266,7 +266,8 @@ class NewsService:
             return DigestNow(DigestOutcome.NO_PUBLISHER, "This process cannot post to that platform.")
         result = await self.dispatcher.post_now(info.id)
         if result is None:
-            return DigestNow(DigestOutcome.NOTHING_NEW, "Nothing new for this channel since its last digest.")
+            message = "Nothing new for this channel: no story it has not had yet passes its filters."
+            return DigestNow(DigestOutcome.NOTHING_NEW, message)
         error = result.error or ""
         if result.status is DeliveryStatus.SENT:
             return DigestNow(DigestOutcome.POSTED, "Posted this channel's digest.")

@@ -170,7 +170,7 @@ async def test_digest_prints_new_stories_then_nothing_new(morning: NewsService):
 
     second = io.StringIO()
     assert (await post_digest(morning, second)).outcome is DigestOutcome.NOTHING_NEW
-    assert second.getvalue() == "Nothing new for this channel since its last digest.\n"
+    assert second.getvalue() == "Nothing new for this channel: no story it has not had yet passes its filters.\n"
 
 
 async def test_digest_style_and_limit_are_the_console_subscription(morning: NewsService):
@@ -185,10 +185,11 @@ async def test_digest_style_and_limit_are_the_console_subscription(morning: News
 
 
 def test_digest_command_on_an_empty_archive(tmp_path, monkeypatch, capsys):
-    """`python -m bot digest` on a new database says there is nothing new; a bad --limit exits 1."""
+    """`python -m bot digest` on a new database says there is nothing new (there was no last digest); a bad --limit
+    exits 1."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.sqlite3'}")
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     assert main(["digest"]) == 0
-    assert capsys.readouterr().out == "Nothing new for this channel since its last digest.\n"
+    assert capsys.readouterr().out == "Nothing new for this channel: no story it has not had yet passes its filters.\n"
     assert main(["digest", "--limit", "0"]) == 1
     assert "between 1 and 10" in capsys.readouterr().err
