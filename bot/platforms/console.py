@@ -91,7 +91,9 @@ class ConsolePublisher:
         self.stream = stream or sys.stdout
         self.posted = 0
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+    async def publish(
+        self, channel: ChannelRef, digest: Digest, idempotency_key: str, *, retry_since: datetime | None = None
+    ) -> str:
         """Write the digest; the message id is a running count."""
         self.stream.write(render_digest(digest) + "\n")
         self.stream.flush()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 
 import aiohttp
 import discord
@@ -59,8 +60,13 @@ class DiscordPublisher:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
-        """Post `digest` as one or more messages; return the first message's id."""
+    async def publish(
+        self, channel: ChannelRef, digest: Digest, idempotency_key: str, *, retry_since: datetime | None = None
+    ) -> str:
+        """Post `digest` as one or more messages; return the first message's id.
+
+        A retry (`retry_since` set) needs no look-up: the same nonces make Discord return the earlier messages.
+        """
         if self.client.user is None or self.client.is_closed():
             raise PublishError("not logged in to Discord yet")
         target = self.client.get_partial_messageable(int(channel.channel_id), guild_id=int(channel.workspace_id))

@@ -4,11 +4,20 @@ Rate limits are waited out by the Web API client's retry handlers (`build_client
 the outbox: a channel the bot cannot post to raises `ChannelUnavailableError` with a reason people can act on (the
 subscription pauses and `/news settings` shows why); anything else raises `PublishError` (the delivery stays
 pending and is retried with backoff).
+
+Slack has no idempotency key for chat.postMessage, so a repeat is prevented by looking first. The first message of a
+digest carries the outbox's delivery key in its `metadata`; a retry (the outbox passes `retry_since`: the earlier
+attempt may have reached Slack and its answer been lost to a crash, a timeout or a dropped connection) reads the
+channel's history from the delivery's record time on and returns the earlier post when it is there. For the same
+reason the client never repeats a post by itself after a dropped connection or a 5xx (only after a 429, which Slack
+answers without posting): the outbox retries it, with the look-up.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -17,6 +26,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digests.model import ChannelRef, Digest
@@ -29,6 +41,13 @@ RATE_LIMIT_RETRIES = 3  # each waits Slack's Retry-After; chat.postMessage allow
 SERVER_ERROR_RETRIES = 1  # then the outbox backs off for longer
 CONNECTION_RETRIES = 1  # the outbox retries later anyway
 TIMEOUT_SECONDS = 30
+
+METADATA_EVENT = "geobrief_digest"  # the metadata event_type of a digest's first message
+HISTORY_PAGE = 200  # messages per conversations.history page
+HISTORY_PAGES = 5  # pages read before giving up the look-up (a very busy channel): then it posts
+CLOCK_SKEW = 300.0  # seconds read before the record time, for a difference between our clock and Slack's
+# Methods whose repeat after a dropped connection or a 5xx could post twice: the outbox retries them instead.
+UNSAFE_TO_REPEAT = ("chat.postMessage",)
 
 SLACK_FAILURES = (SlackApiError, SlackClientError, ClientError, TimeoutError)
 
@@ -53,8 +72,41 @@ CHANNEL_ERRORS = {
 }
 
 
+class _ReadRetry(AsyncServerErrorRetryHandler):
+    """Retries a 500/503, except for a post (Slack may have taken it)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.endswith(UNSAFE_TO_REPEAT):
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
+class _ReadReconnect(AsyncConnectionErrorRetryHandler):
+    """Retries a dropped connection, except for a post (the request may have reached Slack)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.endswith(UNSAFE_TO_REPEAT):
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
 def build_client(token: str, base_url: str) -> AsyncWebClient:
-    """The Web API client: rate limits waited out (Retry-After), a 500/503 and dropped connections retried."""
+    """The Web API client: rate limits waited out (Retry-After); a 500/503 and dropped connections retried once,
+    except for posts, whose retry the outbox makes after looking for the earlier post."""
     if not base_url.endswith("/"):
         base_url += "/"  # the client appends method names to it
     return AsyncWebClient(
@@ -63,8 +115,8 @@ def build_client(token: str, base_url: str) -> AsyncWebClient:
         timeout=TIMEOUT_SECONDS,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
-            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            _ReadRetry(max_retry_count=SERVER_ERROR_RETRIES),
+            _ReadReconnect(max_retry_count=CONNECTION_RETRIES),
         ],
     )
 
@@ -74,16 +126,25 @@ class SlackPublisher:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        self._bot_id: str | None = None
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+    async def publish(
+        self, channel: ChannelRef, digest: Digest, idempotency_key: str, *, retry_since: datetime | None = None
+    ) -> str:
         """Post the digest (the rest of a long one in its thread) and return the first message's ts.
 
-        Slack has no idempotency key for chat.postMessage; `idempotency_key` goes into the logs so a repeat
-        after a crash can be traced.
+        `idempotency_key` goes into the first message's metadata; with `retry_since` the channel's history from
+        then on is searched for it first, and an earlier post found there is returned instead of posting again.
         """
         first, *rest = render_digest(digest)
         try:
-            ts = await self._post(channel, first)
+            if retry_since is not None:
+                earlier = await self._find_post(channel, idempotency_key, retry_since)
+                if earlier is not None:
+                    log.info("%s is already in %s as %s; not posted again", idempotency_key, channel, earlier)
+                    return earlier
+            metadata = {"event_type": METADATA_EVENT, "event_payload": {"delivery": idempotency_key}}
+            ts = await self._post(channel, first, metadata=metadata)
         except SLACK_FAILURES as error:
             raise _publish_error(error) from error
         except Exception as error:  # an odd reply (e.g. a text/plain 500) must not escape the outbox
@@ -99,15 +160,63 @@ class SlackPublisher:
                 break
         return ts
 
-    async def _post(self, channel: ChannelRef, message: Message, thread_ts: str | None = None) -> str:
+    async def _post(
+        self,
+        channel: ChannelRef,
+        message: Message,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
         response = await self.client.chat_postMessage(
             channel=channel.channel_id,
             thread_ts=thread_ts,
             unfurl_links=False,
             unfurl_media=False,
+            metadata=metadata,
             **message.payload(),
         )
         return str(response["ts"])
+
+    async def _find_post(self, channel: ChannelRef, idempotency_key: str, since: datetime) -> str | None:
+        """The ts of this bot's message carrying `idempotency_key` posted since `since`, if any.
+
+        A look-up Slack refuses for lack of the history scope or access to the channel is skipped (the post then
+        goes out, as before the scope existed, or fails with the channel's own error); any other failure is raised,
+        so the delivery waits for a look-up that works rather than risk a second post.
+        """
+        try:
+            if self._bot_id is None:
+                self._bot_id = str((await self.client.auth_test()).get("bot_id") or "")
+            cursor: str | None = None
+            for _page in range(HISTORY_PAGES):
+                response = await self.client.conversations_history(
+                    channel=channel.channel_id,
+                    oldest=f"{since.timestamp() - CLOCK_SKEW:.6f}",
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+                for message in response.get("messages") or []:
+                    if self._bot_id and message.get("bot_id") != self._bot_id:
+                        continue
+                    metadata = message.get("metadata") or {}
+                    payload = metadata.get("event_payload") or {}
+                    if metadata.get("event_type") == METADATA_EVENT and payload.get("delivery") == idempotency_key:
+                        return str(message["ts"])
+                cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+                if not response.get("has_more") or cursor is None:
+                    return None
+        except SlackApiError as error:
+            if _code(error) != "missing_scope" and _code(error) not in CHANNEL_ERRORS:
+                raise
+            log.warning(
+                "%s: cannot read %s's history (%s); posting without a look-up", idempotency_key, channel, _code(error)
+            )
+            return None
+        log.warning(
+            "%s: not among %s's last %d messages; posting", idempotency_key, channel, HISTORY_PAGE * HISTORY_PAGES
+        )
+        return None
 
 
 def _code(error: Exception) -> str:
