@@ -245,22 +245,27 @@ def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[st
     drop jobs of removed or paused ones. (Console subscriptions are served by `python -m bot digest`.)"""
     with service.database.session() as session:
         rows = session.execute(
-            select(Subscription.id, Subscription.schedule, Subscription.timezone).where(
+            select(Subscription.id, Subscription.schedule, Subscription.timezone, Subscription.created_at).where(
                 Subscription.paused_reason.is_(None), Subscription.platform.in_(list(service.outbox.publishers))
             )
         ).all()
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(DIGEST_JOB_PREFIX)}
     wanted = []
-    for subscription_id, text, timezone in rows:
+    now = utcnow()
+    for subscription_id, text, timezone, subscribed_at in rows:
         job_id = f"{DIGEST_JOB_PREFIX}{subscription_id}"
         wanted.append(job_id)
         name = f"digest {text} ({timezone})"  # a changed schedule changes the name, and the job is replaced
         job = existing.get(job_id)
         if job is not None and job.name == name:
             continue
+        schedule = Schedule.parse(text, timezone)
+        # An occurrence due between (re)subscribing and this sync (or before the scheduler first ran) is served now,
+        # not skipped: the job starts from it; otherwise the trigger's next time applies.
+        first_due = schedule.next_occurrence(subscribed_at)
         scheduler.add_job(
             serve_digest,
-            Schedule.parse(text, timezone).trigger(),
+            schedule.trigger(),
             args=[subscription_id],
             id=job_id,
             name=name,
@@ -268,6 +273,7 @@ def _sync_digest_jobs(scheduler: BaseScheduler, service: NewsService) -> list[st
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
+            **({"next_run_time": first_due} if first_due <= now else {}),
         )
         log.info(
             "subscription %s: digests %s",
