@@ -1,7 +1,8 @@
 """Process stored articles: tag them, embed them, index their words and sentences, and group them into stories.
 
 Everything costly is done here, once per article, so that questions and briefs only read what is stored:
-`ArticleAnalysis` (tags, the article vector, sentence offsets and vectors), `ArticleTerm` (the word index) and
+`ArticleAnalysis` (tags, the article vector, sentence offsets and vectors), the word index (the database's full-text
+index, `bot.intelligence.fulltext`) and
 the story profile columns of `Story` (centroid, outlets, countries, tags, title and summary).
 """
 
@@ -15,12 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.intelligence.clustering import link_related, recluster
+from bot.intelligence.fulltext import index_terms
 from bot.storage import Database
-from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, Feed, Story, utcnow
+from bot.storage.models import Article, ArticleAnalysis, Feed, Story, utcnow
 from summarizer.encoder import TextEncoder
 from summarizer.results import StoryDocument
 from summarizer.retrieval import term_counts
@@ -98,9 +100,10 @@ def process_new_articles(
             articles = _unprocessed(session, size)
             if not articles:
                 break
-            for article in articles:
-                _analyse(session, article, encoder, tagger)
+            terms = {article.id: _analyse(session, article, encoder, tagger) for article in articles}
             session.flush()
+            for article_id, counts in terms.items():
+                index_terms(session, article_id, counts)
             stories_before = session.scalar(select(func.max(Story.id))) or 0
             touched = recluster(database, session, min(article.published_at for article in articles))
             _refresh_stories(session, touched, encoder)
@@ -126,8 +129,9 @@ def _unprocessed(session: Session, limit: int) -> list[Article]:
     return list(session.scalars(query))
 
 
-def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: Tagger) -> None:
-    """Store the article's analysis (tags, vectors, sentence index, word profile) and its word index."""
+def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: Tagger) -> Counter[str]:
+    """Store the article's analysis (tags, vectors, sentence index, word profile); return its terms for the word
+    index (written once the analysis row is flushed)."""
     sentences = split_sentences(article.text)[:MAX_INDEXED_SENTENCES]
     # an article always has a vector: a headline-less, empty item is represented by its outlet and address
     title = article.title.strip() or (f"{article.outlet} {article.canonical_url}" if not sentences else "")
@@ -156,11 +160,7 @@ def _analyse(session: Session, article: Article, encoder: TextEncoder, tagger: T
             ),
         )
     )
-    if counts:
-        session.execute(
-            insert(ArticleTerm),
-            [{"term": term, "article_id": article.id, "count": count} for term, count in counts.items()],
-        )
+    return counts
 
 
 def _refresh_stories(session: Session, story_ids: Iterable[int], encoder: TextEncoder) -> None:

@@ -2,8 +2,8 @@
 
 Three steps keep a question fast however large the archive is, and keep retrieval apart from answering:
 
-1. candidate articles (`_rank`): BM25 over the word index (`ArticleTerm`) and the cosine between the question and
-   each article vector, the best of each;
+1. candidate articles (`_rank`): the best of the database's full-text ranking (`bot.intelligence.fulltext`) and the
+   best by cosine between the question and the article vectors (`bot.intelligence.vector_index`);
 2. their stored sentences (offsets and vectors from processing), scored with the hybrid score of
    `summarizer.retrieval`;
 3. answer selection (`summarizer.answers`): only a sentence that covers the question's names and salient terms and
@@ -17,9 +17,6 @@ The only model work at question time is embedding the question.
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -30,18 +27,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserInputError
-from bot.intelligence.processing import SENTENCE_DTYPE, VECTOR_DTYPE, from_blob
+from bot.intelligence.fulltext import lexical_candidates, term_counts_of
+from bot.intelligence.processing import SENTENCE_DTYPE, from_blob
 from bot.intelligence.results import NOTHING_FOUND, AlsoReported, Answer, CitedSentence
+from bot.intelligence.vector_index import vector_index
 from bot.storage import Database
-from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, utcnow
+from bot.storage.models import Article, ArticleAnalysis, utcnow
 from summarizer.answers import Candidate, profile_question, select_answer
 from summarizer.encoder import TextEncoder
 from summarizer.retrieval import (
     Bm25Stats,
     ScoredPassage,
-    bm25_scores,
     rank_passages,
-    similarities,
     tokenize,
 )
 
@@ -52,76 +49,6 @@ LEXICAL_CANDIDATES = 30  # articles taken from the word index
 DENSE_CANDIDATES = 30  # articles taken by article-vector similarity
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_SENTENCES = 3  # the best answering sentence and at most two from other outlets
-_VECTOR_FETCH_CHUNK = 500  # article ids per IN (...) when filling the vector cache
-_CACHE_SLACK = 10_000  # cached articles beyond twice the window (plus this) are dropped
-
-
-class _ArticleCache:
-    """Article vectors and word counts by id, kept per database and read once: they never change once stored.
-
-    The vectors live in one growing matrix, so a question selects its rows instead of stacking 10,000 arrays.
-    """
-
-    def __init__(self) -> None:
-        self.row: dict[int, int] = {}
-        self.lengths: dict[int, int] = {}
-        self.matrix = np.zeros((0, 0), dtype=np.float32)
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def load(self, session: Session, ids: Sequence[int]) -> None:
-        """Read the vectors and word counts of the ``ids`` not cached yet."""
-        missing = [article_id for article_id in ids if article_id not in self.row]
-        for start in range(0, len(missing), _VECTOR_FETCH_CHUNK):
-            chunk = missing[start : start + _VECTOR_FETCH_CHUNK]
-            query = select(ArticleAnalysis.article_id, ArticleAnalysis.vector, ArticleAnalysis.term_count).where(
-                ArticleAnalysis.article_id.in_(chunk)
-            )
-            for article_id, blob, length in session.execute(query):
-                vector = from_blob(blob, VECTOR_DTYPE)
-                if self.size == len(self.matrix):  # grow by doubling: appends stay cheap
-                    grown = np.zeros((max(1024, 2 * self.size), len(vector)), dtype=np.float32)
-                    if self.size:
-                        grown[: self.size] = self.matrix[: self.size]
-                    self.matrix = grown
-                self.matrix[self.size] = vector
-                self.row[article_id] = self.size
-                self.lengths[article_id] = length
-                self.size += 1
-
-    def vectors(self, session: Session, ids: Sequence[int]) -> np.ndarray:
-        """The vectors of ``ids`` as rows, in that order."""
-        with self.lock:
-            if self.size > 2 * len(ids) + _CACHE_SLACK:
-                self.keep(ids)  # most cached articles have left the window: do not grow without bound
-            self.load(session, ids)
-            rows = np.fromiter((self.row[article_id] for article_id in ids), dtype=np.int64, count=len(ids))
-            return self.matrix[rows]
-
-    def keep(self, ids: Sequence[int]) -> None:
-        """Forget every article but ``ids``."""
-        kept = [article_id for article_id in ids if article_id in self.row]
-        rows = np.asarray([self.row[article_id] for article_id in kept], dtype=np.int64)
-        self.matrix = self.matrix[rows] if len(rows) else np.zeros((0, 0), dtype=np.float32)
-        self.row = {article_id: index for index, article_id in enumerate(kept)}
-        self.lengths = {article_id: self.lengths[article_id] for article_id in kept}
-        self.size = len(kept)
-
-    def length(self, article_id: int) -> int:
-        """The article's length in index terms (for BM25), once its vector has been read."""
-        return self.lengths.get(article_id, 0)
-
-
-_CACHES: weakref.WeakKeyDictionary[Database, _ArticleCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def _cache_for(database: Database) -> _ArticleCache:
-    with _CACHES_LOCK:
-        cache = _CACHES.get(database)
-        if cache is None:
-            cache = _CACHES[database] = _ArticleCache()
-        return cache
 
 
 def archive_as_of(session: Session, now: datetime) -> datetime:
@@ -207,20 +134,18 @@ def _rank(
     terms = tokenize(question)
     query_vector = np.asarray(encoder.encode([question])[0], dtype=np.float32)
     as_of = archive_as_of(session, now)
-    window_ids = _window_article_ids(session, since, now)
-    if not window_ids:
+    lexical = lexical_candidates(session, terms, since, now, LEXICAL_CANDIDATES)
+    if not lexical.window_size:
         return _Ranking(as_of, 0)
-    cache = _cache_for(database)
-    dense = similarities(cache.vectors(session, window_ids), query_vector)
-    candidates = {window_ids[int(index)] for index in np.argsort(-dense)[:DENSE_CANDIDATES]}
-    frequency, lexical, found = _lexical_candidates(session, terms, set(window_ids), cache)
-    candidates |= lexical
-    texts, vectors, owners, sources = _candidate_sentences(session, sorted(candidates), len(query_vector), found)
-    stats = Bm25Stats(len(window_ids), 0.0, frequency)  # mean sentence length: taken from the candidates
+    dense = vector_index(database).search(session, query_vector, since, now, DENSE_CANDIDATES)
+    candidates = sorted(set(dense) | set(lexical.best))
+    found = term_counts_of(session, candidates, terms)
+    texts, vectors, owners, sources = _candidate_sentences(session, candidates, len(query_vector), found)
+    stats = Bm25Stats(lexical.window_size, 0.0, lexical.frequency)  # mean sentence length: from the candidates
     if not texts:
-        return _Ranking(as_of, len(window_ids), stats=stats)
+        return _Ranking(as_of, lexical.window_size, stats=stats)
     ranked = rank_passages(terms, query_vector, texts, vectors, stats)
-    return _Ranking(as_of, len(window_ids), texts, vectors, owners, ranked, sources, stats)
+    return _Ranking(as_of, lexical.window_size, texts, vectors, owners, ranked, sources, stats)
 
 
 def search_sentences(
@@ -296,42 +221,6 @@ def ask(
     count = len(cited)
     message = f"From {count} sentence{'s' if count != 1 else ''} in the archive:"
     return Answer(question, tuple(cited), ranking.as_of, True, message, ranking.searched)
-
-
-def _window_article_ids(session: Session, since: datetime | None, now: datetime) -> list[int]:
-    query = (
-        select(Article.id)
-        .join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
-        .where(Article.published_at <= now)
-        .order_by(Article.id)
-    )
-    if since is not None:
-        query = query.where(Article.published_at >= since)
-    return list(session.scalars(query))
-
-
-def _lexical_candidates(
-    session: Session, terms: Sequence[str], window: set[int], cache: _ArticleCache
-) -> tuple[dict[str, int], set[int], dict[int, dict[str, int]]]:
-    """Document frequencies of the question's terms in the window, the articles with the best BM25, and which of
-    the terms each article of the window contains (with their counts)."""
-    if not terms:
-        return {}, set(), {}
-    query = select(ArticleTerm.article_id, ArticleTerm.term, ArticleTerm.count).where(ArticleTerm.term.in_(set(terms)))
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    frequency: dict[str, int] = defaultdict(int)
-    for article_id, term, count in session.execute(query):
-        if article_id in window:
-            counts[article_id][term] = count
-            frequency[term] += 1
-    if not counts:
-        return dict(frequency), set(), {}
-    ids = list(counts)
-    lengths = [cache.length(article_id) for article_id in ids]
-    stats = Bm25Stats(len(window), float(np.mean([cache.length(i) for i in window])), frequency)
-    scores = bm25_scores(terms, [counts[i] for i in ids], stats, lengths=lengths)
-    best = {ids[int(index)] for index in np.argsort(-scores)[:LEXICAL_CANDIDATES]}
-    return dict(frequency), best, counts
 
 
 def _candidate_sentences(

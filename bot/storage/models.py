@@ -201,16 +201,6 @@ class ArticleAnalysis(Base):
     story_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-class ArticleTerm(Base):
-    """One row of the word index: how often a term occurs in an article (for BM25 over the archive)."""
-
-    __tablename__ = "article_terms"
-
-    term: Mapped[str] = mapped_column(String(64), primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True)
-    count: Mapped[int]
-
-
 class Subscription(Base):
     """A channel's standing order for digests."""
 
