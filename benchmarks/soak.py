@@ -13,9 +13,10 @@ API and gateway (tests/platforms/*), and it sends a signed `/news brief` to a we
 Every subscription (half Slack, half Discord, in several timezones) has digests due every --interval minutes
 during a --minutes window. During the window it injects, in order: a burst of 429s with Retry-After from both
 platforms; Slack posts taken whose answer is lost (the connection drops); `kill -9` of the worker that runs the
-scheduler, digests in flight or not (restarted a while later); `kill -9` of the processor that is running the
-processing job (restarted later); a burst of 5xx from both platforms; and `pg_terminate_backend` of every
-connection of the bot's processes. After the window it waits for the outbox to drain, then prints:
+scheduler, digests in flight or not (restarted a while later); a burst of 5xx from both platforms; `kill -9` of
+the processor that is running the processing job (restarted later); and `pg_terminate_backend` of every
+connection of the bot's processes. Each burst is queued on the fake platform and hits its next calls; the report
+says how many were left unused at the end. After the window it waits for the outbox to drain, then prints:
 
 - digests due, and what became of each: posted (accepted by the platform and marked sent), skipped (nothing new
   for the channel), coalesced (no digest of its own: the scheduler woke after the next one was due and served
@@ -566,10 +567,10 @@ async def _faults(
     _lost_answers(run, slack)
     await at(0.25)
     _kill_scheduler_holder(run, restarts)  # digests may be in flight: a send cut short is retried, looked up first
+    await at(0.3)  # while both platforms still have digests to post (later occurrences may find nothing new)
+    _server_errors(run, slack, discord_api)
     await at(0.4)
     await _kill_busy_processor(run, restarts, within=60)
-    await at(0.55)
-    _server_errors(run, slack, discord_api)
     await at(0.7)
     await _drop_connections(run)
     return restarts
@@ -591,6 +592,7 @@ class Report:
     lost_unserved: int = 0  # neither recorded nor followed by a served occurrence (the rest of `lost`: unsent)
     duplicates_slack: int = 0
     history_lookups: int = 0  # conversations.history calls: Slack retries looking for an earlier post
+    unused_faults: tuple[int, int] = (0, 0)  # Slack's and Discord's scripted failures no call reached
 
 
 def _digest_key(payload: dict[str, Any]) -> str:
@@ -663,6 +665,7 @@ def _measure(run: Run, slack: FakeSlack, discord_api: FakeDiscord, window: tuple
     return Report(
         due, posted, skipped, lost, duplicates, delays, lag, coalesced, unserved, duplicates_slack,
         len(slack.api("conversations.history")),
+        (slack.unused_faults("chat.postMessage"), sum(failure.times for failure in discord_api.any_channel)),
     )  # fmt: skip
 
 
@@ -702,6 +705,8 @@ def _print(run: Run, report: Report, feeds: Feeds, slack: FakeSlack) -> None:
               f"{run.command_failures} failed")  # fmt: skip
     print(f"feed requests served {feeds.hits}; Slack posts accepted {len(slack.posts)}, history look-ups "
           f"{report.history_lookups}; Block Kit problems {len(slack.problems)}")  # fmt: skip
+    print(f"scripted faults no call reached (left at the end): Slack {report.unused_faults[0]}, Discord "
+          f"{report.unused_faults[1]}")  # fmt: skip
     for kind in ("web", "worker", "processor"):
         peaks = [child.peak_rss_kib / 1024 for child in run.of(kind)]
         print(f"peak RSS {kind}: " + ", ".join(f"{peak:.0f} MiB" for peak in peaks))

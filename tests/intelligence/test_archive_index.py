@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import select
 
+from bot.intelligence.briefing import story_signals
 from bot.intelligence.fulltext import index_terms, lexical_candidates, term_counts_of
 from bot.intelligence.processing import VECTOR_DTYPE, from_blob, to_blob
 from bot.intelligence.vector_index import VectorIndex
 from bot.storage import Article, Database, TextKind
-from bot.storage.models import ArticleAnalysis
+from bot.storage.models import ArticleAnalysis, Story
+from summarizer.ranking import ChannelFilters
 from tests.intelligence.conftest import NOW
 
 WHEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -98,3 +100,27 @@ def test_vector_index_graph_agrees_with_the_exact_scan(archive: object):
         for article_id, vector in list(stored.items())[:20]:
             assert graph.search(session, vector, None, NOW, 5)[0] == article_id
     assert graph.graph is not None and len(graph.graph) == graph.size == len(stored)
+
+
+def test_brief_reads_only_stories_that_can_pass_the_place_and_topic_filters(database: Database):
+    """On both engines: with filters, the window's stories are narrowed in SQL (any country of the group, and
+    every group), the same stories the ranking's own filter keeps."""
+    tags = [(["JP"], ["east-asia"], ["security"]), (["JP", "CN"], [], ["trade"]), (["FR"], ["europe"], ["security"])]
+    with database.session() as session:
+        for number, (countries, regions, topics) in enumerate(tags):
+            session.add(Story(
+                id=number + 1, title=f"Story {number}", article_count=1, countries=countries, regions=regions,
+                topics=topics, first_published_at=WHEN, last_published_at=WHEN,
+            ))  # fmt: skip
+    since = NOW - timedelta(days=7)
+    with database.session() as session:
+        cases = [
+            (ChannelFilters(countries=frozenset({"CN", "FR"})), {2, 3}),
+            (ChannelFilters(countries=frozenset({"JP"}), topics=frozenset({"security"})), {1}),
+            (ChannelFilters(regions=frozenset({"europe"})), {3}),
+            (ChannelFilters(), {1, 2, 3}),
+        ]
+        for filters, expected in cases:
+            signals = story_signals(session, since, NOW, filters=filters)
+            assert {signal.story_id for signal in signals} == expected
+            assert all(filters.matches(signal) for signal in signals)

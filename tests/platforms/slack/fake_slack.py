@@ -121,6 +121,10 @@ class FakeSlack:
         """Carry out the next `times` calls of `method`, then drop the connection instead of answering."""
         self._lose[method] += times
 
+    def unused_faults(self, method: str) -> int:
+        """Scripted failures and lost answers of `method` that no call has met yet."""
+        return sum(entry is not None for entry in self._scripts[method]) + self._lose[method]
+
     def succeed(self, method: str) -> None:
         """Answer the next call of `method` normally (to script a failure after it)."""
         self._scripts[method].append(None)
