@@ -65,7 +65,7 @@ def index_terms(session: Session, article_id: int, counts: Mapping[str, int]) ->
     else:
         document = " ".join(" ".join([term] * count) for term, count in counts.items())
         session.execute(
-            text("INSERT INTO article_search (rowid, terms) VALUES (:id, :terms)"),
+            text("INSERT OR REPLACE INTO article_search (rowid, terms) VALUES (:id, :terms)"),
             {"id": article_id, "terms": document},
         )
 

@@ -54,7 +54,7 @@ def test_full_text_ranks_articles_counts_frequencies_and_terms(database: Databas
     """On both engines: document frequencies in the window, the article with the question's terms most often
     first, one outside the window left out, and each candidate's counts of the question's terms."""
     with database.session() as session:
-        rich = _store(session, 1, {"tanker": 4, "blacklist": 2, "u.s": 1, "o'neill": 1}, _unit(1))
+        rich = _store(session, 1, {"tanker": 4, "blacklist": 2, "u.s": 1, "o'neill": 1, "zürich": 2}, _unit(1))
         poor = _store(session, 2, {"tanker": 1, "harbour": 3}, _unit(2))
         _store(session, 3, {"harbour": 2, "weather": 1}, _unit(3))
         _store(session, 4, {"tanker": 5, "blacklist": 5}, _unit(4), published=WHEN - timedelta(days=40))
@@ -63,8 +63,9 @@ def test_full_text_ranks_articles_counts_frequencies_and_terms(database: Databas
         assert found.window_size == 3
         assert found.frequency == {"tanker": 2, "blacklist": 1}
         assert found.best == [rich, poor]
-        counts = term_counts_of(session, [rich, poor], ["tanker", "u.s", "o'neill", "harbour"])
-        assert counts == {rich: {"tanker": 4, "u.s": 1, "o'neill": 1}, poor: {"tanker": 1, "harbour": 3}}
+        counts = term_counts_of(session, [rich, poor], ["tanker", "u.s", "o'neill", "zürich", "harbour"])
+        assert counts == {rich: {"tanker": 4, "u.s": 1, "o'neill": 1, "zürich": 2}, poor: {"tanker": 1, "harbour": 3}}
+        assert lexical_candidates(session, ["zürich"], None, NOW, 10).best == [rich]
         assert lexical_candidates(session, ["weather"], None, NOW, 10).best == [3]
 
 

@@ -20,7 +20,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Terms keep the characters our tokenizer allows inside a word ("u.s", "al-sisi", "o'neill", "2,000").
-SQLITE_FTS = "CREATE VIRTUAL TABLE article_search USING fts5(terms, tokenize = \"unicode61 tokenchars '-''.,'\")"
+# Terms are stored as our tokenizer wrote them: no diacritics folding, so an article's counts read back exactly.
+SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE article_search USING fts5"
+    "(terms, tokenize = \"unicode61 remove_diacritics 0 tokenchars '-''.,'\")"
+)
 SQLITE_VOCAB = "CREATE VIRTUAL TABLE article_search_instances USING fts5vocab(article_search, 'instance')"
 
 
