@@ -30,6 +30,10 @@ from summarizer.tagging import Gazetteer, TagRef, load_gazetteer
 BRIEF_WINDOW = timedelta(days=7)  # stories with coverage this recent can be briefed; recency decay ranks within
 BRIEF_STORIES = 5
 MAX_BRIEF_STORIES = 20
+# A brief ranks at most this many stories of its window, the most widely covered, then the latest: at 300,000
+# articles a week holds 50,000 stories, and reading them all costs seconds. (Digests read all: they skip what the
+# channel already had.)
+BRIEF_CANDIDATES = 2_000
 MAX_SOURCES = 8  # sources listed per story (newest first); outlet_count still counts them all
 MAX_RELATED = 3  # storyline links shown per story in a brief
 MAX_QUERY_CHARS = 100
@@ -118,10 +122,12 @@ def story_signals(
     now: datetime,
     gazetteer: Gazetteer | None = None,
     filters: ChannelFilters | None = None,
+    candidates: int | None = None,
 ) -> list[StorySignals]:
     """What ranking needs about every story with coverage between ``since`` and ``now``; with ``filters``, only
     the stories that can pass their country, region and topic groups are read (the ranking still applies them
-    all), so that a filtered brief reads a fraction of a large window."""
+    all), so that a filtered brief reads a fraction of a large window; with ``candidates``, at most that many,
+    the most widely covered first, then the latest (what ranking weighs most)."""
     gazetteer = gazetteer or load_gazetteer()
     # plain rows, not ORM objects: a brief may rank thousands of stories, and objects cost time and GC passes
     query = select(
@@ -140,6 +146,9 @@ def story_signals(
                            (filters.topics, Story.topics)) if filters is not None else ():  # fmt: skip
         if values:
             query = query.where(_any_of(session, column, values))
+    if candidates is not None:
+        order = (func.json_array_length(Story.outlets).desc(), Story.last_published_at.desc(), Story.id)
+        query = query.order_by(*order).limit(candidates)
     signals = []
     for row in session.execute(query):
         vector = from_blob(row.centroid, VECTOR_DTYPE) if row.centroid else None
@@ -327,7 +336,8 @@ def brief(
     limit = max(1, min(limit, MAX_BRIEF_STORIES))
     with database.session() as session:
         as_of = archive_as_of(session, now)
-        ranked = select_stories(story_signals(session, now - window, now, filters=filters), now, limit, filters)
+        signals = story_signals(session, now - window, now, filters=filters, candidates=BRIEF_CANDIDATES)
+        ranked = select_stories(signals, now, limit, filters)
         stories = story_briefs(
             session,
             [item.story_id for item in ranked],

@@ -1,16 +1,19 @@
 """The archive's word index in the database's own full-text engine, and the word side of a question's candidates.
 
-Each processed article's terms (our own tokenizer's, so that questions and articles agree) are stored in
-  the engine's full-text index: a tsvector in `article_analyses.search_terms` with a GIN index on PostgreSQL, the
-  FTS5 table `article_search` (rowid = article id) on SQLite (migration 0009). Written by `index_terms` in the
-  processing transaction, ranked by the engine (ts_rank, bm25). Very common question terms ("said") would make the
-engine rank most of the window, so the ranking query takes the rarer terms only. The meaning side is
-`bot.intelligence.vector_index`.
+Each processed article's terms (our own tokenizer's, so that questions and articles agree) are stored in the
+engine's full-text index: a tsvector in `article_analyses.search_terms` with a GIN index on PostgreSQL, the FTS5
+table `article_search` (rowid = article id) on SQLite (migration 0009), written by `index_terms` in the processing
+transaction. For a question the engine counts each term's articles in the window (PostgreSQL's own statistics
+give a very common term's share, since counting its postings would cost the most) and ranks (ts_rank, bm25) the
+newest articles holding its rarer terms: a term in thousands of articles ("said") adds little to the ranking and
+would make the engine score most of the window. The meaning side is `bot.intelligence.vector_index`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,9 +26,14 @@ from bot.storage.models import Article, ArticleAnalysis
 log = logging.getLogger(__name__)
 
 MAX_POSITIONS = 255  # PostgreSQL keeps at most 256 positions of one lexeme
-COMMON_SHARE = 0.05  # a term in more of the window's articles than this (and in over COMMON_FLOOR)
-COMMON_FLOOR = 2_000  # is left out of the ranking query: the engine would score most of the window for little
-FREQUENCY_CAP = 50_000  # document frequencies are counted up to this (a rarer term's is exact)
+COMMON_FLOOR = 2_000  # a term in more articles than this is left out of the ranking query (it costs, adds little)
+FREQUENCY_CAP = 5_000  # document frequencies are counted up to this; PostgreSQL's statistics give a common term's
+RANKED_MATCHES = 5_000  # the engine ranks at most this many matching articles, the newest
+STATS_SECONDS = 600.0  # PostgreSQL's most common lexemes are read again after this
+WINDOW_SECONDS = 60.0  # the window's article count is reused this long (it is only the IDF's N)
+_cache_lock = threading.Lock()
+_window_sizes: dict[tuple[str, int, int], tuple[float, int]] = {}
+_common: dict[str, tuple[float, dict[str, float]]] = {}
 
 
 def is_postgres(session: Session) -> bool:
@@ -85,21 +93,32 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the window's start when the whole ar
 _POSTGRES = {
     "count": "SELECT count(*) FROM (SELECT 1 FROM article_analyses an JOIN articles ar ON ar.id = an.article_id "
     "WHERE an.search_terms @@ CAST(:query AS tsquery) AND ar.published_at BETWEEN :since AND :now LIMIT :cap) hits",
-    "rank": "SELECT an.article_id FROM article_analyses an JOIN articles ar ON ar.id = an.article_id "
-    "WHERE an.search_terms @@ CAST(:query AS tsquery) AND ar.published_at BETWEEN :since AND :now "
-    "ORDER BY ts_rank(an.search_terms, CAST(:query AS tsquery), 1) DESC, an.article_id LIMIT :limit",
+    "rank": "SELECT article_id FROM (SELECT an.article_id, an.search_terms FROM article_analyses an "
+    "JOIN articles ar ON ar.id = an.article_id WHERE an.search_terms @@ CAST(:query AS tsquery) "
+    "AND ar.published_at BETWEEN :since AND :now ORDER BY ar.published_at DESC LIMIT :matches) hits "
+    "ORDER BY ts_rank(search_terms, CAST(:query AS tsquery), 1) DESC, article_id LIMIT :limit",
 }
 _SQLITE = {
     "count": "SELECT count(*) FROM (SELECT 1 FROM article_search JOIN articles ar ON ar.id = article_search.rowid "
     "WHERE article_search MATCH :query AND ar.published_at BETWEEN :since AND :now LIMIT :cap) hits",
-    "rank": "SELECT article_search.rowid FROM article_search JOIN articles ar ON ar.id = article_search.rowid "
-    "WHERE article_search MATCH :query AND ar.published_at BETWEEN :since AND :now "
-    "ORDER BY bm25(article_search), article_search.rowid LIMIT :limit",
+    "rank": "SELECT id FROM (SELECT article_search.rowid AS id, bm25(article_search) AS score FROM article_search "
+    "JOIN articles ar ON ar.id = article_search.rowid WHERE article_search MATCH :query "
+    "AND ar.published_at BETWEEN :since AND :now ORDER BY ar.published_at DESC LIMIT :matches) hits "
+    "ORDER BY score, id LIMIT :limit",
 }
 
 
+def _cache_key(session: Session) -> str:
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
+
+
 def window_size(session: Session, since: datetime | None, now: datetime) -> int:
-    """How many processed articles were published within the window."""
+    """How many processed articles were published within the window (counted at most once a minute)."""
+    key = (_cache_key(session), int((since or EPOCH).timestamp() // 60), int(now.timestamp() // 60))
+    with _cache_lock:
+        cached = _window_sizes.get(key)
+    if cached is not None and time.monotonic() - cached[0] < WINDOW_SECONDS:
+        return cached[1]
     query = (
         select(func.count())
         .select_from(ArticleAnalysis)
@@ -108,7 +127,33 @@ def window_size(session: Session, since: datetime | None, now: datetime) -> int:
     )
     if since is not None:
         query = query.where(Article.published_at >= since)
-    return int(session.scalar(query) or 0)
+    size = int(session.scalar(query) or 0)
+    if not size:
+        return 0  # not kept: the first articles may be processed any moment
+    with _cache_lock:
+        if len(_window_sizes) > 1_000:
+            _window_sizes.clear()
+        _window_sizes[key] = (time.monotonic(), size)
+    return size
+
+
+def _common_lexemes(session: Session) -> dict[str, float]:
+    """PostgreSQL's most common lexemes of the index and the share of articles holding each (from ANALYZE)."""
+    key = _cache_key(session)
+    with _cache_lock:
+        cached = _common.get(key)
+    if cached is not None and time.monotonic() - cached[0] < STATS_SECONDS:
+        return cached[1]
+    row = session.execute(
+        text(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = 'article_analyses' AND attname = 'search_terms'"
+        )
+    ).first()
+    shares = dict(zip(row[0], row[1], strict=False)) if row is not None and row[0] else {}  # freqs has 3 extra
+    with _cache_lock:
+        _common[key] = (time.monotonic(), shares)
+    return shares
 
 
 def lexical_candidates(
@@ -129,8 +174,14 @@ def lexical_candidates(
     def statement(name: str) -> TextClause:
         return text(statements[name]).bindparams(bindparam("since", type_=when), bindparam("now", type_=when))
 
+    # A common term's frequency comes from the engine's statistics (counting its postings would cost the most);
+    # the others' are counted in the window.
+    common = _common_lexemes(session) if postgres else {}
     frequency = {}
     for term in unique:
+        if term in common:
+            frequency[term] = max(1, round(common[term] * size))
+            continue
         found = session.scalar(statement("count"), {**window, "query": to_query([term]), "cap": FREQUENCY_CAP})
         if found:
             frequency[term] = int(found)
@@ -138,8 +189,9 @@ def lexical_candidates(
         return LexicalCandidates(size, {}, [])
     # Common terms add little to a ranking and make the engine score most of the window: rank by the rarer ones.
     ordered = sorted(frequency, key=lambda term: frequency[term])
-    rare = [term for term in ordered if frequency[term] <= max(COMMON_SHARE * size, COMMON_FLOOR)] or ordered[:1]
-    rows = session.execute(statement("rank"), {**window, "query": to_query(rare), "limit": limit})
+    rare = [term for term in ordered if frequency[term] <= COMMON_FLOOR] or ordered[:1]
+    values = {**window, "query": to_query(rare), "limit": limit, "matches": RANKED_MATCHES}
+    rows = session.execute(statement("rank"), values)
     return LexicalCandidates(size, frequency, [int(row[0]) for row in rows])
 
 

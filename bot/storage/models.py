@@ -186,7 +186,7 @@ class ArticleAnalysis(Base):
     __tablename__ = "article_analyses"
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # vector index sync, as-of
     encoder: Mapped[str] = mapped_column(String(100))  # which model made the vectors
     countries: Mapped[list[Any]] = mapped_column(default=list)  # ISO codes, most mentioned first
     salient_countries: Mapped[list[Any]] = mapped_column(default=list)

@@ -105,13 +105,14 @@ def test_vector_index_graph_agrees_with_the_exact_scan(archive: object):
 
 def test_brief_reads_only_stories_that_can_pass_the_place_and_topic_filters(database: Database):
     """On both engines: with filters, the window's stories are narrowed in SQL (any country of the group, and
-    every group), the same stories the ranking's own filter keeps."""
+    every group), the same stories the ranking's own filter keeps; a capped read keeps the widest coverage."""
     tags = [(["JP"], ["east-asia"], ["security"]), (["JP", "CN"], [], ["trade"]), (["FR"], ["europe"], ["security"])]
     with database.session() as session:
         for number, (countries, regions, topics) in enumerate(tags):
             session.add(Story(
                 id=number + 1, title=f"Story {number}", article_count=1, countries=countries, regions=regions,
-                topics=topics, first_published_at=WHEN, last_published_at=WHEN,
+                topics=topics, first_published_at=WHEN, last_published_at=WHEN + timedelta(hours=number),
+                outlets=[f"Outlet {n}" for n in range(2 if number == 1 else 1)],
             ))  # fmt: skip
     since = NOW - timedelta(days=7)
     with database.session() as session:
@@ -125,3 +126,5 @@ def test_brief_reads_only_stories_that_can_pass_the_place_and_topic_filters(data
             signals = story_signals(session, since, NOW, filters=filters)
             assert {signal.story_id for signal in signals} == expected
             assert all(filters.matches(signal) for signal in signals)
+        # A capped read keeps the most widely covered first, then the latest.
+        assert [signal.story_id for signal in story_signals(session, since, NOW, candidates=2)] == [2, 3]

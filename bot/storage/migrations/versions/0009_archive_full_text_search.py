@@ -3,6 +3,7 @@
 PostgreSQL: `article_analyses.search_terms` (tsvector of the article's terms, from our tokenizer) with a GIN index.
 SQLite: the FTS5 table `article_search` (rowid = article id), and `article_search_instances` (fts5vocab) to read an
 article's term counts back. Both are filled from `article_terms`, which is then dropped; a downgrade rebuilds it.
+Also an index on `article_analyses.processed_at` (the vector index follows processing by it).
 
 Revision ID: 0009
 Revises: 0008
@@ -47,9 +48,12 @@ def upgrade() -> None:
         )
     op.drop_index(op.f("ix_article_terms_article_id"), table_name="article_terms")
     op.drop_table("article_terms")
+    # The vector index reads what was processed since its last look, and answers are stamped with the latest.
+    op.create_index(op.f("ix_article_analyses_processed_at"), "article_analyses", ["processed_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_article_analyses_processed_at"), table_name="article_analyses")
     op.create_table(
         "article_terms",
         sa.Column("term", sa.String(length=64), nullable=False),
