@@ -39,9 +39,10 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.ecbplus import load_corpus
@@ -190,30 +191,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark's database afterwards")
     parser.add_argument("--all-real", action="store_true", help="process all 982 ECB+ articles, not only the asked")
+    parser.add_argument("--reuse", metavar="DATABASE", help="time again on a database an earlier --keep run left")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    name = f"geobrief_archive_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"geobrief_archive_{uuid.uuid4().hex[:8]}"
     admin = create_engine(make_url(args.database_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    if not args.reuse:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    print(f"database {name}" + (" (kept)" if args.keep or args.reuse else ""))
     url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
     database = Database(url)
     try:
         return _run(database, args)
     finally:
         database.dispose()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
 
 def _run(database: Database, args: argparse.Namespace) -> int:
-    database.upgrade()
-    now = datetime.now(UTC).replace(microsecond=0)
-    corpus = load_corpus(args.ecbplus, now)
     with QUESTIONS.open("rb") as handle:
         spec = tomllib.load(handle)
+    encoder = Encoder(threads=args.threads)
+    encoder.load()
+    if args.reuse:
+        with database.session() as session:  # the time the archive was built for
+            now = session.scalar(select(func.max(Article.fetched_at))) or datetime.now(UTC)
+    else:
+        now = datetime.now(UTC).replace(microsecond=0)
+        _build(database, args, spec, encoder, now)
+    return _time(database, spec, encoder, now)
+
+
+def _build(database: Database, args: argparse.Namespace, spec: dict[str, Any], encoder: Encoder, now: datetime) -> None:
+    database.upgrade()
+    corpus = load_corpus(args.ecbplus, now)
     if not args.all_real:  # the questions' events: processing all 982 takes many minutes on a busy machine
         events = {item.event for item in corpus if item.url in {entry["url"] for entry in spec["questions"]}}
         corpus = [item for item in corpus if item.event in events]
@@ -227,13 +242,14 @@ def _run(database: Database, args: argparse.Namespace) -> int:
                 title=item.title, outlet=item.outlet, published_at=item.published, text=item.text,
                 text_kind=TextKind.FULL_TEXT, guid=str(item.index),
             ))  # fmt: skip
-    encoder = Encoder(threads=args.threads)
-    encoder.load()
     started = time.perf_counter()
     print(f"real: {len(corpus)} ECB+ articles of {len({item.event for item in corpus})} events stored; processing")
     report = process_new_articles(database, encoder)
     sys.stdout.write(f"real: {report.articles} ECB+ articles processed in {time.perf_counter() - started:.0f} s\n")
     _bulk(database, args.articles - report.articles, now, random.Random(2014))
+
+
+def _time(database: Database, spec: dict[str, Any], encoder: Encoder, now: datetime) -> int:
     questions = [(entry["question"], entry["answer"].casefold()) for entry in spec["questions"]]
     questions += [(entry["question"], None) for entry in spec["unanswerable"]]
     gc.collect()

@@ -33,7 +33,7 @@ MAX_BRIEF_STORIES = 20
 # A brief ranks at most this many stories of its window, the most widely covered, then the latest: at 300,000
 # articles a week holds 50,000 stories, and reading them all costs seconds. (Digests read all: they skip what the
 # channel already had.)
-BRIEF_CANDIDATES = 2_000
+BRIEF_CANDIDATES = 500
 MAX_SOURCES = 8  # sources listed per story (newest first); outlet_count still counts them all
 MAX_RELATED = 3  # storyline links shown per story in a brief
 MAX_QUERY_CHARS = 100

@@ -5,8 +5,8 @@ engine's full-text index: a tsvector in `article_analyses.search_terms` with a G
 table `article_search` (rowid = article id) on SQLite (migration 0009), written by `index_terms` in the processing
 transaction. For a question the engine counts each term's articles in the window (PostgreSQL's own statistics
 give a very common term's share, since counting its postings would cost the most) and ranks (ts_rank, bm25) the
-newest articles holding its rarer terms: a term in thousands of articles ("said") adds little to the ranking and
-would make the engine score most of the window. The meaning side is `bot.intelligence.vector_index`.
+articles holding its rarer terms: a term in thousands of articles ("said") adds little to the ranking and would
+make the engine score most of the window. The meaning side is `bot.intelligence.vector_index`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 MAX_POSITIONS = 255  # PostgreSQL keeps at most 256 positions of one lexeme
 COMMON_FLOOR = 2_000  # a term in more articles than this is left out of the ranking query (it costs, adds little)
 FREQUENCY_CAP = 5_000  # document frequencies are counted up to this; PostgreSQL's statistics give a common term's
-RANKED_MATCHES = 5_000  # the engine ranks at most this many matching articles, the newest
+RANKED_MATCHES = 20_000  # the engine ranks at most this many matching articles
 STATS_SECONDS = 600.0  # PostgreSQL's most common lexemes are read again after this
 WINDOW_SECONDS = 60.0  # the window's article count is reused this long (it is only the IDF's N)
 _cache_lock = threading.Lock()
@@ -90,13 +90,18 @@ class LexicalCandidates:
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the window's start when the whole archive is searched
 
 # Fixed statements per engine (values are bound): document frequency in the window, capped; the best articles.
+# The matches are taken from the GIN index first (MATERIALIZED: the planner must not walk the window by date and
+# test each article, which it may pick for a LIMIT), then joined to the window.
 _POSTGRES = {
-    "count": "SELECT count(*) FROM (SELECT 1 FROM article_analyses an JOIN articles ar ON ar.id = an.article_id "
-    "WHERE an.search_terms @@ CAST(:query AS tsquery) AND ar.published_at BETWEEN :since AND :now LIMIT :cap) hits",
-    "rank": "SELECT article_id FROM (SELECT an.article_id, an.search_terms FROM article_analyses an "
-    "JOIN articles ar ON ar.id = an.article_id WHERE an.search_terms @@ CAST(:query AS tsquery) "
-    "AND ar.published_at BETWEEN :since AND :now ORDER BY ar.published_at DESC LIMIT :matches) hits "
-    "ORDER BY ts_rank(search_terms, CAST(:query AS tsquery), 1) DESC, article_id LIMIT :limit",
+    "count": "WITH hits AS MATERIALIZED (SELECT article_id FROM article_analyses "
+    "WHERE search_terms @@ CAST(:query AS tsquery) LIMIT :cap) "
+    "SELECT count(*) FROM hits JOIN articles ar ON ar.id = hits.article_id "
+    "WHERE ar.published_at BETWEEN :since AND :now",
+    "rank": "WITH hits AS MATERIALIZED (SELECT article_id, search_terms FROM article_analyses "
+    "WHERE search_terms @@ CAST(:query AS tsquery) LIMIT :matches) "
+    "SELECT hits.article_id FROM hits JOIN articles ar ON ar.id = hits.article_id "
+    "WHERE ar.published_at BETWEEN :since AND :now "
+    "ORDER BY ts_rank(hits.search_terms, CAST(:query AS tsquery), 1) DESC, hits.article_id LIMIT :limit",
 }
 _SQLITE = {
     "count": "SELECT count(*) FROM (SELECT 1 FROM article_search JOIN articles ar ON ar.id = article_search.rowid "
@@ -189,7 +194,11 @@ def lexical_candidates(
         return LexicalCandidates(size, {}, [])
     # Common terms add little to a ranking and make the engine score most of the window: rank by the rarer ones.
     ordered = sorted(frequency, key=lambda term: frequency[term])
-    rare = [term for term in ordered if frequency[term] <= COMMON_FLOOR] or ordered[:1]
+    rare = [term for term in ordered if frequency[term] <= COMMON_FLOOR]
+    if not rare and frequency[ordered[0]] <= RANKED_MATCHES:
+        rare = ordered[:1]
+    if not rare:  # every term is in a large share of the archive: words cannot narrow it, meaning does
+        return LexicalCandidates(size, frequency, [])
     values = {**window, "query": to_query(rare), "limit": limit, "matches": RANKED_MATCHES}
     rows = session.execute(statement("rank"), values)
     return LexicalCandidates(size, frequency, [int(row[0]) for row in rows])
