@@ -29,12 +29,14 @@ says how many were left unused at the end. After the window it waits for the out
 - peak resident memory per process kind, and the machine's load average during the run.
 
 `--smoke` runs a small version that tests/test_soak.py runs in CI: 2 workers and 1 processor (no web replica), 10
-feeds, 20 subscriptions each due once, at the first minute after start-up begins (the processes may still be
-loading: a digest due before the scheduler runs is served when it starts, once). The platform faults are queued
-from the start, so they hit the first posts; the worker kill and the connection drop come once every due digest is
-recorded and none is being sent (a send cut short is retried safely, but only when its 2-minute lease ends, which
-would double the run's length). About 1.5 minutes, most of it waiting for the minute and the outbox's 30-second
-retry. It exits 1 when a digest is lost or duplicated.
+feeds, 20 subscriptions each due once. `python -m bot ingest --once` first stores and processes the feeds' news;
+the subscriptions were made a minute before this minute's digest, which falls due before any scheduler runs, so
+the one that starts serves it at once (no wait for the clock). The platform faults are queued before the
+processes start, so they hit the first posts; the worker kill and the connection drop come together once every
+due digest is recorded and none is being sent (a send cut short is retried safely, but only when its 2-minute
+lease ends, which would double the run's length), and the processor is killed in its next job. About 80 s on a
+quiet 2-core machine, most of it loading three models and the outbox's 30-second retry. It exits 1 when a digest
+is lost or duplicated.
 """
 
 from __future__ import annotations
