@@ -12,22 +12,31 @@ API and gateway (tests/platforms/*), and it sends a signed `/news brief` to a we
 
 Every subscription (half Slack, half Discord, in several timezones) has digests due every --interval minutes
 during a --minutes window. During the window it injects, in order: a burst of 429s with Retry-After from both
-platforms; `kill -9` of the worker that runs the scheduler (restarted a while later); `kill -9` of the processor
-that is running the processing job (restarted later); a burst of 5xx from both platforms; and `pg_terminate_backend`
-of every connection of the bot's processes. After the window it waits for the outbox to drain, then prints:
+platforms; Slack posts taken whose answer is lost (the connection drops); `kill -9` of the worker that runs the
+scheduler, digests in flight or not (restarted a while later); a burst of 5xx from both platforms; `kill -9` of
+the processor that is running the processing job (restarted later); and `pg_terminate_backend` of every
+connection of the bot's processes. Each burst is queued on the fake platform and hits its next calls; the report
+says how many were left unused at the end. After the window it waits for the outbox to drain, then prints:
 
-- digests due, posted (accepted by the platform and marked sent), skipped (nothing new for the channel), lost
-  (due but never recorded, or still unsent at the end): must be 0; duplicates (a channel got the same digest more
-  than once, counted on what the fake platforms accepted): must be 0;
+- digests due, and what became of each: posted (accepted by the platform and marked sent), skipped (nothing new
+  for the channel), coalesced (no digest of its own: the scheduler woke after the next one was due and served
+  that one, which carries what was new since the channel's last digest), lost (recorded but unsent at the end, or
+  never served and no later occurrence served either: its news never reached the channel): must be 0;
+  duplicates (a channel got the same digest more than once, counted on what the fake platforms accepted): must
+  be 0;
 - the delay from an occurrence's due time to the delivery being marked sent (p50, p95, max);
 - processing lag (article stored -> analysed and in a story, p50/p95), slash-command acknowledgement latency;
 - peak resident memory per process kind, and the machine's load average during the run.
 
-`--smoke` runs a small version (1 web replica, 2 workers, 1 processor, 10 feeds, 20 subscriptions, a 2-minute
-window, every fault, the worker kill and the connection drop timed for when no digest is in flight, since a Slack
-post whose outcome a crash hides can be repeated: see docs/scaling.md; 5 to 9 minutes on a loaded 2-core machine,
-most of it loading four models and waiting for the schedule) that tests/test_soak.py runs in CI. It exits 1 when a
-digest is lost or duplicated.
+`--smoke` runs a small version that tests/test_soak.py runs in CI: 2 workers and 1 processor (no web replica), 10
+feeds, 20 subscriptions each due once. `python -m bot ingest --once` first stores and processes the feeds' news;
+the subscriptions were made a minute before this minute's digest, which falls due before any scheduler runs, so
+the one that starts serves it at once (no wait for the clock). The platform faults are queued before the
+processes start, so they hit the first posts; the worker kill and the connection drop come together once every
+due digest is recorded and none is being sent (a send cut short is retried safely, but only when its 2-minute
+lease ends, which would double the run's length), and the processor is killed in its next job. About 80 s on a
+quiet 2-core machine, most of it loading three models and the outbox's 30-second retry. It exits 1 when a digest
+is lost or duplicated.
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from bot.digests.model import ChannelRef
+from bot.digests.outbox import SEND_LEASE
 from bot.digests.schedule import Schedule
 from bot.digests.subscriptions import Actor, SubscriptionRequest, subscribe
 from bot.news.feeds import sync_sources
@@ -103,7 +113,11 @@ class Plan:
     lead_seconds: int  # from all processes ready to the window's start: subscriptions reach the scheduler
     restart_seconds: float  # a killed process comes back after this
     drain_seconds: float  # after the window, the outbox gets this long to post what is left
-    idle_faults: bool = False  # kill the scheduler's worker and drop connections only while no digest is in flight
+    burst: int = 20  # 429s, and 5xx, from each platform
+    lost_answers: int = 10  # Slack posts taken whose answer never arrives
+    # The smoke's shape: subscribed before the processes start (the window begins at the first minute `lead_seconds`
+    # after that), platform faults queued at once, the kill and the connection drop when nothing is being sent.
+    compact: bool = False
 
 
 FULL = Plan(
@@ -111,8 +125,8 @@ FULL = Plan(
     lead_seconds=100, restart_seconds=60, drain_seconds=300,
 )  # fmt: skip
 SMOKE = Plan(
-    feeds=10, subscriptions=20, minutes=2, interval=1, webs=1, workers=2, processors=1,
-    lead_seconds=70, restart_seconds=15, drain_seconds=300, idle_faults=True,
+    feeds=10, subscriptions=20, minutes=1, interval=1, webs=0, workers=2, processors=1,
+    lead_seconds=5, restart_seconds=10, drain_seconds=240, burst=3, lost_answers=2, compact=True,
 )  # fmt: skip
 
 
@@ -332,19 +346,20 @@ def _occurrence_times(index: int, window_start: datetime, plan: Plan) -> list[da
     return times
 
 
-def _seed(run: Run, feeds: Feeds) -> None:
+def _seed(run: Run, feeds: Feeds, *, hanging: bool = True) -> None:
     """Migrate and add the feeds, marked as past their first fetch (so what they carry is news)."""
     database = Database(run.database_url)
     database.upgrade()
     sources = [source_from_url(feeds.url(feed)) for feed in range(run.plan.feeds)]
-    sources.append(source_from_url(feeds.hang_url()))
+    if hanging:
+        sources.append(source_from_url(feeds.hang_url()))
     sync_sources(database, sources)
     with database.session() as session:
         session.execute(update(Feed).values(backlog_loaded=True))
     database.dispose()
 
 
-def _subscribe(run: Run, window_start: datetime) -> None:
+def _subscribe(run: Run, window_start: datetime, subscribed_at: datetime | None = None) -> None:
     """Subscribe the channels, each with its digests due inside the window (the scheduler picks them up)."""
     database = Database(run.database_url)
     actor = Actor(user_id="USOAK", can_manage=True, name="soak")
@@ -359,7 +374,8 @@ def _subscribe(run: Run, window_start: datetime) -> None:
             channel = ChannelRef("slack", f"T{index % 10}", f"C{index:05d}")
         else:
             channel = ChannelRef("discord", str(GUILDS[index % len(GUILDS)]), str(910_000_000_000_000_000 + index))
-        subscribe(database, channel, SubscriptionRequest(schedule=schedule, timezone=zone, max_items=3), actor)
+        request = SubscriptionRequest(schedule=schedule, timezone=zone, max_items=3)
+        subscribe(database, channel, request, actor, now=subscribed_at)
     database.dispose()
 
 
@@ -387,12 +403,13 @@ def _environment(run: Run, feeds_file: Path, slack: FakeSlack, discord_api: Fake
     }
 
 
-def _feeds_file(run: Run, feeds: Feeds) -> Path:
+def _feeds_file(run: Run, feeds: Feeds, *, hanging: bool = True) -> Path:
     lines = []
     for feed in range(run.plan.feeds):
         lines += ["[[feeds]]", f'url = "{feeds.url(feed)}"', f'name = "Outlet {feed}"', 'country = "GB"', ""]
-    lines += ["[[feeds]]", f'url = "{feeds.hang_url()}"', 'name = "Hanging"', ""]
-    path = run.workdir / "feeds.toml"
+    if hanging:
+        lines += ["[[feeds]]", f'url = "{feeds.hang_url()}"', 'name = "Hanging"', ""]
+    path = run.workdir / ("feeds.toml" if hanging else "seed-feeds.toml")
     path.write_text("\n".join(lines))
     return path
 
@@ -474,6 +491,57 @@ async def _restart_later(run: Run, child: Child, delay: float) -> None:
     run.note(f"restarted {child.name}")
 
 
+def _rate_limits(run: Run, slack: FakeSlack, discord_api: FakeDiscord) -> None:
+    burst = run.plan.burst
+    for _ in range(burst):
+        slack.fail("chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "2"})
+    discord_api.any_channel.append(Failure(429, 0, "You are being rate limited.", times=burst, retry_after=1.5))
+    run.note(f"fault: {burst} x 429 with Retry-After from Slack and from Discord")
+
+
+def _lost_answers(run: Run, slack: FakeSlack) -> None:
+    slack.lose_response("chat.postMessage", run.plan.lost_answers)
+    run.note(f"fault: the next {run.plan.lost_answers} Slack posts are taken and their answers lost")
+
+
+def _server_errors(run: Run, slack: FakeSlack, discord_api: FakeDiscord) -> None:
+    burst = run.plan.burst
+    for _ in range(burst):
+        slack.fail("chat.postMessage", status=503, error="service_unavailable")
+    discord_api.any_channel.append(Failure(503, 0, "Service Unavailable", times=burst))
+    run.note(f"fault: {burst} x 503 from Slack and from Discord")
+
+
+def _kill_scheduler_holder(run: Run, restarts: list[asyncio.Task[None]]) -> None:
+    holder = _scheduler_holder(run)
+    if holder is None:
+        run.note("fault skipped: no worker says it runs the scheduler")
+        return
+    holder.kill()
+    run.note(f"fault: kill -9 {holder.name} (it ran the scheduler)")
+    restarts.append(asyncio.create_task(_restart_later(run, holder, run.plan.restart_seconds)))
+
+
+async def _kill_busy_processor(run: Run, restarts: list[asyncio.Task[None]], within: float) -> None:
+    busy = None
+    deadline = time.time() + within
+    while busy is None and time.time() < deadline:
+        busy = next((child for child in run.of("processor") if child.alive and running_job(child)), None)
+        if busy is None:
+            await asyncio.sleep(0.2)
+    if busy is None:
+        run.note(f"fault skipped: no processor was running a job within {within:.0f} s")
+        return
+    busy.kill()
+    run.note(f"fault: kill -9 {busy.name} in the middle of a processing job")
+    restarts.append(asyncio.create_task(_restart_later(run, busy, run.plan.restart_seconds)))
+
+
+async def _drop_connections(run: Run) -> None:
+    dropped = await asyncio.to_thread(_terminate_connections, run)
+    run.note(f"fault: pg_terminate_backend on all {dropped} connections of the bot's processes")
+
+
 async def _faults(
     run: Run, slack: FakeSlack, discord_api: FakeDiscord, window_start: float
 ) -> list[asyncio.Task[None]]:
@@ -484,48 +552,29 @@ async def _faults(
     async def at(share: float) -> None:
         await asyncio.sleep(max(0.0, window_start + share * length - time.time()))
 
+    if run.plan.compact:
+        # The platform faults were queued before the processes started. Once every due digest is recorded and none
+        # is being sent: kill -9 the scheduler's worker and drop every connection at once (one hand-over, to the
+        # standby), and kill the processor the next time it runs a job.
+        quiet = lambda: _recorded(run) >= run.plan.subscriptions and _sending(run) == 0  # noqa: E731
+        await _wait_for(quiet, 120, step=0.5)
+        _kill_scheduler_holder(run, restarts)
+        await _drop_connections(run)
+        await _kill_busy_processor(run, restarts, within=30)
+        return restarts
+
     await at(0.15)
-    for _ in range(20):
-        slack.fail("chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "2"})
-    discord_api.any_channel.append(Failure(429, 0, "You are being rate limited.", times=20, retry_after=1.5))
-    run.note("fault: 20 x 429 with Retry-After from Slack and from Discord")
-
+    _rate_limits(run, slack, discord_api)
+    await at(0.2)
+    _lost_answers(run, slack)
     await at(0.25)
-    if run.plan.idle_faults:
-        await _wait_for(lambda: _pending(run) == 0, 60, step=0.5)
-    holder = _scheduler_holder(run)
-    if holder is None:
-        run.note("fault skipped: no worker says it runs the scheduler")
-    else:
-        holder.kill()
-        run.note(f"fault: kill -9 {holder.name} (it ran the scheduler)")
-        restarts.append(asyncio.create_task(_restart_later(run, holder, run.plan.restart_seconds)))
-
+    _kill_scheduler_holder(run, restarts)  # digests may be in flight: a send cut short is retried, looked up first
+    await at(0.3)  # while both platforms still have digests to post (later occurrences may find nothing new)
+    _server_errors(run, slack, discord_api)
     await at(0.4)
-    busy = None
-    deadline = time.time() + 60
-    while busy is None and time.time() < deadline:
-        busy = next((child for child in run.of("processor") if child.alive and running_job(child)), None)
-        if busy is None:
-            await asyncio.sleep(0.2)
-    if busy is None:
-        run.note("fault skipped: no processor was running a job within 60 s")
-    else:
-        busy.kill()
-        run.note(f"fault: kill -9 {busy.name} in the middle of a processing job")
-        restarts.append(asyncio.create_task(_restart_later(run, busy, run.plan.restart_seconds)))
-
-    await at(0.55)
-    for _ in range(20):
-        slack.fail("chat.postMessage", status=503, error="service_unavailable")
-    discord_api.any_channel.append(Failure(503, 0, "Service Unavailable", times=20))
-    run.note("fault: 20 x 503 from Slack and from Discord")
-
+    await _kill_busy_processor(run, restarts, within=60)
     await at(0.7)
-    if run.plan.idle_faults:
-        await _wait_for(lambda: _pending(run) == 0, 60, step=0.5)
-    dropped = await asyncio.to_thread(_terminate_connections, run)
-    run.note(f"fault: pg_terminate_backend on all {dropped} connections of the bot's processes")
+    await _drop_connections(run)
     return restarts
 
 
@@ -541,8 +590,11 @@ class Report:
     duplicates: int
     delays: list[float]
     lag: list[float]
-    lost_unrecorded: int = 0  # due, but no digest job recorded it (a late wake-up served a later occurrence)
+    coalesced: int = 0  # no digest of its own: a late wake-up served a later occurrence, which carried its news
+    lost_unserved: int = 0  # neither recorded nor followed by a served occurrence (the rest of `lost`: unsent)
     duplicates_slack: int = 0
+    history_lookups: int = 0  # conversations.history calls: Slack retries looking for an earlier post
+    unused_faults: tuple[int, int] = (0, 0)  # Slack's and Discord's scripted failures no call reached
 
 
 def _digest_key(payload: dict[str, Any]) -> str:
@@ -569,37 +621,54 @@ def _measure(run: Run, slack: FakeSlack, discord_api: FakeDiscord, window: tuple
             .where(ArticleAnalysis.article_id.is_(None))
         )
     database.dispose()
-    due = posted = skipped = lost = unrecorded = 0
+    due = posted = skipped = lost = coalesced = unserved = 0
     delays = []
+    served = (DeliveryStatus.SENT, DeliveryStatus.SKIPPED)
     for subscription in subscriptions:
         schedule = Schedule.parse(subscription.schedule, subscription.timezone)
+        moments = []
         moment = schedule.next_occurrence(window[0] - timedelta(seconds=1))
         while moment < window[1]:
+            moments.append(moment)
+            moment = schedule.next_occurrence(moment)
+        found = [deliveries.get((subscription.id, moment.strftime("%Y-%m-%dT%H:%MZ"))) for moment in moments]
+        for number, (moment, delivery) in enumerate(zip(moments, found, strict=True)):
             due += 1
-            delivery = deliveries.get((subscription.id, moment.strftime("%Y-%m-%dT%H:%MZ")))
-            if delivery is None or delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
+            if delivery is None:
+                # Folded into the next occurrence that has a digest, if that one was served: the digest composed
+                # then picks from everything the channel has not been sent yet, this occurrence's news included.
+                later = next((other for other in found[number + 1 :] if other is not None), None)
+                if later is not None and later.status in served:
+                    coalesced += 1
+                else:
+                    lost += 1
+                    unserved += 1
+            elif delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
                 lost += 1
-                unrecorded += delivery is None
             elif delivery.status is DeliveryStatus.SKIPPED:
                 skipped += 1
             else:
                 posted += 1
                 assert delivery.sent_at is not None
                 delays.append((delivery.sent_at - moment).total_seconds())
-            moment = schedule.next_occurrence(moment)
     # What the platforms accepted: top-level Slack posts (continuations go to a thread) and Discord messages.
-    accepted: Counter[tuple[object, str]] = Counter(
+    accepted_slack: Counter[tuple[object, str]] = Counter(
         (call.payload.get("channel"), _digest_key({k: call.payload.get(k) for k in ("text", "blocks")}))
         for call in slack.posts
         if not call.payload.get("thread_ts")
     )
+    accepted_discord: Counter[tuple[object, str]] = Counter()
     for channel, messages in discord_api.posted.items():
-        accepted.update((channel, _digest_key({"c": m["content"], "e": m["embeds"]})) for m in messages)
-    duplicates = sum(count - 1 for count in accepted.values())
-    duplicates_slack = sum(count - 1 for count in accepted.values())
+        accepted_discord.update((channel, _digest_key({"c": m["content"], "e": m["embeds"]})) for m in messages)
+    duplicates_slack = sum(count - 1 for count in accepted_slack.values())
+    duplicates = duplicates_slack + sum(count - 1 for count in accepted_discord.values())
     lag = [(processed - fetched).total_seconds() for fetched, processed in lag_rows]
     print(f"articles stored during the run and processed: {len(lag)}; left unprocessed at the end: {unprocessed}")
-    return Report(due, posted, skipped, lost, duplicates, delays, lag, unrecorded, duplicates_slack)
+    return Report(
+        due, posted, skipped, lost, duplicates, delays, lag, coalesced, unserved, duplicates_slack,
+        len(slack.api("conversations.history")),
+        (slack.unused_faults("chat.postMessage"), sum(failure.times for failure in discord_api.any_channel)),
+    )  # fmt: skip
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -617,10 +686,14 @@ def _print(run: Run, report: Report, feeds: Feeds, slack: FakeSlack) -> None:
           f"for {plan.minutes} min ==")  # fmt: skip
     for event in run.events:
         print(f"  {event}")
-    print(f"digests due {report.due}, posted {report.posted}, skipped (nothing new) {report.skipped}")
     print(
-        f"duplicates {report.duplicates} (must be 0; Slack {report.duplicates_slack}), lost {report.lost} (must be 0; "
-        f"{report.lost_unrecorded} never recorded, {report.lost - report.lost_unrecorded} recorded but unsent)"
+        f"digests due {report.due}: posted {report.posted}, skipped (nothing new) {report.skipped}, "
+        f"coalesced into a later digest {report.coalesced}, lost {report.lost}"
+    )
+    print(
+        f"duplicates {report.duplicates} (must be 0; Slack {report.duplicates_slack}, Discord "
+        f"{report.duplicates - report.duplicates_slack}); lost {report.lost} (must be 0; "
+        f"{report.lost - report.lost_unserved} recorded but unsent, {report.lost_unserved} never served)"
     )
     print(
         f"delay due -> posted: p50 {_percentile(report.delays, 0.5):.1f} s, p95 {_percentile(report.delays, 0.95):.1f}"
@@ -632,8 +705,10 @@ def _print(run: Run, report: Report, feeds: Feeds, slack: FakeSlack) -> None:
         print(f"/news brief ack on the web replicas: p50 {1000 * _percentile(run.command_latencies, 0.5):.0f} ms, "
               f"p95 {1000 * _percentile(run.command_latencies, 0.95):.0f} ms over {len(run.command_latencies)}, "
               f"{run.command_failures} failed")  # fmt: skip
-    print(f"feed requests served {feeds.hits}; Slack posts accepted {len(slack.posts)}; Block Kit problems "
-          f"{len(slack.problems)}")  # fmt: skip
+    print(f"feed requests served {feeds.hits}; Slack posts accepted {len(slack.posts)}, history look-ups "
+          f"{report.history_lookups}; Block Kit problems {len(slack.problems)}")  # fmt: skip
+    print(f"scripted faults no call reached (left at the end): Slack {report.unused_faults[0]}, Discord "
+          f"{report.unused_faults[1]}")  # fmt: skip
     for kind in ("web", "worker", "processor"):
         peaks = [child.peak_rss_kib / 1024 for child in run.of(kind)]
         print(f"peak RSS {kind}: " + ", ".join(f"{peak:.0f} MiB" for peak in peaks))
@@ -668,8 +743,16 @@ async def soak(plan: Plan, server_url: str, *, keep: bool = False) -> Report:
     stop = asyncio.Event()
     watchers: list[asyncio.Task[None]] = []
     try:
-        await asyncio.to_thread(_seed, run, feeds)
+        await asyncio.to_thread(_seed, run, feeds, hanging=not plan.compact)
         environment = _environment(run, _feeds_file(run, feeds), slack, discord_api)
+        if plan.compact:  # the news is in stories before the scheduler starts, so the digests have something to post
+            seed_env = {**environment, "FEEDS": str(_feeds_file(run, feeds, hanging=False))}
+            with (workdir / "ingest.log").open("wb") as log:
+                seeding = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot", "ingest", "--once", cwd=ROOT, env=seed_env, stdout=log, stderr=log
+                )
+                await seeding.wait()
+            run.note(f"python -m bot ingest --once: the feeds' news stored and in stories (exit {seeding.returncode})")
         web_ports = [_free_port() for _ in range(plan.webs)]
         for index in range(plan.workers):
             # PORT: each worker serves its status page on a port of its own
@@ -680,28 +763,58 @@ async def soak(plan: Plan, server_url: str, *, keep: bool = False) -> Report:
         for index in range(plan.processors):
             run.children.append(Child("processor", index, environment, workdir / f"processor-{index}.log"))
         watchers.append(asyncio.create_task(_watch(run, stop)))
-        first_worker = run.of("worker")[0]
-        first_worker.start()  # first, so that it is the one that runs the scheduler
-        await _wait_for(lambda: "this process runs the scheduler" in first_worker.log_text(), 300)
-        for child in run.children[1:]:
-            child.start()
-        run.note(f"database {run.database_name}; started {len(run.children)} processes; logs in {workdir}")
+
+        def window_from_now() -> tuple[datetime, datetime]:
+            start = (datetime.now(UTC) + timedelta(seconds=plan.lead_seconds)).replace(second=0, microsecond=0)
+            start += timedelta(minutes=1)
+            return start, start + timedelta(minutes=plan.minutes)
+
+        if plan.compact:
+            # Subscribed a minute before this minute's digest, which falls due before any scheduler runs: the one
+            # that starts serves it at once (a due occurrence is never skipped). No wait for the clock.
+            window_start = datetime.now(UTC).replace(second=0, microsecond=0)
+            window_end = window_start + timedelta(minutes=plan.minutes)
+            await asyncio.to_thread(_subscribe, run, window_start, window_start - timedelta(minutes=1))
+            # Queued now, they hit the first posts: the 429s and lost answers the first Slack posts, then the 503s.
+            _rate_limits(run, slack, discord_api)
+            _lost_answers(run, slack)
+            _server_errors(run, slack, discord_api)
+            for child in run.children:
+                child.start()
+            run.note(f"database {run.database_name}; {plan.subscriptions} subscriptions due {window_start:%H:%M} UTC")
+            run.note(f"started {len(run.children)} processes; logs in {workdir}")
+        else:
+            first_worker = run.of("worker")[0]
+            first_worker.start()  # first, so that it is the one that runs the scheduler
+            await _wait_for(lambda: "this process runs the scheduler" in first_worker.log_text(), 300)
+            for child in run.children[1:]:
+                child.start()
+            run.note(f"database {run.database_name}; started {len(run.children)} processes; logs in {workdir}")
         if not await _wait_for(lambda: all(_ready(child) for child in run.children), 600, step=2):
             raise RuntimeError("the processes did not get ready within 10 minutes; see their logs in " + str(workdir))
-        window_start = (datetime.now(UTC) + timedelta(seconds=plan.lead_seconds)).replace(second=0, microsecond=0)
-        window_start += timedelta(minutes=1)
-        window_end = window_start + timedelta(minutes=plan.minutes)
-        await asyncio.to_thread(_subscribe, run, window_start)
-        run.note(
-            f"all processes ready; {plan.subscriptions} subscriptions due {window_start:%H:%M}-{window_end:%H:%M} UTC"
-        )
-        watchers.append(asyncio.create_task(_send_commands(run, web_ports, slack, stop)))
+        if plan.compact:
+            run.note("all processes ready")
+        else:
+            window_start, window_end = window_from_now()
+            await asyncio.to_thread(_subscribe, run, window_start)
+            run.note(
+                f"all processes ready; {plan.subscriptions} subscriptions due "
+                f"{window_start:%H:%M}-{window_end:%H:%M} UTC"
+            )
+        if web_ports:
+            watchers.append(asyncio.create_task(_send_commands(run, web_ports, slack, stop)))
         restarts = await _faults(run, slack, discord_api, window_start.timestamp())
-        await asyncio.sleep(max(0.0, window_end.timestamp() - time.time()))
-        run.note("schedule window over; waiting for the outbox to drain")
+        if not plan.compact:
+            await asyncio.sleep(max(0.0, window_end.timestamp() - time.time()))
+            run.note("schedule window over; waiting for the outbox to drain")
         await asyncio.gather(*restarts)
-        drained = await _wait_for(lambda: _pending(run) == 0, plan.drain_seconds, step=3)
-        await asyncio.sleep(5)  # a digest job of the last minute may still be composing
+        if plan.compact:  # every subscription is due once: drained when each is recorded and none is pending
+            drained = await _wait_for(
+                lambda: _recorded(run) >= plan.subscriptions and _pending(run) == 0, plan.drain_seconds, step=1
+            )
+        else:
+            drained = await _wait_for(lambda: _pending(run) == 0, plan.drain_seconds, step=3)
+            await asyncio.sleep(5)  # a digest job of the last minute may still be composing
         run.note("outbox drained" if drained else f"outbox not drained after {plan.drain_seconds:.0f} s")
         for child in run.children:
             if not child.alive and child.process is not None and child.kills == 0:
@@ -738,6 +851,32 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _recorded(run: Run) -> int:
+    """How many occurrences the digest jobs have recorded in the outbox."""
+    database = Database(run.database_url)
+    try:
+        with database.session() as session:
+            return int(session.scalar(select(func.count()).select_from(Delivery)) or 0)
+    finally:
+        database.dispose()
+
+
+def _sending(run: Run) -> int:
+    """Deliveries claimed within the last 30 s (a claim leases a delivery for SEND_LEASE; a backoff is shorter)."""
+    database = Database(run.database_url)
+    try:
+        with database.session() as session:
+            query = (
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.status == DeliveryStatus.PENDING, Delivery.attempts > 0)
+                .where(Delivery.next_attempt_at > datetime.now(UTC) + SEND_LEASE - timedelta(seconds=30))
+            )
+            return int(session.scalar(query) or 0)
+    finally:
+        database.dispose()
 
 
 def _pending(run: Run) -> int:

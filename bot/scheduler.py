@@ -303,17 +303,22 @@ def _sync_digest_jobs(context: ServiceJobs) -> list[str]:
     scheduler, service = context.scheduler, context.service
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(DIGEST_JOB_PREFIX)}
     wanted = []
+    now = utcnow()
     for each in active_schedules(service.database, service.outbox.publishers):
-        subscription_id, text, timezone = each.id, each.schedule, each.timezone
+        subscription_id, text, timezone, subscribed_at = each.id, each.schedule, each.timezone, each.created_at
         job_id = f"{DIGEST_JOB_PREFIX}{subscription_id}"
         wanted.append(job_id)
         name = f"digest {text} ({timezone})"  # a changed schedule changes the name, and the job is replaced
         job = existing.get(job_id)
         if job is not None and job.name == name:
             continue
+        schedule = Schedule.parse(text, timezone)
+        # An occurrence due between (re)subscribing and this sync (or before the scheduler first ran) is served now,
+        # not skipped: the job starts from it; otherwise the trigger's next time applies.
+        first_due = schedule.next_occurrence(subscribed_at)
         scheduler.add_job(
             serve_digest,
-            Schedule.parse(text, timezone).trigger(),
+            schedule.trigger(),
             args=[subscription_id],
             id=job_id,
             name=name,
@@ -321,6 +326,7 @@ def _sync_digest_jobs(context: ServiceJobs) -> list[str]:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
+            **({"next_run_time": first_due} if first_due <= now else {}),
         )
         log.info(
             "subscription %s: digests %s",

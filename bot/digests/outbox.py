@@ -12,9 +12,11 @@ The sequence for one delivery, each step its own transaction:
    with a backoff; a channel that is gone or forbidden pauses the subscription with the platform's reason.
 
 A crash between 1 and 2 leaves a pending delivery with no attempt: `resume()` sends it after the restart, once.
-A crash inside 3 (the platform accepted, the mark was lost) leaves `attempts > 0`, and the delivery is resumed
-when its lease ends; publishers get the delivery id as an idempotency key so that a platform that supports one
-(Discord's enforced nonce) drops the repeat.
+A crash inside 3 (the platform accepted, the mark was lost), a timeout or a dropped connection leaves the outcome
+unknown, and the delivery is sent again when its lease or backoff ends. Publishers get the delivery id as an
+idempotency key, and on every attempt after the first the time the delivery was recorded (`retry_since`), so that
+the repeat never reaches the channel: Discord drops it (enforced nonce), the Slack publisher first looks for the
+earlier post in the channel's history (the key is in the message's metadata) and returns it when found.
 
 A shutdown never cuts step 3 short: the platform call and its mark run in their own task, which a cancelled
 caller does not cancel, and `drain()` lets them finish before the platforms disconnect. So a delivery in flight
@@ -28,9 +30,9 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Protocol
 
-from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,8 +72,14 @@ class Posted:
 class Publisher(Protocol):
     """Delivers a digest to one platform."""
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str | Posted:
-        """Post `digest` to `channel` and return the platform's message id (or a `Posted`)."""
+    async def publish(
+        self, channel: ChannelRef, digest: Digest, idempotency_key: str, *, retry_since: datetime | None = None
+    ) -> str | Posted:
+        """Post `digest` to `channel` and return the platform's message id (or a `Posted`).
+
+        `retry_since` is set when an earlier attempt may have reached the platform: no post of this delivery can be
+        older than it.
+        """
         ...
 
 
@@ -174,9 +182,12 @@ class Outbox:
         if publisher is None:
             error = f"no publisher for platform {channel.platform} in this process"
             return await asyncio.to_thread(self._postpone, delivery_id, channel, error)
-        if not await asyncio.to_thread(self._claim, delivery_id):
+        claim = await asyncio.to_thread(self._claim, delivery_id)
+        if claim is None:
             return SendResult(delivery_id, DeliveryStatus.PENDING, "being sent by another sender, or not due")
-        task = asyncio.create_task(self._deliver(delivery_id, subscription_id, channel, digest, publisher))
+        attempt, recorded_at = claim
+        retry_since = recorded_at if attempt > 1 else None
+        task = asyncio.create_task(self._deliver(delivery_id, subscription_id, channel, digest, publisher, retry_since))
         self._in_flight.add(task)
         task.add_done_callback(_forget(self._in_flight))
         # Shielded: a caller cancelled by shutdown leaves the post and its mark to finish (see drain()).
@@ -196,14 +207,22 @@ class Outbox:
         return len(unfinished)
 
     async def _deliver(
-        self, delivery_id: int, subscription_id: int, channel: ChannelRef, digest: Digest, publisher: Publisher
+        self,
+        delivery_id: int,
+        subscription_id: int,
+        channel: ChannelRef,
+        digest: Digest,
+        publisher: Publisher,
+        retry_since: datetime | None,
     ) -> SendResult:
         lock = self._channel_locks.setdefault(subscription_id, asyncio.Lock())
         async with lock:
             await self._respect_channel_interval(subscription_id)
             try:
                 async with asyncio.timeout(SEND_TIMEOUT):
-                    answer = await publisher.publish(channel, digest, idempotency_key=f"delivery-{delivery_id}")
+                    answer = await publisher.publish(
+                        channel, digest, idempotency_key=f"delivery-{delivery_id}", retry_since=retry_since
+                    )
             except TimeoutError:
                 log.warning("delivery %s to %s took over %.0f s; abandoned", delivery_id, channel, SEND_TIMEOUT)
                 error = f"the platform did not answer within {SEND_TIMEOUT:.0f} s"
@@ -291,18 +310,22 @@ class Outbox:
         """Send every due pending delivery of the platforms this process publishes to."""
         return [await self.send(delivery_id) for delivery_id in self.due_deliveries(list(self.publishers))]
 
-    def _claim(self, delivery_id: int) -> bool:
-        """Take the delivery for one send: count the attempt and lease it, if it is still pending and due."""
+    def _claim(self, delivery_id: int) -> tuple[int, datetime] | None:
+        """Take the delivery for one send: count the attempt and lease it, if it is still pending and due.
+
+        Returns this attempt's number and when the delivery was recorded, or None if another sender has it.
+        """
         now = self.clock()
         claim = (
             update(Delivery)
             .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
             .where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
             .values(attempts=Delivery.attempts + 1, next_attempt_at=now + SEND_LEASE)
+            .returning(Delivery.attempts, Delivery.created_at)
         )
         with self.database.session() as session:
-            result = cast(CursorResult[Any], session.execute(claim))  # an UPDATE's result counts its rows
-            return result.rowcount == 1
+            row = session.execute(claim).one_or_none()
+            return None if row is None else (row.attempts, row.created_at)
 
     def _postpone(self, delivery_id: int, channel: ChannelRef, error: str) -> SendResult:
         with self.database.session() as session:

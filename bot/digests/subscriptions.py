@@ -383,12 +383,13 @@ class ScheduledSubscription:
     id: int
     schedule: str
     timezone: str
+    created_at: datetime  # an occurrence due since then and before the job existed is still served
 
 
 def active_schedules(database: Database, platforms: Iterable[str]) -> list[ScheduledSubscription]:
     """The schedules of the subscriptions on `platforms` that are not paused, by id."""
     query = (
-        select(Subscription.id, Subscription.schedule, Subscription.timezone)
+        select(Subscription.id, Subscription.schedule, Subscription.timezone, Subscription.created_at)
         .where(Subscription.paused_reason.is_(None), Subscription.platform.in_(list(platforms)))
         .order_by(Subscription.id)
     )

@@ -10,10 +10,13 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, defer, load_only
+from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import InstrumentedAttribute, Session, defer, load_only
 
 from bot.digests.model import DigestItem, RelatedStory, SourceLink, SummaryLine
 from bot.errors import UserInputError
@@ -29,6 +32,10 @@ from summarizer.tagging import Gazetteer, TagRef, load_gazetteer
 BRIEF_WINDOW = timedelta(days=7)  # stories with coverage this recent can be briefed; recency decay ranks within
 BRIEF_STORIES = 5
 MAX_BRIEF_STORIES = 20
+# A brief ranks at most this many stories of its window, the most widely covered, then the latest: at 300,000
+# articles a week holds 50,000 stories, and reading them all costs seconds. (Digests read all: they skip what the
+# channel already had.)
+BRIEF_CANDIDATES = 500
 MAX_SOURCES = 8  # sources listed per story (newest first); outlet_count still counts them all
 MAX_RELATED = 3  # storyline links shown per story in a brief
 MAX_QUERY_CHARS = 100
@@ -104,10 +111,26 @@ def primary_region(countries: Sequence[str], regions: Sequence[str], gazetteer: 
     return WORLD
 
 
+def _any_of(session: Session, column: InstrumentedAttribute[list[Any]], values: frozenset[str]) -> ColumnElement[bool]:
+    """SQL for "the JSON list in ``column`` holds one of ``values``" on either engine."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column, JSONB).op("?|")(postgresql.array(sorted(values)))
+    members = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(members).where(members.c.value.in_(sorted(values))))
+
+
 def story_signals(
-    session: Session, since: datetime, now: datetime, gazetteer: Gazetteer | None = None
+    session: Session,
+    since: datetime,
+    now: datetime,
+    gazetteer: Gazetteer | None = None,
+    filters: ChannelFilters | None = None,
+    candidates: int | None = None,
 ) -> list[StorySignals]:
-    """What ranking needs about every story with coverage between ``since`` and ``now``."""
+    """What ranking needs about every story with coverage between ``since`` and ``now``; with ``filters``, only
+    the stories that can pass their country, region and topic groups are read (the ranking still applies them
+    all), so that a filtered brief reads a fraction of a large window; with ``candidates``, at most that many,
+    the most widely covered first, then the latest (what ranking weighs most)."""
     gazetteer = gazetteer or load_gazetteer()
     # plain rows, not ORM objects: a brief may rank thousands of stories, and objects cost time and GC passes
     query = select(
@@ -123,6 +146,13 @@ def story_signals(
         Story.last_published_at,
         Story.language,
     ).where(Story.last_published_at >= since, Story.first_published_at <= now, Story.article_count > 0)
+    for values, column in ((filters.countries, Story.countries), (filters.regions, Story.regions),
+                           (filters.topics, Story.topics)) if filters is not None else ():  # fmt: skip
+        if values:
+            query = query.where(_any_of(session, column, values))
+    if candidates is not None:
+        order = (func.json_array_length(Story.outlets).desc(), Story.last_published_at.desc(), Story.id)
+        query = query.order_by(*order).limit(candidates)
     signals = []
     for row in session.execute(query):
         vector = from_blob(row.centroid, VECTOR_DTYPE) if row.centroid else None
@@ -321,7 +351,8 @@ def brief(
     limit = max(1, min(limit, MAX_BRIEF_STORIES))
     with database.session() as session:
         as_of = archive_as_of(session, now)
-        ranked = select_stories(story_signals(session, now - window, now), now, limit, filters)
+        signals = story_signals(session, now - window, now, filters=filters, candidates=BRIEF_CANDIDATES)
+        ranked = select_stories(signals, now, limit, filters)
         stories = story_briefs(
             session,
             [item.story_id for item in ranked],

@@ -1,7 +1,8 @@
 """Process stored articles: tag them, embed them, index their words and sentences, and group them into stories.
 
 Everything costly is done here, once per article, so that questions and briefs only read what is stored:
-`ArticleAnalysis` (tags, the article vector, sentence offsets and vectors), `ArticleTerm` (the word index) and
+`ArticleAnalysis` (tags, the article vector, sentence offsets and vectors), the word index (the database's full-text
+index, `bot.intelligence.fulltext`) and
 the story profile columns of `Story` (centroid, outlets, countries, tags, title and summary).
 """
 
@@ -15,13 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.intelligence.clustering import link_related, recluster
+from bot.intelligence.fulltext import index_terms
 from bot.news.normalize import detect_language
 from bot.storage import Database
-from bot.storage.models import Article, ArticleAnalysis, ArticleTerm, Feed, Story, utcnow
+from bot.storage.models import Article, ArticleAnalysis, Feed, Story, utcnow
 from summarizer.encoder import TextEncoder, covered_languages
 from summarizer.languages import encoder_covers
 from summarizer.results import Sentence, StoryDocument
@@ -100,8 +102,10 @@ def process_new_articles(
             articles = _unprocessed(session, size)
             if not articles:
                 break
-            _analyse(session, articles, encoder, tagger)
+            terms = _analyse(session, articles, encoder, tagger)
             session.flush()
+            for article_id, counts in terms.items():
+                index_terms(session, article_id, counts)
             stories_before = session.scalar(select(func.max(Story.id))) or 0
             oldest = min(article.published_at for article in articles)
             touched = recluster(database, session, oldest, covered_languages(encoder))
@@ -128,18 +132,24 @@ def _unprocessed(session: Session, limit: int) -> list[Article]:
     return list(session.scalars(query))
 
 
-def _analyse(session: Session, articles: Sequence[Article], encoder: TextEncoder, tagger: Tagger) -> None:
-    """Store each article's analysis (tags, vectors, sentence index, word profile) and its word index.
+def _analyse(
+    session: Session, articles: Sequence[Article], encoder: TextEncoder, tagger: Tagger
+) -> dict[int, Counter[str]]:
+    """Store each article's analysis (tags, vectors, sentence index, word profile); return each article's terms
+    for the word index (written once the analysis rows are flushed).
 
     The whole batch goes through the encoder in one call: batches of similar length across articles run about
     twice as fast as one call per article.
     """
     prepared = [_texts(session, article) for article in articles]
     vectors = np.asarray(encoder.encode([text for _, _, texts in prepared for text in texts]), dtype=np.float32)
+    terms: dict[int, Counter[str]] = {}
     offset = 0
     for article, (title, sentences, texts) in zip(articles, prepared, strict=True):
-        _store_analysis(session, article, title, sentences, vectors[offset : offset + len(texts)], encoder, tagger)
+        article_vectors = vectors[offset : offset + len(texts)]
+        terms[article.id] = _store_analysis(session, article, title, sentences, article_vectors, encoder, tagger)
         offset += len(texts)
+    return terms
 
 
 def _texts(session: Session, article: Article) -> tuple[str, list[Sentence], list[str]]:
@@ -164,7 +174,7 @@ def _store_analysis(
     vectors: np.ndarray,
     encoder: TextEncoder,
     tagger: Tagger,
-) -> None:
+) -> Counter[str]:
     language = article.language
     sentence_vectors = vectors[1:] if title else vectors
     vector = article_vector(vectors[0] if title else None, sentence_vectors)
@@ -189,11 +199,7 @@ def _store_analysis(
             ),
         )
     )
-    if counts:
-        session.execute(
-            insert(ArticleTerm),
-            [{"term": term, "article_id": article.id, "count": count} for term, count in counts.items()],
-        )
+    return counts
 
 
 def _refresh_stories(session: Session, story_ids: Iterable[int], encoder: TextEncoder) -> None:

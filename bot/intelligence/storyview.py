@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.digests.model import DigestItem, RelatedStory
 from bot.errors import UserInputError
 from bot.intelligence.briefing import story_briefs
+from bot.intelligence.fulltext import lexical_candidates, term_counts_of
 from bot.intelligence.processing import SENTENCE_DTYPE, from_blob
 from bot.storage import Article, Database, Feed, Story, TextKind
-from bot.storage.models import ArticleAnalysis, ArticleTerm
+from bot.storage.models import ArticleAnalysis, utcnow
 from summarizer.coverage import distinctive_sentences, partial_facts
 from summarizer.extractive import is_boilerplate
 from summarizer.retrieval import tokenize
@@ -37,6 +38,7 @@ MAX_PARTIAL_FACTS = 5
 MIN_SENTENCE_WORDS = 6
 MAX_QUERY_CHARS = 200
 OTHER_MATCHES = 3
+SEARCHED_ARTICLES = 200  # articles the full-text index ranks best for the words; their stories are compared
 MAX_MERGE_HOPS = 10
 
 
@@ -126,21 +128,23 @@ def find_story(session: Session, query: str) -> tuple[int, int | None, list[int]
     terms = sorted(set(tokenize(text)))
     if not terms:
         raise UserInputError("Give a story number or some words from its headline.")
-    matched = func.count(func.distinct(ArticleTerm.term))
-    rows = session.execute(
-        select(Article.story_id, matched, func.max(Story.last_published_at))
-        .join(Article, Article.id == ArticleTerm.article_id)
+    # The stories of the articles the full-text index ranks best; a story's score is how many of the words its
+    # articles hold together, then the most recent.
+    articles = lexical_candidates(session, terms, None, utcnow(), SEARCHED_ARTICLES).best
+    found = term_counts_of(session, articles, terms)
+    matched: dict[int, set[str]] = {}
+    latest: dict[int, float] = {}
+    for article_id, owner, last in session.execute(
+        select(Article.id, Story.id, Story.last_published_at)
         .join(Story, Story.id == Article.story_id)
-        .where(ArticleTerm.term.in_(terms), Story.article_count > 0)
-        .group_by(Article.story_id)
-        .order_by(matched.desc(), func.max(Story.last_published_at).desc(), Article.story_id.desc())
-        .limit(1 + OTHER_MATCHES)
-    ).all()
-    best = [row for row in rows if row[0] is not None and row[1] == rows[0][1]] if rows else []
-    if not best or best[0][1] < max(1, (len(terms) + 1) // 2):  # most of the words must be in the story
+        .where(Article.id.in_(list(found)), Story.article_count > 0)
+    ):
+        matched.setdefault(owner, set()).update(found[article_id])
+        latest[owner] = last.timestamp() if last else 0.0
+    ranked = sorted(matched, key=lambda story: (-len(matched[story]), -latest[story], -story))[: 1 + OTHER_MATCHES]
+    if not ranked or len(matched[ranked[0]]) < max(1, (len(terms) + 1) // 2):  # most of the words must be there
         raise UserInputError(f"I found no story matching {text!r}. Try a story number from a digest, or other words.")
-    ids = [int(row[0]) for row in rows if row[0] is not None]
-    return ids[0], None, ids[1:]
+    return ranked[0], None, ranked[1:]
 
 
 def story_view(database: Database, query: str, *, now: datetime) -> StoryView:

@@ -23,8 +23,16 @@ ADVISORY_LOCK = text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema(
 QUEUE_TABLE_PREFIX = "procrastinate_"  # the task queue's tables (migration 0008) belong to procrastinate
 
 
+# The full-text index is engine-specific (a tsvector column on PostgreSQL, FTS5 tables on SQLite), so it lives in
+# migration 0011 and `bot.intelligence.archive`, not in the models.
+FULL_TEXT_OBJECTS = ("article_search", "search_terms", "ix_article_analyses_search_terms")
+
+
 def own_schema_object(name: str | None, type_: str, _parent_names: object) -> bool:
-    """Whether schema comparisons should look at this object: the models' tables, not the task queue's."""
+    """Whether schema comparisons should look at this object: the models' tables, not the task queue's nor the
+    full-text index's."""
+    if (name or "").startswith(FULL_TEXT_OBJECTS):
+        return False
     return not (type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
 
 

@@ -188,7 +188,7 @@ class ArticleAnalysis(Base):
     __tablename__ = "article_analyses"
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # vector index sync, as-of
     encoder: Mapped[str] = mapped_column(String(100))  # which model made the vectors
     countries: Mapped[list[Any]] = mapped_column(default=list)  # ISO codes, most mentioned first
     salient_countries: Mapped[list[Any]] = mapped_column(default=list)
@@ -201,16 +201,6 @@ class ArticleAnalysis(Base):
     term_count: Mapped[int] = mapped_column(default=0)  # words in the indexed text (BM25 document length)
     # The word profile clustering compares (term -> weighted count, headline and lead above the body).
     story_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-class ArticleTerm(Base):
-    """One row of the word index: how often a term occurs in an article (for BM25 over the archive)."""
-
-    __tablename__ = "article_terms"
-
-    term: Mapped[str] = mapped_column(String(64), primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True)
-    count: Mapped[int]
 
 
 class Subscription(Base):

@@ -114,6 +114,28 @@ async def test_digest_jobs_persist_across_a_scheduler_restart(service: NewsServi
         restarted.shutdown(wait=False)
 
 
+@pytest.mark.parametrize(("subscribed", "due", "served_at_once"), [(-10, -5, True), (-3, -5, False)])
+async def test_occurrence_due_before_the_job_existed_is_served_at_once(
+    service: NewsService, subscribed: int, due: int, served_at_once: bool
+):
+    """Subscribed at 07:50, the 07:55 digest due, the job registered at 08:00 (the scheduler was down, or its sync
+    had not run yet): the job starts from 07:55, so it fires at once. Subscribed after 07:55: it waits a day."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    moment = now + timedelta(minutes=due)
+    request = SubscriptionRequest(schedule=f"{moment:%H:%M}", timezone="UTC")
+    info = subscribe(service.database, CHANNEL, request, ADMIN, now=now + timedelta(minutes=subscribed))
+    scheduler = build_scheduler(service.database)
+    scheduler.start(paused=True)
+    try:
+        register_digest_jobs(scheduler, service)
+        job = scheduler.get_job(f"{DIGEST_JOB_PREFIX}{info.id}")
+        assert job is not None
+        expected = moment if served_at_once else moment + timedelta(days=1)
+        assert job.next_run_time == expected
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 async def test_job_function_serves_through_the_registered_service(service: NewsService):
     """The stored job calls `serve_digest(id)`, which serves the occurrence once however often it runs."""
     subscription_id = _subscribe(service, schedule="08:00", timezone="Europe/Berlin")

@@ -25,9 +25,13 @@ class RecordingPublisher:
 
     def __init__(self, failure: Exception | None = None) -> None:
         self.posts: list[tuple[ChannelRef, Digest, str]] = []
+        self.retries: list[datetime | None] = []  # what each call got as retry_since
         self.failure = failure
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+    async def publish(
+        self, channel: ChannelRef, digest: Digest, idempotency_key: str, *, retry_since: datetime | None = None
+    ) -> str:
+        self.retries.append(retry_since)
         if self.failure is not None:
             raise self.failure
         self.posts.append((channel, digest, idempotency_key))
@@ -128,6 +132,8 @@ async def test_transient_failure_keeps_delivery_and_retries_after_backoff(databa
     assert len(working.posts) == 1
     [delivery] = _deliveries(database)
     assert delivery.attempts == 2 and delivery.last_error is None
+    # The first attempt is no retry; the second tells the publisher since when an earlier post could exist.
+    assert failing.retries == [None] and working.retries == [delivery.created_at]
 
 
 async def test_gone_channel_pauses_subscription_and_releases_stories(database, subscription_id):
@@ -187,9 +193,11 @@ async def test_two_senders_of_one_delivery_post_it_once(database, subscription_i
     release = asyncio.Event()
 
     class SlowPublisher(RecordingPublisher):
-        async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+        async def publish(
+            self, channel: ChannelRef, digest: Digest, idempotency_key: str, *, retry_since: datetime | None = None
+        ) -> str:
             await release.wait()  # a slow platform: a 429 waited out, a long multi-part digest
-            return await super().publish(channel, digest, idempotency_key)
+            return await super().publish(channel, digest, idempotency_key, retry_since=retry_since)
 
     publisher = SlowPublisher()
     outbox = Outbox(database, {"slack": publisher}, clock=lambda: NOW)

@@ -78,26 +78,6 @@ def test_labelled_questions_reach_the_measured_recall(archive):
     assert hits_at_3 / answerable >= 0.9
 
 
-def test_article_cache_returns_the_stored_vectors_after_forgetting(archive):
-    """The in-process vector cache gives each article its stored vector, also after dropping old entries."""
-    from sqlalchemy import select
-
-    from bot.intelligence.processing import VECTOR_DTYPE, from_blob
-    from bot.intelligence.search import _ArticleCache
-    from bot.storage.models import ArticleAnalysis
-
-    ids = sorted(archive.ids.values())
-    cache = _ArticleCache()
-    with archive.database.session() as session:
-        stored = {a.article_id: from_blob(a.vector, VECTOR_DTYPE) for a in session.scalars(select(ArticleAnalysis))}
-        cache.vectors(session, ids)
-        cache.keep(ids[:5])
-        assert cache.size == 5
-        again = cache.vectors(session, ids[::-1])
-    for row, article_id in zip(again, ids[::-1], strict=True):
-        assert (row == stored[article_id]).all()
-
-
 def test_one_fact_is_given_once_and_the_other_outlets_are_named(archive):
     """Three outlets report the 117 tankers: the reply gives the figure once and names the other two outlets."""
     answer = _ask(archive, "How many tankers did the EU blacklist in its new sanctions?")

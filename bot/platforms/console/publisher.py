@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import TextIO
 
 from bot.digests.model import ChannelRef, Digest
@@ -18,7 +19,9 @@ class ConsolePublisher:
         self.stream = stream or sys.stdout
         self.posted = 0
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> str:
+    async def publish(
+        self, channel: ChannelRef, digest: Digest, idempotency_key: str, *, retry_since: datetime | None = None
+    ) -> str:
         """Write the digest (an update as a reply under its story); the message id is a running count."""
         text = render_update(digest) if digest.kind == "update" else render_digest(digest)
         self.stream.write(text + "\n")

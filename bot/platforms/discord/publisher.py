@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 from typing import Literal
 
 import aiohttp
@@ -66,10 +67,13 @@ class DiscordPublisher:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
-    async def publish(self, channel: ChannelRef, digest: Digest, idempotency_key: str) -> Posted:
+    async def publish(
+        self, channel: ChannelRef, digest: Digest, idempotency_key: str, *, retry_since: datetime | None = None
+    ) -> Posted:
         """Post `digest` as one or more messages; return the first message's id and the message of each story.
 
         An update goes to a thread started on the message that carried its story (see `_publish_update`).
+        A retry (`retry_since` set) needs no look-up: the same nonces make Discord return the earlier messages.
         """
         if self.client.user is None or self.client.is_closed():
             raise PublishError("not logged in to Discord yet")

@@ -1,14 +1,17 @@
 """A fake Slack Web API and response_url sink on 127.0.0.1, in the test's own event loop.
 
-It records every call, answers like Slack (``auth.test``, ``chat.postMessage`` with a ``ts``, ``users.info`` with
-``is_admin`` for the ids in ``admins``), can be scripted to fail (``fail``: a status, an error code, headers), and
-runs every message payload it receives through the one Block Kit checker.
+It records every call, answers like Slack (``auth.test``, ``chat.postMessage`` with a ``ts`` from the clock,
+``conversations.history`` over the messages it took, newest first, paged, metadata only when asked for,
+``users.info`` with ``is_admin`` for the ids in ``admins``), can be scripted to fail (``fail``: a status, an error
+code, headers) or to take a post and drop the connection before answering (``lose_response``), and runs every
+message payload it receives through the one Block Kit checker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from aiohttp import WSMsgType, web
 from tests.platforms.slack.blockkit import message_problems
 
 MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update"}
+BOT_ID = "B1"
 
 
 @dataclass
@@ -31,6 +35,12 @@ class Call:
     headers: dict[str, str]
     status: int = 200
     ok: bool = True  # what the fake answered
+    answer: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answer_ts(self) -> str:
+        """The ts the fake gave the message it took."""
+        return str(self.answer["ts"])
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -63,9 +73,11 @@ class FakeSlack:
     socket_close_codes: list[int | None] = field(default_factory=list)  # how each Socket Mode connection ended
     slow: dict[str, float] = field(default_factory=dict)  # Web API method -> seconds it takes to answer
     started: list[str] = field(default_factory=list)  # Web API methods as their requests arrive
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))  # channel -> messages
+    _lose: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # method -> answers still to drop
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _runner: web.AppRunner | None = None
-    _ts: int = 0
+    _ts: int = 0  # the last ts handed out, in microseconds (Slack's ts are unique and increasing per channel)
     _envelopes: int = 0
 
     async def start(self) -> None:
@@ -104,6 +116,14 @@ class FakeSlack:
         """Answer the next call of `method` with this failure (queued; later calls answer normally)."""
         body: dict[str, Any] = {"ok": False, "error": error or f"http_{status}"}
         self._scripts[method].append((status, body, headers or {}))
+
+    def lose_response(self, method: str, times: int = 1) -> None:
+        """Carry out the next `times` calls of `method`, then drop the connection instead of answering."""
+        self._lose[method] += times
+
+    def unused_faults(self, method: str) -> int:
+        """Scripted failures and lost answers of `method` that no call has met yet."""
+        return sum(entry is not None for entry in self._scripts[method]) + self._lose[method]
 
     def succeed(self, method: str) -> None:
         """Answer the next call of `method` normally (to script a failure after it)."""
@@ -158,24 +178,70 @@ class FakeSlack:
         script = self._scripts[method]
         scripted = script.popleft() if script else None
         status, body, headers = scripted or (200, self._answer(method, payload), {})
-        call = Call("api", method, payload, dict(request.headers), status, bool(body.get("ok")))
+        call = Call("api", method, payload, dict(request.headers), status, bool(body.get("ok")), body)
         self.calls.append(call)
         if method in MESSAGE_METHODS:
             self.problems += message_problems(payload, f"{method} #{len(self.api(method))}")
+        if scripted is None and self._lose[method] > 0:  # a call that worked, and its answer is lost
+            self._lose[method] -= 1
+            assert request.transport is not None
+            request.transport.close()  # the work is done; the answer never reaches the client
+            raise ConnectionResetError("answer dropped")
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "team_id": "T1", "team": "Test", "user_id": "UBOT", "bot_id": "B1", "user": "geobrief"}
+            return {
+                "ok": True,
+                "team_id": "T1",
+                "team": "Test",
+                "user_id": "UBOT",
+                "bot_id": BOT_ID,
+                "user": "geobrief",
+            }
         if method == "chat.postMessage":
-            self._ts += 1
-            return {"ok": True, "channel": payload.get("channel"), "ts": f"1764158400.{self._ts:06d}"}
+            self._ts = max(self._ts + 1, int(time.time() * 1_000_000))
+            ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+            channel = str(payload.get("channel"))
+            message: dict[str, Any] = {"type": "message", "ts": ts, "bot_id": BOT_ID, "text": payload.get("text", "")}
+            if payload.get("thread_ts"):
+                message["thread_ts"] = payload["thread_ts"]
+            if payload.get("metadata"):
+                metadata = payload["metadata"]
+                message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+            self.history[channel].append(message)
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "conversations.history":
+            return self._history(payload)
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base.replace("http://", "ws://") + "/socket"}
         if method == "users.info":
             user = str(payload.get("user", ""))
             return {"ok": True, "user": {"id": user, "is_admin": user in self.admins, "is_owner": False}}
         return {"ok": True}
+
+    def _history(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: top-level messages in (oldest, latest], newest first, `limit` a page."""
+        channel = str(payload.get("channel"))
+        oldest, latest = float(payload.get("oldest") or 0), float(payload.get("latest") or time.time() + 1)
+        with_metadata = str(payload.get("include_all_metadata", "")).lower() in {"1", "true"}
+        messages = [
+            message
+            for message in reversed(self.history[channel])
+            if oldest < float(message["ts"]) <= latest and message.get("thread_ts", message["ts"]) == message["ts"]
+        ]
+        start, limit = int(payload.get("cursor") or 0), int(payload.get("limit") or 100)
+        page = [
+            message if with_metadata else {k: v for k, v in message.items() if k != "metadata"}
+            for message in messages[start : start + limit]
+        ]
+        more = start + limit < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()

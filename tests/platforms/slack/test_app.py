@@ -95,10 +95,16 @@ def test_http_mode_needs_a_signing_secret(fake_slack, sqlite_database):
 
 
 def test_manifest_creates_the_command_with_exactly_the_needed_scopes():
-    """slack-manifest.yml: /news pointing at /slack/events, and only commands, chat:write and users:read."""
+    """slack-manifest.yml: /news pointing at /slack/events; commands, chat:write, users:read and the history scopes."""
     yaml = pytest.importorskip("yaml")
     manifest = yaml.safe_load((Path(__file__).resolve().parents[3] / "slack-manifest.yml").read_text(encoding="utf-8"))
-    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "users:read"]
+    assert manifest["oauth_config"]["scopes"]["bot"] == [
+        "commands",
+        "chat:write",
+        "users:read",
+        "channels:history",
+        "groups:history",
+    ]
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/news"
     assert command["url"].startswith("https://") and command["url"].endswith("/slack/events")

@@ -72,7 +72,7 @@ async def test_new_coverage_is_posted_in_the_story_thread_with_only_the_new_line
     (digest,) = fake_slack.posts
     assert "thread_ts" not in digest.payload
     assert "reuters.example" in _text(digest) and "`/news story " in _text(digest)  # the "more" affordance
-    digest_ts = "1764158400.000001"
+    digest_ts = digest.answer_ts
 
     clock.advance(timedelta(hours=1))
     store_later_reports(service.database, clock.now - timedelta(minutes=50))
@@ -125,7 +125,7 @@ async def test_an_update_whose_original_is_gone_is_posted_on_its_own_naming_it(
     result = await service.dispatcher.serve_occurrence(subscription_id)
     assert result is not None and result.status is DeliveryStatus.SENT
     refused, standalone = fake_slack.api("chat.postMessage")[1:]
-    assert refused.payload["thread_ts"] == "1764158400.000001" and not refused.ok
+    assert refused.payload["thread_ts"] == fake_slack.posts[0].answer_ts and not refused.ok
     assert "thread_ts" not in standalone.payload
     assert standalone.blocks[0]["type"] == "header" and standalone.blocks[0]["text"]["text"].startswith("Update: ")
     assert "First posted in this channel" in _text(standalone)
@@ -134,7 +134,7 @@ async def test_an_update_whose_original_is_gone_is_posted_on_its_own_naming_it(
     store_later_reports(service.database, clock.now - timedelta(minutes=50), paths=("rnw", "nytimes"))
     await service.dispatcher.serve_occurrence(subscription_id)
     follow = fake_slack.posts[-1]
-    assert follow.payload["thread_ts"] == "1764158400.000002"  # the standalone update's ts
+    assert follow.payload["thread_ts"] == standalone.answer_ts  # the standalone update's ts
 
 
 async def test_a_crash_between_recording_and_sending_posts_the_update_once_after_restart(
@@ -173,7 +173,8 @@ async def test_a_crash_between_recording_and_sending_posts_the_update_once_after
     assert [result.status for result in await restarted.resume()] == [DeliveryStatus.SENT]
     assert await restarted.resume() == []
     assert await service.dispatcher.serve_occurrence(subscription_id) is None  # the occurrence is served
-    assert [post.payload.get("thread_ts") for post in fake_slack.posts] == [None, "1764158400.000001"]
+    first_ts = fake_slack.posts[0].answer_ts
+    assert [post.payload.get("thread_ts") for post in fake_slack.posts] == [None, first_ts]
 
 
 async def test_breaking_alert_fires_once_at_the_threshold_and_the_digest_does_not_repeat_it(
@@ -194,7 +195,7 @@ async def test_breaking_alert_fires_once_at_the_threshold_and_the_digest_does_no
     assert digest is not None
     assert "reuters.example" not in _text(fake_slack.posts[-1])  # the digest has the other story only
     with service.database.session() as session:  # the alert's message is where the story's updates will go
-        query = select(DeliveredStory.story_id).where(DeliveredStory.message_id == "1764158400.000001")
+        query = select(DeliveredStory.story_id).where(DeliveredStory.message_id == post.answer_ts)
         assert len(session.scalars(query).all()) == 1
 
 
