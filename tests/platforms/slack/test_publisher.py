@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.digests.model import ChannelRef, Digest, SummaryLine
+from bot.digests.model import ChannelRef, Digest, FollowUp, SummaryLine
 from bot.digests.outbox import ChannelUnavailableError, Outbox, PublishError
 from bot.platforms.slack.publisher import HISTORY_PAGE, METADATA_EVENT, SlackPublisher, build_client
 from bot.storage import Database, Delivery, DeliveryStatus, Story, Subscription
@@ -130,6 +130,22 @@ async def test_post_whose_answer_was_lost_is_found_not_posted_again(publisher, f
     assert len(fake_slack.api("chat.postMessage")) == 1
     (look,) = fake_slack.api("conversations.history")
     assert float(look.payload["oldest"]) < since.timestamp()
+
+
+async def test_update_posted_on_its_own_whose_answer_was_lost_is_found_not_posted_again(publisher, fake_slack):
+    """An update whose story message is unknown goes out as a new message with the delivery key; its retry finds it."""
+    since = datetime.now(UTC)
+    digest = small_digest()
+    follow_up = FollowUp(since=WHEN, first_posted_at=WHEN)  # no reply_to: the story's message is unknown
+    update = replace(digest, items=digest.items[:1], kind="update", follow_up=follow_up)
+    fake_slack.lose_response("chat.postMessage")
+    with pytest.raises(PublishError):
+        await publisher.publish(CHANNEL, update, "delivery-8~u1")
+    (taken,) = fake_slack.api("chat.postMessage")
+    assert taken.payload["metadata"]["event_payload"] == {"delivery": "delivery-8~u1"}
+    posted = await publisher.publish(CHANNEL, update, "delivery-8~u1", retry_since=since)
+    assert len(fake_slack.api("chat.postMessage")) == 1 and len(fake_slack.history["C42"]) == 1
+    assert not isinstance(posted, str) and posted.message_id == fake_slack.history["C42"][0]["ts"]
 
 
 async def test_retry_that_finds_nothing_posts_once(publisher, fake_slack):
