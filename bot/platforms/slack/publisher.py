@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -76,36 +77,28 @@ CHANNEL_ERRORS = {
 ORIGINAL_GONE = frozenset({"thread_not_found", "message_not_found"})
 
 
-class _ReadRetry(AsyncServerErrorRetryHandler):
+class _NeverRepeatAPost(AsyncRetryHandler):
+    """Refuses to retry a post, whose request may have reached Slack; defers to the next handler class otherwise."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.endswith(UNSAFE_TO_REPEAT):
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
+class _ReadRetry(_NeverRepeatAPost, AsyncServerErrorRetryHandler):
     """Retries a 500/503, except for a post (Slack may have taken it)."""
 
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if request.url.endswith(UNSAFE_TO_REPEAT):
-            return False
-        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
-
-class _ReadReconnect(AsyncConnectionErrorRetryHandler):
+class _ReadReconnect(_NeverRepeatAPost, AsyncConnectionErrorRetryHandler):
     """Retries a dropped connection, except for a post (the request may have reached Slack)."""
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if request.url.endswith(UNSAFE_TO_REPEAT):
-            return False
-        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
 
 def build_client(token: str, base_url: str) -> AsyncWebClient:
