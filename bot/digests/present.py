@@ -16,9 +16,9 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.digests.model import Digest, DigestItem, SourceLink, Style
+from bot.digests.model import Digest, DigestItem, FollowUp, SourceLink, Style
 
 SHORT_SUMMARY_LINES = 2
 SHORT_SOURCES = 3
@@ -98,6 +98,24 @@ def present_item(item: DigestItem, number: int, style: Style) -> PresentedItem:
 def present_digest(digest: Digest) -> tuple[PresentedItem, ...]:
     """Every item of `digest`, numbered from 1, as its style shows it."""
     return tuple(present_item(item, number, digest.style) for number, item in enumerate(digest.items, start=1))
+
+
+@dataclass(frozen=True)
+class PresentedUpdate:
+    """A story's update as every platform shows it: its one item in full, where it goes, and its heading."""
+
+    shown: PresentedItem
+    follow_up: FollowUp
+    since: str  # "New since 08:00", or "New" when the channel's last time is unknown
+
+
+def present_update(digest: Digest) -> PresentedUpdate | None:
+    """The update `digest` carries (its one item in the detailed style); None when it is not an update."""
+    if digest.follow_up is None or not digest.items:
+        return None
+    (shown,) = present_digest(replace(digest, style="detailed"))
+    label = digest.follow_up.since_label
+    return PresentedUpdate(shown, digest.follow_up, f"New since {label}" if label else "New")
 
 
 def more_command(item: DigestItem, command: str = "/news") -> str:

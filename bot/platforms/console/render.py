@@ -8,7 +8,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING
 
 from bot.digests.model import Digest, DigestItem
-from bot.digests.present import PresentedItem, more_command, present_digest
+from bot.digests.present import PresentedItem, more_command, present_digest, present_update
 from bot.intelligence.results import Answer
 from bot.replies import LinkSummary
 
@@ -49,12 +49,11 @@ def render_update(digest: Digest, *, standalone: bool = False) -> str:
 
     ``standalone`` (the original is gone) names the story and when it was first posted.
     """
-    follow_up = digest.follow_up
-    if follow_up is None or not digest.items:
+    update = present_update(digest)
+    if update is None:
         return render_digest(digest)
-    (shown,) = present_digest(replace(digest, style="detailed"))
+    shown, follow_up, since = update.shown, update.follow_up, update.since
     item = shown.item
-    since = f"New since {follow_up.since_label}" if follow_up.since_label else "New"
     if standalone:
         lines = [_wrap(f"Update: {item.title}", ""), f"(first posted {follow_up.first_posted_at:%d %b %H:%M UTC})"]
         indent = ""

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import discord
 
 from bot.digests.model import Digest, SourceLink
-from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest
+from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest, present_update
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer, CitedSentence
 from bot.intelligence.storyview import Report, StoryView
@@ -223,12 +223,11 @@ def render_update(digest: Digest, *, standalone: bool = False) -> list[DiscordMe
     In the story's thread it needs no title; ``standalone`` (the original message is gone) names the story and when
     it was first posted here.
     """
-    follow_up = digest.follow_up
-    if follow_up is None or not digest.items:
+    update = present_update(digest)
+    if update is None:
         return render_digest(digest)
-    (shown,) = present_digest(replace(digest, style="detailed"))
+    shown, follow_up, since = update.shown, update.follow_up, update.since
     item = shown.item
-    since = f"New since {follow_up.since_label}" if follow_up.since_label else "New"
     if standalone:
         content = (
             f"**Update: {fit(clean(item.title), HEADING_CHARS)}**\n-# First posted here "

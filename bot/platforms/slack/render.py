@@ -12,14 +12,14 @@ a feed might carry. Limits enforced here (https://api.slack.com/reference/block-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.digests.model import Digest
-from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest
+from bot.digests.present import PresentedItem, ShownSource, more_command, present_digest, present_update
 from bot.digests.subscriptions import SubscriptionInfo
 from bot.intelligence.results import Answer
 from bot.intelligence.storyview import Report, StoryView
@@ -256,13 +256,12 @@ def render_update(digest: Digest, *, standalone: bool = False) -> Message:
 
     ``standalone`` (the original message is gone) names the story and when it was first posted in the channel.
     """
-    follow_up = digest.follow_up
-    if follow_up is None or not digest.items:
+    update = present_update(digest)
+    if update is None:
         return render_digest(digest)[0]
-    (shown,) = present_digest(replace(digest, style="detailed"))
+    shown, follow_up, since = update.shown, update.follow_up, update.since
     item = shown.item
     urls = {each.number: each.source.url for each in shown.sources}
-    since = f"New since {follow_up.since_label}" if follow_up.since_label else "New"
     blocks: list[Block] = []
     if standalone:
         blocks.append(header(f"Update: {item.title}"))
