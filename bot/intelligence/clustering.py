@@ -21,7 +21,6 @@ mean of their centroid cosine and the idf-weighted overlap of their names reache
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from bot.storage import Database
+from bot.storage.db import PerDatabase
 from bot.storage.models import Article, ArticleAnalysis, DeliveredStory, Delivery, Story, StoryLink, utcnow
 from summarizer.encoder import ENGLISH_ONLY
 from summarizer.sentences import split_sentences
@@ -102,16 +102,7 @@ class _FeatureCache:
             return dict(self.features)
 
 
-_CACHES: weakref.WeakKeyDictionary[Database, _FeatureCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def _cache_for(database: Database) -> _FeatureCache:
-    with _CACHES_LOCK:
-        cache = _CACHES.get(database)
-        if cache is None:
-            cache = _CACHES[database] = _FeatureCache()
-        return cache
+_cache_for = PerDatabase(_FeatureCache)
 
 
 def recluster(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -22,7 +21,7 @@ from usearch.index import Index
 from usearch.index import search as exact_search
 
 from bot.intelligence.processing import VECTOR_DTYPE, from_blob
-from bot.storage import Database
+from bot.storage.db import PerDatabase
 from bot.storage.models import Article, ArticleAnalysis
 
 log = logging.getLogger(__name__)
@@ -166,14 +165,4 @@ class VectorIndex:
         log.info("vector index: HNSW graph over %d articles", self.size)
 
 
-_INDEXES: weakref.WeakKeyDictionary[Database, VectorIndex] = weakref.WeakKeyDictionary()
-_INDEXES_LOCK = threading.Lock()
-
-
-def vector_index(database: Database) -> VectorIndex:
-    """This process's vector index of `database`."""
-    with _INDEXES_LOCK:
-        index = _INDEXES.get(database)
-        if index is None:
-            index = _INDEXES[database] = VectorIndex()
-        return index
+vector_index = PerDatabase(VectorIndex)  # this process's vector index of a database

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +18,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # A session-level advisory lock scoped to the schema, so that deployments (and test runs) sharing one PostgreSQL
@@ -109,3 +113,21 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+class PerDatabase(Generic[T]):
+    """One object per open `Database` in this process (a cache of what its rows hold), made on first use and
+    dropped with the database."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._objects: weakref.WeakKeyDictionary[Database, T] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, database: Database) -> T:
+        """The object of `database`, made now if this is its first use."""
+        with self._lock:
+            found = self._objects.get(database)
+            if found is None:
+                found = self._objects[database] = self._factory()
+            return found
