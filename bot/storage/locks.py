@@ -63,10 +63,14 @@ class AdvisoryLock:
         """End the lock's session (and so the lock); safe on a connection that is already broken."""
         if self._connection is None:
             return
-        if self.alive():
-            self._connection.close()  # a detached connection's close ends its session, and the lock with it
-        else:
-            self._connection.invalidate()  # the session is gone already; a polite close would fail
+        try:
+            # Unlock before closing: the server ends a closed session a moment later, and a process asking for the
+            # lock in that moment would be refused.
+            self._connection.execute(text("SELECT pg_advisory_unlock_all()"))
+            self._connection.commit()
+            self._connection.close()
+        except SQLAlchemyError:
+            self._connection.invalidate()  # the session is gone already, and the lock with it
         self._connection = None
 
 
