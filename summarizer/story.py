@@ -145,13 +145,19 @@ def lead_summary(document: StoryDocument, *, max_sentences: int = 3, language: s
 
 _UNSPACED = frozenset({"ja", "zh"})
 _MIN_UNSPACED_CHARS = 12  # a Chinese or Japanese sentence shorter than this is a caption or a heading
+_OPENERS = " \t\"'“‘«([¿¡"  # quotes and brackets that may open a sentence before its first letter
 
 
 def _unfit(text: str, language: str | None) -> bool:
-    """A sentence no summary should use; written without spaces, words cannot be counted, so characters are."""
+    """A sentence no summary should use; written without spaces, words cannot be counted, so characters are.
+
+    A sentence that opens in lower case is the tail of one cut off by the feed or a bad split ("titled ... and
+    released Friday, relies on documents ..."): it cannot be read on its own, so it is never a summary line.
+    """
     if language in _UNSPACED:
         return len(text.strip()) < _MIN_UNSPACED_CHARS or text.rstrip().endswith(("？", "?"))
-    return is_boilerplate(text)
+    opening = text.lstrip(_OPENERS)
+    return is_boilerplate(text) or opening[:1].islower()
 
 
 def _agreement(words: Counter[str], positions: Sequence[int], leads: Sequence[Counter[str]]) -> float:

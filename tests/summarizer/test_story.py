@@ -71,3 +71,19 @@ def test_the_fact_all_outlets_report_leads_and_lines_are_in_reading_order(story)
     """The consensus fact is chosen and comes first; the lines follow their position in their articles."""
     assert "sanctions" in story.sentences[0].text and "Tuesday" in story.sentences[0].text
     assert [s.index for s in story.sentences] == sorted(s.index for s in story.sentences)
+
+
+def test_a_fragment_cut_off_by_the_feed_is_never_a_summary_line(encoder):
+    """A text that starts mid-sentence (lower case) gives no summary line; the outlets' full sentences do."""
+    docs = [
+        StoryDocument(
+            "titled “The NRA And Russia” and released Friday after an 18-month investigation, relies on documents "
+            "obtained by the committee.",
+            doc_id="cut",
+        ),
+        *DOCS[:2],
+    ]
+    summary = summarize_story(docs, encoder, max_sentences=3)
+    assert summary.sentences
+    assert all(s.doc_id != "cut" for s in summary.sentences)
+    assert all(not s.text[0].islower() for s in summary.sentences)
