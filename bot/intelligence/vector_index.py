@@ -75,6 +75,11 @@ class VectorIndex:
             rows = rows[inside[rows]][:limit]
             return [int(key) for key in self.keys[rows]]
 
+    def fill(self, session: Session, since: datetime | None, now: datetime) -> None:
+        """Read the window's vectors now, so that the first question does not wait for them (seconds at 10,000)."""
+        with self.lock:
+            self._sync(session, since, now)
+
     def _sync(self, session: Session, since: datetime | None, now: datetime) -> None:
         """Read analyses processed since the last sync, and articles of an older window asked for now."""
         if since is None and not self.whole_archive:

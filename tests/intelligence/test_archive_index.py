@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.intelligence.briefing import story_signals
 from bot.intelligence.fulltext import index_terms, lexical_candidates, term_counts_of
 from bot.intelligence.processing import VECTOR_DTYPE, from_blob, to_blob
-from bot.intelligence.vector_index import VectorIndex
+from bot.intelligence.vector_index import INDEX_SLACK, VectorIndex
 from bot.storage import Article, Database, TextKind
 from bot.storage.models import ArticleAnalysis, Story
 from summarizer.ranking import ChannelFilters
@@ -88,6 +88,25 @@ def test_vector_index_finds_each_article_and_follows_processing(archive_copy: Da
         assert index.search(session, fresh, NOW - timedelta(days=30), NOW, 3)[0] == new_id
         assert later not in index.search(session, _unit(98), None, NOW, 50)
         assert index.size == size + 2
+
+
+def test_vector_index_filled_ahead_reads_the_window_once(archive_copy: Database):
+    """`fill` (run when a process starts) reads the window's vectors; the first search then reads nothing more."""
+    index = VectorIndex()
+    since = NOW - timedelta(days=30)
+    with archive_copy.session() as session:
+        index.fill(session, since, NOW)
+        filled = index.size
+        in_window = session.scalar(
+            select(func.count())
+            .select_from(ArticleAnalysis)
+            .join(Article, Article.id == ArticleAnalysis.article_id)
+            .where(Article.published_at >= since - INDEX_SLACK, Article.published_at <= NOW)
+        )
+        assert filled == in_window > 0
+        covered = index.covered_from
+        index.search(session, _unit(7), since, NOW, 3)
+        assert (index.size, index.covered_from) == (filled, covered)
 
 
 def test_vector_index_graph_agrees_with_the_exact_scan(archive: object):
