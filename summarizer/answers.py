@@ -471,7 +471,6 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
     )
 
 
-
 def _focus(words: Sequence[_Word], name_words: set[str]) -> frozenset[str]:
     """The root of the noun that "which" or "what" asks about: the last word of the words after it, names and
     "the name of" skipped, up to a verb, a preposition or an article ("which Indian navy ship stopped": ship)."""
