@@ -10,15 +10,16 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
    sentence, the sentence before) or the article;
 2. **it covers the question's salient terms**: the IDF-weighted share of its terms, and of its names at half weight,
    found in the sentence reaches ``COVERAGE_MIN``; words matched through light stemming, a few irregular forms
-   ("paid" for "pay", "died" for "death") and hyphenated parts, and found only in the context they count half,
-   fully when the sentence refers back ("She was 91.");
+   and close paraphrases ("paid" for "pay", "died" for "death", "kids" for "children") and hyphenated parts,
+   and found only in the context they count half, fully when the sentence refers back ("She was 91.");
 3. **it has what the question asks for**, in the sentence itself: who, whom or which -> a name or a person or
    organisation noun; when -> a date or time; where -> a place; how many, how old, what magnitude ... -> a
    number; how much did X pay, what was it worth ... -> a sum of money. Other questions ("what did ... say") need
    no particular kind of word. The capitals of a headline line name nothing by themselves.
 
 Among the sentences that answer, the reply leads with the plainest answer (for "who" and "which X": a name, next to
-X, before a place or a person noun), then the best score: retrieval, coverage in the sentence itself, and the
+X, before a place, a name that only attributes the report ("The BBC says actor X will ...") or a person noun),
+then the best score: retrieval, coverage in the sentence itself, and the
 support of other outlets for the same answer. It adds at most two supporting sentences from other outlets that add
 something; a sentence that states the same fact as one already chosen (the same answer, or nearly the same words)
 names its outlet under "also reported by" instead.
