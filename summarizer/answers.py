@@ -10,15 +10,16 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
    sentence, the sentence before) or the article;
 2. **it covers the question's salient terms**: the IDF-weighted share of its terms, and of its names at half weight,
    found in the sentence reaches ``COVERAGE_MIN``; words matched through light stemming, a few irregular forms
-   ("paid" for "pay", "died" for "death") and hyphenated parts, and found only in the context they count half,
-   fully when the sentence refers back ("She was 91.");
+   and close paraphrases ("paid" for "pay", "died" for "death", "kids" for "children") and hyphenated parts,
+   and found only in the context they count half, fully when the sentence refers back ("She was 91.");
 3. **it has what the question asks for**, in the sentence itself: who, whom or which -> a name or a person or
    organisation noun; when -> a date or time; where -> a place; how many, how old, what magnitude ... -> a
    number; how much did X pay, what was it worth ... -> a sum of money. Other questions ("what did ... say") need
    no particular kind of word. The capitals of a headline line name nothing by themselves.
 
 Among the sentences that answer, the reply leads with the plainest answer (for "who" and "which X": a name, next to
-X, before a place or a person noun), then the best score: retrieval, coverage in the sentence itself, and the
+X, before a place, a name that only attributes the report ("The BBC says actor X will ...") or a person noun),
+then the best score: retrieval, coverage in the sentence itself, and the
 support of other outlets for the same answer. It adds at most two supporting sentences from other outlets that add
 something; a sentence that states the same fact as one already chosen (the same answer, or nearly the same words)
 names its outlet under "also reported by" instead.
@@ -71,6 +72,8 @@ SUPPORT_WEIGHT = 0.3  # what other outlets' agreement on the answer adds to its 
 HEADLINE_PENALTY = 0.1  # taken off a headline's score when choosing the reply's sentences
 PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answered by a place, a name that is
 # mostly the question's own ("New Orleans Saints"), a person noun ("a woman")
+REPORTED_SUBJECT_GAP = 4  # words after "says" within which the reported clause's subject is named
+REPORTER_STRENGTH = 0.5  # "who": a name that only says who reports it ("The BBC says ...", "according to police")
 FOCUS_GAP, FAR_FROM_FOCUS = 2, 0.7  # "which bank": a name within 2 words of "bank" says it; farther counts 0.7
 ACRONYM_MAX = 5  # letters; a longer word in capitals is shouting ("GRANDMOTHER KILLED"), not an acronym
 HEADLINE_WORD, HEADLINE_MIN_WORDS, HEADLINE_SHARE = 4, 4, 0.9  # a line whose words of 4+ letters are capitalised
@@ -103,7 +106,8 @@ _IRREGULAR = {
     "stood": "stand", "left": "leave", "meant": "mean", "slept": "sleep", "taught": "teach", "woke": "wake",
     "hid": "hide", "hidden": "hide", "hung": "hang", "fed": "feed", "lent": "lend", "swam": "swim",
     "died": "die", "dies": "die", "dying": "die", "dead": "die", "death": "die", "deaths": "die",
-    "children": "child", "men": "man", "women": "woman", "people": "person", "mice": "mouse",
+    "children": "child", "kid": "child", "kids": "child", "naval": "navy", "navies": "navy", "piracy": "pirat",
+    "men": "man", "women": "woman", "people": "person", "mice": "mouse",
     "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
     "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
     "dec": "december",
@@ -722,7 +726,8 @@ def _evidence(
     known = {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
     if candidate.article_names:
         known = {word.lower for word in words if word.capital and term_root(word.lower) in candidate.article_names}
-    runs = [run for run in _name_runs(words, known=known) if not all(_asked(profile, word) for word in run)]
+    every_run = _name_runs(words, known=known)
+    runs = [run for run in every_run if not all(_asked(profile, word) for word in run)]
     position = {id(word): index for index, word in enumerate(words)}
     focus = [index for index, word in enumerate(words) if profile.focus & _roots(word.text)]
 
@@ -751,8 +756,11 @@ def _evidence(
     for run in runs:
         start = position[id(run[0])]
         phrase = " ".join(word.text for word in run)
+        end = position[id(run[-1])]
         if _places_in(gazetteer, phrase) or {word.lower for word in words[max(0, start - 2) : start]} & _LOCATIVE:
             kind_of = PLACE_STRENGTH  # "at the Kraft Foods plant in Northeast Philadelphia": where, not who
+        elif _reports(words, start, end, every_run) and not profile.asked & _REPORTING:
+            kind_of = REPORTER_STRENGTH  # "The BBC says actor Matt Smith will take over": who tells, not who does
         elif sum(not _asked(profile, word) for word in run) < min(2, len(run)):
             kind_of = PARTIAL_STRENGTH  # "New Orleans Saints" for a question naming New Orleans
         else:
@@ -767,6 +775,21 @@ def _evidence(
     if words and words[0].lower in _SUBJECT_PRONOUNS:
         strength *= 0.5  # "He will take over ...": who is in the sentence before
     return frozenset(found), strength
+
+
+_REPORTING = frozenset(_split("says said say reports reported report told tweeted writes wrote"))
+
+
+def _reports(words: Sequence[_Word], start: int, end: int, runs: Sequence[list[_Word]]) -> bool:
+    """Whether the name at ``words[start:end + 1]`` only attributes what another name does: "The BBC says actor
+    Matt Smith will ...", "according to Reuters". Not when no other name is there: in "JNIM said that it had
+    carried out the ambush" JNIM is who did it."""
+    following = words[end + 1].lower if end + 1 < len(words) else ""
+    before = [word.lower for word in words[max(0, start - 2) : start]]
+    if following in _REPORTING:  # the reported clause names its own subject: "says actor Matt Smith will"
+        position = {id(word): index for index, word in enumerate(words)}
+        return any(end + 1 < position[id(run[0])] <= end + 1 + REPORTED_SUBJECT_GAP for run in runs)
+    return before == ["according", "to"] and any(run[0] is not words[start] for run in runs)
 
 
 def _name_covered(

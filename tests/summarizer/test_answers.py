@@ -14,7 +14,7 @@ from summarizer.answers import (
     select_answer,
     term_root,
 )
-from summarizer.retrieval import ScoredPassage
+from summarizer.retrieval import ScoredPassage, tokenize
 
 SENATE = [
     Candidate(
@@ -242,3 +242,43 @@ def test_the_answer_other_outlets_agree_on_leads():
     profile = profile_question("Who is taking over from Matt Smith as the Doctor?")
     chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(4))
     assert chosen[0].index == 1 and set(chosen[0].also) == {2, 3}
+
+
+@pytest.mark.parametrize(("word", "other"), [("kids", "children"), ("naval", "navy"), ("piracy", "pirates")])
+def test_close_paraphrases_share_a_root(word: str, other: str):
+    """A question's "kids" is an article's "children"; "naval" is "navy"."""
+    assert [term_root(term) for term in tokenize(word)] == [term_root(term) for term in tokenize(other)]
+
+
+def test_how_many_kids_is_answered_by_a_count_of_children():
+    profile = profile_question("How many kids did Zurana Horton have?")
+    check = check_candidate(profile, Candidate("Horton was the mother of 12 children.", "A", "Zurana Horton shot"))
+    assert check.answers and "12" in check.evidence
+
+
+def test_a_name_that_only_attributes_the_report_answers_who_less_plainly():
+    """ "The BBC says actor Matt Smith will take over": the BBC tells, it does not take over; the sentence naming
+    Peter Capaldi leads though retrieval ranks it lower."""
+    candidates = [
+        Candidate("The BBC says little-known actor Matt Smith will take over the title role in Doctor Who.", "A"),
+        Candidate("Peter Capaldi, the bookmakers' choice, will take over for the retiring Matt Smith.", "B"),
+    ]
+    profile = profile_question("Who is taking over from Matt Smith as the Doctor?")
+    strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
+    assert strengths[1] > strengths[0] > 0
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    assert chosen[0].index == 1
+
+
+def test_a_reporting_name_is_the_answer_when_the_report_names_no_one_else():
+    """ "JNIM said that it had carried out the ambush": JNIM is who did it."""
+    profile = profile_question("Which group claimed the ambush near Timbuktu?")
+    text = "The jihadist group JNIM said on Sunday that it had carried out an ambush near Timbuktu."
+    check = check_candidate(profile, Candidate(text, "A"))
+    assert check.answers and check.strength == 1.0
+
+
+def test_who_said_questions_keep_the_speaker_as_the_answer():
+    profile = profile_question("Who said the Doctor would be played by Peter Capaldi?")
+    text = "Producer Steven Moffat said Peter Capaldi would play the Doctor."
+    assert check_candidate(profile, Candidate(text, "A")).strength == 1.0
