@@ -11,8 +11,8 @@ DATA.jsonl has the schema of the stories-dev set (`title`, `text`, ...). Two mea
    the structure of real ones (not duplicates that would chain into one giant story). Timed: `cluster_articles`
    alone, and `recluster` on a SQLite database holding the window (what each processing batch runs), best of
    ``--repeat``, wall and CPU seconds.
-2. Processing: ``--process`` articles of about ``--sentences`` sentences (articles of the file joined until they
-   are that long) stored and processed by `process_new_articles`, as the scheduler does; printed as articles/s,
+2. Processing: ``--process`` articles of ``--sentences`` sentences (articles of the file joined, then cut at the
+   end of that sentence) stored and processed by `process_new_articles`, as the scheduler does; printed as articles/s,
    sentences/s and CPU seconds per article, with the share spent in the encoder.
 """
 
@@ -176,7 +176,7 @@ class _TimedEncoder:
 
 
 def time_processing(articles: Sequence[tuple[str, str]], count: int, sentences: int, folder: Path) -> dict[str, float]:
-    """Process ``count`` stored articles of about ``sentences`` sentences each; throughput and CPU per article."""
+    """Process ``count`` stored articles of ``sentences`` sentences each; throughput and CPU per article."""
     texts: list[tuple[str, str]] = []
     pending: list[str] = []
     index = 0
@@ -185,8 +185,9 @@ def time_processing(articles: Sequence[tuple[str, str]], count: int, sentences: 
         pending.append(text)
         index += 1
         joined = "\n".join(pending)
-        if len(split_sentences(joined)) >= sentences:
-            texts.append((title, joined))
+        split = split_sentences(joined)
+        if len(split) >= sentences:  # cut at the end of the last wanted sentence: exactly that many
+            texts.append((title, joined[: split[sentences - 1].end]))
             pending = []
     database = Database(f"sqlite:///{folder / 'process.sqlite3'}")
     database.upgrade()
