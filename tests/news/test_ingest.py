@@ -53,7 +53,7 @@ async def ingest(database: Database, http: HttpClient, now: datetime = NOW, **op
 @pytest.fixture
 async def http() -> AsyncIterator[HttpClient]:
     """A fast client; two retries keep the hostile cases quick, and the timeouts leave room for a busy machine."""
-    async with HttpClient(fast_policy(timeout=1.0, deadline=4.0, max_bytes=2_000_000)) as client:
+    async with HttpClient(fast_policy(timeout=2.0, deadline=5.0, max_bytes=2_000_000)) as client:
         yield client
 
 
