@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -759,7 +759,7 @@ def _evidence(
         end = position[id(run[-1])]
         if _places_in(gazetteer, phrase) or {word.lower for word in words[max(0, start - 2) : start]} & _LOCATIVE:
             kind_of = PLACE_STRENGTH  # "at the Kraft Foods plant in Northeast Philadelphia": where, not who
-        elif _reports(words, start, end, every_run) and not profile.asked & _REPORTING:
+        elif _reports(words, position, start, end, every_run) and not profile.asked & _REPORTING:
             kind_of = REPORTER_STRENGTH  # "The BBC says actor Matt Smith will take over": who tells, not who does
         elif sum(not _asked(profile, word) for word in run) < min(2, len(run)):
             kind_of = PARTIAL_STRENGTH  # "New Orleans Saints" for a question naming New Orleans
@@ -780,14 +780,15 @@ def _evidence(
 _REPORTING = frozenset(_split("says said say reports reported report told tweeted writes wrote"))
 
 
-def _reports(words: Sequence[_Word], start: int, end: int, runs: Sequence[list[_Word]]) -> bool:
+def _reports(
+    words: Sequence[_Word], position: Mapping[int, int], start: int, end: int, runs: Sequence[list[_Word]]
+) -> bool:
     """Whether the name at ``words[start:end + 1]`` only attributes what another name does: "The BBC says actor
     Matt Smith will ...", "according to Reuters". Not when no other name is there: in "JNIM said that it had
-    carried out the ambush" JNIM is who did it."""
+    carried out the ambush" JNIM is who did it. ``position`` is each word's index, by ``id``."""
     following = words[end + 1].lower if end + 1 < len(words) else ""
     before = [word.lower for word in words[max(0, start - 2) : start]]
     if following in _REPORTING:  # the reported clause names its own subject: "says actor Matt Smith will"
-        position = {id(word): index for index, word in enumerate(words)}
         return any(end + 1 < position[id(run[0])] <= end + 1 + REPORTED_SUBJECT_GAP for run in runs)
     return before == ["according", "to"] and any(run[0] is not words[start] for run in runs)
 
