@@ -205,7 +205,9 @@ def time_processing(articles: Sequence[tuple[str, str]], count: int, sentences: 
                     text_kind=TextKind.FULL_TEXT,
                 )
             )
-    encoder = _TimedEncoder(encoder_for(Settings(_env_file=None)))
+    shared = encoder_for(Settings(_env_file=None))
+    shared.clear_cache()  # it holds the leads embedded for the window: every processed sentence must be new work
+    encoder = _TimedEncoder(shared)
     try:
         with tqdm(total=len(texts), desc="processing", unit="article", file=sys.stderr) as bar:
             wall, cpu = _timed(lambda: process_new_articles(database, encoder, on_batch=bar.update))

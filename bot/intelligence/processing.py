@@ -24,6 +24,7 @@ from bot.intelligence.fulltext import index_terms
 from bot.news.normalize import detect_language
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, Feed, Story, utcnow
+from summarizer.answers import name_roots
 from summarizer.encoder import TextEncoder, covered_languages
 from summarizer.languages import encoder_covers
 from summarizer.results import Sentence, StoryDocument
@@ -63,6 +64,11 @@ def from_blob(blob: bytes | None, dtype: type[np.generic], dim: int | None = Non
     """Read an array stored by :func:`to_blob` as float32 (rows of ``dim`` when given)."""
     array = np.frombuffer(blob or b"", dtype=dtype).astype(np.float32)
     return array.reshape(-1, dim) if dim else array
+
+
+def article_names_text(title: str, text: str) -> str:
+    """What an article's names are read from (`summarizer.answers.name_roots`): its headline and its text."""
+    return f"{title}\n{text}"
 
 
 def process_new_articles(
@@ -197,6 +203,7 @@ def _store_analysis(
             story_terms=weighted_terms(
                 title, " ".join(sentence.text for sentence in sentences[:LEAD_SENTENCES]), article.text, language
             ),
+            name_roots=sorted(name_roots(article_names_text(article.title, article.text))),
         )
     )
     return counts

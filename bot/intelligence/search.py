@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserInputError
 from bot.intelligence.fulltext import lexical_candidates, term_counts_of
-from bot.intelligence.processing import SENTENCE_DTYPE, VECTOR_DTYPE, from_blob
+from bot.intelligence.processing import SENTENCE_DTYPE, VECTOR_DTYPE, article_names_text, from_blob
 from bot.intelligence.results import NOTHING_FOUND, AlsoReported, Answer, CitedSentence
 from bot.intelligence.vector_index import vector_index
 from bot.storage import Database
@@ -79,11 +79,14 @@ class _Source:
     places: frozenset[str]
     terms: frozenset[str]  # the question's terms that occur in the article
     text: str
+    stored_names: Sequence[str] | None  # found by processing (None: processed before it stored them)
 
     @cached_property
     def names(self) -> frozenset[str]:
-        """Roots of the words the article always writes with a capital: its names (read only if needed)."""
-        return name_roots(f"{self.title}\n{self.text}")
+        """Roots of the words the article always writes with a capital: its names."""
+        if self.stored_names is not None:
+            return frozenset(self.stored_names)
+        return name_roots(article_names_text(self.title, self.text))
 
 
 @dataclass
@@ -270,17 +273,18 @@ def _candidate_sentences(
             ArticleAnalysis.sentence_vectors,
             ArticleAnalysis.countries,
             ArticleAnalysis.regions,
+            ArticleAnalysis.name_roots,
         )
         .join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
         .where(Article.id.in_(article_ids))
     )
-    for article_id, title, outlet, text, spans, blob, countries, regions in session.execute(query):
+    for article_id, title, outlet, text, spans, blob, countries, regions, names in session.execute(query):
         if not spans:
             continue
         start, end = spans[0]
         places = frozenset([*countries, *regions])
         found = frozenset(terms.get(article_id, ()))
-        sources[article_id] = _Source(title, outlet, text[start:end], places, found, text)
+        sources[article_id] = _Source(title, outlet, text[start:end], places, found, text, names)
         vectors = from_blob(blob, SENTENCE_DTYPE, dim=dim)
         for (start, end), vector in zip(spans, vectors, strict=True):
             texts.append(text[start:end])

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from usearch.compiled import MetricKind
 from usearch.index import Index
@@ -30,6 +30,7 @@ HNSW_FROM = 1_000_000  # below this many vectors the exact scan is fast enough (
 INDEX_SLACK = timedelta(days=2)  # articles this far before the oldest window asked for are dropped
 QUANTISE = 254.0  # normalised MiniLM components stay within +-0.5: scaled to int8's range
 _FETCH = 5_000  # analyses read per query when filling the index
+SYNC_MARGIN = timedelta(seconds=5)  # see `VectorIndex._read_new`
 
 
 def quantise(vectors: np.ndarray) -> np.ndarray:
@@ -83,25 +84,22 @@ class VectorIndex:
     def _sync(self, session: Session, since: datetime | None, now: datetime) -> None:
         """Read analyses processed since the last sync, and articles of an older window asked for now."""
         if since is None and not self.whole_archive:
-            self._read(session, None, self.covered_from, None)
+            self._read(session, None, self.covered_from)
             self.whole_archive = True
             self.covered_from = None
         elif since is not None and not self.whole_archive and (self.covered_from is None or since < self.covered_from):
-            self._read(session, since - INDEX_SLACK, self.covered_from, None)
+            self._read(session, since - INDEX_SLACK, self.covered_from)
             self.covered_from = since - INDEX_SLACK
         elif self.synced_to is not None:
-            self._read(session, self.covered_from, None, self.synced_to)
+            self._read_new(session, self.synced_to)
         if self.covered_from is not None and since is not None and self.covered_from < since - 2 * INDEX_SLACK:
             self._drop_before(since - INDEX_SLACK)
         if self.graph is None and self.size >= self.hnsw_from:
             self._build_graph()
 
-    def _read(
-        self, session: Session, start: datetime | None, end: datetime | None, processed_after: datetime | None
-    ) -> None:
-        """Add the analyses of articles published in [start, end), or processed after `processed_after`."""
+    def _read(self, session: Session, start: datetime | None, end: datetime | None) -> None:
+        """Add the analyses of articles published in [start, end)."""
         last_id = 0
-        known = set(self.keys[: self.size].tolist()) if processed_after is not None else set()
         while True:
             query = (
                 select(
@@ -119,17 +117,48 @@ class VectorIndex:
                 query = query.where(Article.published_at >= start)
             if end is not None:
                 query = query.where(Article.published_at < end)
-            if processed_after is not None:
-                query = query.where(ArticleAnalysis.processed_at > processed_after - timedelta(seconds=5))
             rows = session.execute(query).all()
             if not rows:
                 return
             last_id = rows[-1][0]
-            fresh = [row for row in rows if row[0] not in known]
-            if fresh:
-                self._append(fresh)
-            latest = max(row[2] for row in rows)
-            self.synced_to = latest if self.synced_to is None else max(self.synced_to, latest)
+            self._append(rows)
+            self._synced(max(row[2] for row in rows))
+
+    def _read_new(self, session: Session, processed_after: datetime) -> None:
+        """Add the analyses processed after ``processed_after`` (less a margin) that are not in yet.
+
+        This runs before every search, so it reads ids first (from the indexes on ``processed_at`` and on the
+        articles' dates), then the vectors of those not in yet: re-reading the margin's rows with their vectors
+        cost 20 ms a question. The margin is for a transaction that stamped its rows before another's but committed
+        after it.
+        """
+        since = processed_after - SYNC_MARGIN
+        recent_ids = select(ArticleAnalysis.article_id).where(ArticleAnalysis.processed_at > since)
+        if self.covered_from is not None:
+            recent_ids = recent_ids.join(Article, Article.id == ArticleAnalysis.article_id).where(
+                Article.published_at >= self.covered_from
+            )
+        recent = session.scalars(recent_ids).all()
+        ids = np.array(recent, dtype=np.uint64)
+        fresh = ids[~np.isin(ids, self.keys[: self.size])].tolist()
+        for first in range(0, len(fresh), _FETCH):
+            query = (
+                select(
+                    ArticleAnalysis.article_id,
+                    ArticleAnalysis.vector,
+                    ArticleAnalysis.processed_at,
+                    Article.published_at,
+                )
+                .join(Article, Article.id == ArticleAnalysis.article_id)
+                .where(ArticleAnalysis.article_id.in_(fresh[first : first + _FETCH]))
+            )
+            rows = session.execute(query).all()
+            if rows:  # none when the articles were deleted meanwhile
+                self._append(rows)
+        self._synced(session.scalar(select(func.max(ArticleAnalysis.processed_at))) or processed_after)
+
+    def _synced(self, latest: datetime) -> None:
+        self.synced_to = latest if self.synced_to is None else max(self.synced_to, latest)
 
     def _append(self, rows: Sequence[tuple[int, bytes, datetime, datetime]]) -> None:
         vectors = np.stack([from_blob(blob, VECTOR_DTYPE) for _, blob, _, _ in rows]).astype(np.float32)

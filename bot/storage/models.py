@@ -162,6 +162,9 @@ class Article(Base):
     """A news article, stored once whatever number of feeds carried it."""
 
     __tablename__ = "articles"
+    # A question's word side joins thousands of index hits to their publication time: from this index, instead of
+    # from the rows, which hold the whole text (3x faster on SQLite).
+    __table_args__ = (Index("ix_articles_id_published_at", "id", "published_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
     guid: Mapped[str | None] = mapped_column(String(2048), index=True)
@@ -201,6 +204,8 @@ class ArticleAnalysis(Base):
     term_count: Mapped[int] = mapped_column(default=0)  # words in the indexed text (BM25 document length)
     # The word profile clustering compares (term -> weighted count, headline and lead above the body).
     story_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Roots of the words the article writes only as names (`summarizer.answers.name_roots`), for answer selection.
+    name_roots: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class Subscription(Base):

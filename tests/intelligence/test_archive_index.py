@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 
+from bot.intelligence import fulltext
 from bot.intelligence.briefing import story_signals
 from bot.intelligence.fulltext import index_terms, lexical_candidates, term_counts_of
 from bot.intelligence.processing import VECTOR_DTYPE, from_blob, to_blob
@@ -45,6 +49,21 @@ def _store(session, number: int, counts: dict[str, int], vector: np.ndarray, pub
     return article.id
 
 
+@contextmanager
+def _statements(database: Database) -> Iterator[list[str]]:
+    """The SQL statements run on ``database`` inside the block."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+
+
 def _unit(seed: int) -> np.ndarray:
     vector = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
     return vector / np.linalg.norm(vector)
@@ -67,6 +86,26 @@ def test_full_text_ranks_articles_counts_frequencies_and_terms(database: Databas
         assert counts == {rich: {"tanker": 4, "u.s": 1, "o'neill": 1, "zürich": 2}, poor: {"tanker": 1, "harbour": 3}}
         assert lexical_candidates(session, ["zürich"], None, NOW, 10).best == [rich]
         assert lexical_candidates(session, ["weather"], None, NOW, 10).best == [3]
+
+
+def test_a_common_terms_count_is_kept_and_a_rare_ones_counted_each_time(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+):
+    """The document frequency of a term in more than COMMON_FLOOR articles is counted once, then remembered (it
+    only sets a small IDF); a rarer term, which decides the ranking, is counted for every question."""
+    monkeypatch.setattr(fulltext, "COMMON_FLOOR", 2)
+    monkeypatch.setattr(fulltext, "_common_counts", {})
+    with database.session() as session:
+        for number in range(1, 5):
+            _store(session, number, {"minister": 1, **({"tanker": 1} if number == 1 else {})}, _unit(number))
+    since = NOW - timedelta(days=30)
+    counted = []
+    for _question in range(2):
+        with _statements(database) as statements, database.session() as session:
+            found = lexical_candidates(session, ["minister", "tanker"], since, NOW, 10)
+        assert found.frequency == {"minister": 4, "tanker": 1} and found.best[0] == 1
+        counted.append(sum("count(*)" in statement.lower() for statement in statements))
+    assert counted == [3, 1]  # the window's size and each term; then only the rare term (the size is kept too)
 
 
 def test_vector_index_finds_each_article_and_follows_processing(archive_copy: Database):
@@ -108,6 +147,11 @@ def test_vector_index_filled_ahead_reads_the_window_once(archive_copy: Database)
         covered = index.covered_from
         index.search(session, _unit(7), since, NOW, 3)
         assert (index.size, index.covered_from) == (filled, covered)
+    # Searching again with nothing newly processed reads ids from the processed_at index, never vectors (all the
+    # archive was processed within seconds, so all of it is inside the re-read margin).
+    with _statements(archive_copy) as statements, archive_copy.session() as session:
+        index.search(session, _unit(8), since, NOW, 3)
+    assert statements and not any("article_analyses.vector" in statement for statement in statements)
 
 
 def test_vector_index_graph_agrees_with_the_exact_scan(archive: object):

@@ -96,3 +96,27 @@ def test_a_sentence_near_the_question_without_its_answer_is_no_answer(archive):
     so "It was North Korea's first ICBM test in nearly a year." never leads."""
     answer = _ask(archive, "How long did North Korea's ICBM fly?")
     assert answer.found and "minutes" in answer.sentences[0].text
+
+
+def test_names_found_at_processing_give_the_answers_found_from_the_text(archive, archive_copy):
+    """Processing stores each article's names for answer selection; an archive processed before it stored them
+    (no names stored) gets the same answers, the names then read from the article's text."""
+    from sqlalchemy import update
+
+    from bot.intelligence.processing import article_names_text
+    from bot.storage.models import ArticleAnalysis
+    from summarizer.answers import name_roots
+
+    item = article("taiwan-drills-taipei")
+    with archive.database.session() as session:
+        stored = session.get_one(ArticleAnalysis, archive.ids[item.key]).name_roots
+    assert stored is not None and set(stored) == name_roots(article_names_text(item.title, item.text))
+    assert "taiwan" in stored
+
+    questions = [entry["question"] for entry in eval_set()["questions"]]
+    before = [ask(archive_copy, shared_encoder(), q, now=NOW, window=None) for q in questions]
+    with archive_copy.session() as session:
+        session.execute(update(ArticleAnalysis).values(name_roots=None))
+    after = [ask(archive_copy, shared_encoder(), q, now=NOW, window=None) for q in questions]
+    assert [a.sentences for a in after] == [b.sentences for b in before]
+    assert sum(a.found for a in before) >= len(questions) // 2

@@ -66,6 +66,23 @@ def test_bf16_matches_fp32_closely(encoder):
     assert np.min(np.sum(a * b, axis=1)) > 0.999
 
 
+def test_batches_are_shared_out_to_single_threaded_workers(encoder):
+    """Two workers embed a call's batches at once, torch on one thread each, without changing the process's
+    setting; the vectors are those of one batch at a time."""
+    import torch
+
+    texts = [f"Sentence {i} about {'talks ' * (i % 7)}in Tokyo." for i in range(40)]
+    process_threads = torch.get_num_threads()
+    shared = Encoder(threads=2, batch_size=4, cache_size=0, tokenizer=encoder._tokenizer, model=encoder._model)
+    vectors = shared.encode(texts)
+    assert shared._workers is not None
+    seen = set(shared._workers.map(lambda _: torch.get_num_threads(), range(8)))
+    assert seen == {1}
+    assert torch.get_num_threads() == process_threads
+    one_at_a_time = Encoder(threads=1, batch_size=40, cache_size=0, tokenizer=encoder._tokenizer, model=encoder._model)
+    assert np.min(np.sum(vectors * one_at_a_time.encode(texts), axis=1)) > 0.9999
+
+
 def test_injected_tiny_model_runs_through_the_same_code(tmp_path, encoder):
     """A tiny random BERT, saved and loaded by path, goes through the same tokenise/pool/normalise code."""
     from transformers import BertConfig, BertModel
