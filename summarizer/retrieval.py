@@ -66,15 +66,18 @@ def _stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, lightly stemmed content words of ``text``; figures are kept without thousands separators."""
-    tokens = []
-    for match in _WORD.finditer(text.lower().replace("’", "'")):
-        word = match.group(0).strip(".'")
-        if word and word[0].isdigit():
-            word = word.replace(",", "")
-        if not word or word in _STOPWORDS or len(word) > MAX_TERM_LENGTH:
-            continue
-        tokens.append(_stem(word))
-    return tokens
+    return [term for word in _WORD.findall(text.lower().replace("’", "'")) if (term := _term(word))]
+
+
+@lru_cache(maxsize=100_000)
+def _term(word: str) -> str:
+    """The term of one matched word ("" for a stop word or junk): words recur, so each is worked out once."""
+    word = word.strip(".'")
+    if word and word[0].isdigit():
+        word = word.replace(",", "")
+    if not word or word in _STOPWORDS or len(word) > MAX_TERM_LENGTH:
+        return ""
+    return _stem(word)
 
 
 def term_counts(text: str) -> Counter[str]:
