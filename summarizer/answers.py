@@ -198,6 +198,33 @@ _SUBJECT_PRONOUNS = frozenset(_split("he she it they his her its their"))
 _PRONOUN_STARTS = frozenset(_split("he she it they his her its their this these those there we"))
 # Verbs too general to say what a question is about ("who is taking over", "get rid of").
 _LIGHT_VERBS = frozenset(term_root(verb) for verb in _split("take get make go come give put keep let become happen"))
+
+
+def _verb_group(verbs: str) -> frozenset[str]:
+    """The roots of the verbs' forms, and the verbs themselves (the root of an irregular past: "wrote" is write)."""
+    forms = [form for verb in _split(verbs) for form in (verb, f"{verb}s", f"{verb}ed", f"{verb}ing")]
+    return frozenset(_split(verbs)) | {term_root(term) for form in forms for term in tokenize(form)}
+
+
+# Verbs that questions and reports use for one another ("get rid of" a coach is to fire him; to pick a surgeon
+# general is to nominate her): the question's verb is found in a sentence by any of its group.
+_VERB_GROUPS = tuple(
+    _verb_group(group)
+    for group in (
+        "fire sack dismiss oust rid relieve axe",
+        "sign hire recruit",
+        "pick choose nominate name appoint select tap",
+        "stop thwart foil prevent repel repulse intercept halt block",
+        "kill murder slay",
+        "arrest detain apprehend",
+        "beat defeat",
+        "buy acquire purchase",
+        "replace succeed",
+        "write draft",
+    )
+)
+_PASSIVE_AUXILIARIES = frozenset(_split("is are was were be been being get gets got"))
+_ROLE_GAP = 5  # words between a verb and the name that fills its role ("signing undrafted rookie running back X")
 _NAME_CONNECTORS = frozenset(_split("of de del da du la le van von bin al the"))
 _NOT_NAMES = frozenset(
     _split(
@@ -314,6 +341,9 @@ class QuestionProfile:
         focus: roots of the words after "which" or "what" that say what kind of thing is asked for ("which bank":
             bank); an answer that names one without them may name something else.
         money: the question asks for a sum of money ("how much did X pay", "what was it worth").
+        verb: for "who" and "which X", the roots of the question's verb and those of its group ("who did New
+            Orleans sign": sign, hire, recruit); empty when it has none that says a role ("who is on trial").
+        role: what the answer is to that verb: "subject" ("which ship stopped ..."), "object" ("who did X sign").
     """
 
     text: str
@@ -325,6 +355,8 @@ class QuestionProfile:
     how: str = ""  # "many", "long", "old" ... for "how ..." questions (a rank like "sixth" answers none of them)
     focus: frozenset[str] = frozenset()
     money: bool = False
+    verb: frozenset[str] = frozenset()
+    role: str = ""
 
     @property
     def places(self) -> frozenset[str]:
@@ -459,6 +491,7 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
                 terms_.append((term, root))
     qualifiers = frozenset(root for term, root in terms_ if root in _MONTHS or root in _WEEKDAYS or _YEAR.match(term))
     roots = {root for _, root in terms_}
+    verb, role = _asked_role(words) if answer_type is AnswerType.ENTITY else (frozenset(), "")
     return QuestionProfile(
         text=question,
         answer_type=answer_type,
@@ -469,7 +502,48 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         how=marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else "",
         focus=_focus(words, name_words) if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} else frozenset(),
         money=answer_type is AnswerType.QUANTITY and bool(roots & _MONEY_ROOTS or marker == "worth"),
+        verb=verb,
+        role=role,
     )
+
+
+_DO = frozenset(_split("did does do"))
+_MODALS = frozenset(_split("will would could can should may might has have had"))
+_DETERMINERS = frozenset(_split("the a an his her their its this that"))
+
+
+def _asked_role(words: Sequence[_Word]) -> tuple[frozenset[str], str]:
+    """The verb of a "who" or "which X" question and the role its answer plays: "who did New Orleans sign" (the
+    object of "sign"), "which ship stopped the pirates" (the subject of "stop"). None for "who is/was ..." (a
+    state or a passive: "who is on trial", "who was found guilty") or a question of another shape."""
+    lower = [word.lower for word in words]
+    start = next((i for i, word in enumerate(lower) if word in {"who", "whom", "which", "what"}), None)
+    if start is None:
+        return frozenset(), ""
+    at = start + 1
+    if lower[start] in {"which", "what"}:  # past the noun asked about: "which Indian navy ship"
+        while at < len(lower) and lower[at] not in _AUXILIARIES and not lower[at].endswith(("ed", "ing")):
+            at += 1
+    if at >= len(lower) or lower[at] in {"is", "was", "are", "were"}:
+        return frozenset(), ""
+    role = "subject"
+    subject_follows = at + 1 < len(lower) and (words[at + 1].capital or lower[at + 1] in _DETERMINERS)
+    if lower[at] in _DO or (lower[at] in _MODALS and subject_follows):
+        role, at = "object", at + 1  # "who did New Orleans sign": past the subject to its verb
+        while at < len(lower) and lower[at] in _DETERMINERS:
+            at += 1
+        subject_start = at
+        while at < len(lower) and (words[at].capital or lower[at][:1].isdigit()):
+            at += 1
+        at += at == subject_start  # a subject in lower case: "did protesters set"
+    elif lower[at] in _MODALS:
+        at += 1  # "who will write ..."
+    while at < len(lower) and term_root(lower[at]) in _LIGHT_VERBS:
+        at += 1  # "get rid of": rid
+    if at >= len(lower) or lower[at] in _AUXILIARIES or not lower[at].isalpha() or lower[at] in {"been", "be"}:
+        return frozenset(), ""
+    root = term_root(lower[at])
+    return next((group for group in _VERB_GROUPS if root in group), frozenset({root})), role
 
 
 def _focus(words: Sequence[_Word], name_words: set[str]) -> frozenset[str]:
@@ -536,6 +610,8 @@ class AnswerCheck:
             says more than a place, a place more than a person noun ("a man"); less when the sentence's subject
             is a pronoun ("He will take over ...": the name is in the sentence before) or, for "which X", when
             the sentence does not say X.
+        in_role: a name the question does not give fills the role the question's verb asks about ("who did New
+            Orleans sign": "signed Joique Bell"; see `_fills_role`); such a sentence leads.
     """
 
     names_covered: bool
@@ -545,6 +621,7 @@ class AnswerCheck:
     in_own_words: float = 0.0
     close: bool = False
     strength: float = 1.0
+    in_role: bool = False
 
     @property
     def answers(self) -> bool:
@@ -686,7 +763,11 @@ def check_candidate(
         return AnswerCheck(names_covered, coverage, frozenset(), False, in_own_words, close)
     evidence, strength = _evidence(profile, candidate, words, gazetteer)
     typed = profile.answer_type is AnswerType.OTHER or bool(evidence)
-    return AnswerCheck(names_covered, coverage, evidence, typed, in_own_words, close, strength if typed else 0.0)
+    runs = _name_runs(words, known=_known(candidate, words)) if typed and profile.verb else []
+    in_role = bool(runs) and _fills_role(profile, words, runs)
+    return AnswerCheck(
+        names_covered, coverage, evidence, typed, in_own_words, close, strength if typed else 0.0, in_role
+    )
 
 
 def _phrase(run: list[_Word]) -> str:
@@ -723,10 +804,7 @@ def _evidence(
         return frozenset(_times(words, profile.asked)), 1.0
     if kind is AnswerType.OTHER:
         return frozenset(), 1.0
-    known = {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
-    if candidate.article_names:
-        known = {word.lower for word in words if word.capital and term_root(word.lower) in candidate.article_names}
-    every_run = _name_runs(words, known=known)
+    every_run = _name_runs(words, known=_known(candidate, words))
     runs = [run for run in every_run if not all(_asked(profile, word) for word in run)]
     position = {id(word): index for index, word in enumerate(words)}
     focus = [index for index, word in enumerate(words) if profile.focus & _roots(word.text)]
@@ -775,6 +853,46 @@ def _evidence(
     if words and words[0].lower in _SUBJECT_PRONOUNS:
         strength *= 0.5  # "He will take over ...": who is in the sentence before
     return frozenset(found), strength
+
+
+def _known(candidate: Candidate, words: Sequence[_Word]) -> set[str]:
+    """The capitalised words of the sentence that are names wherever they stand (see `_name_runs`)."""
+    if candidate.article_names:
+        return {word.lower for word in words if word.capital and term_root(word.lower) in candidate.article_names}
+    return {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
+
+
+def _fills_role(profile: QuestionProfile, words: Sequence[_Word], runs: Sequence[list[_Word]]) -> bool:
+    """Whether a name the question does not give fills, in the sentence, the role the question asks about: the
+    object of its verb ("the Sixers fired Jim O'Brien", "O'Brien was relieved") or its subject ("INS Sukanya
+    thwarted the attack", "stopped by INS Sukanya"). In "Maurice Cheeks was fired" the one fired is the
+    question's own Cheeks: that sentence tells of another event. No syntax: the name next to the verb, on the
+    side the role and the voice say, else (before the verb) the sentence's first name."""
+    position = {id(word): index for index, word in enumerate(words)}
+    spans = [(position[id(run[0])], position[id(run[-1])], not all(_asked(profile, w) for w in run)) for run in runs]
+    for verb, word in enumerate(words):
+        if not profile.verb & _roots(word.text):
+            continue
+        passive = verb > 0 and words[verb - 1].lower in _PASSIVE_AUXILIARIES
+        if (profile.role == "object") != passive:  # after the verb: its object, or a passive's "by" agent
+            after = verb + 1
+            if passive:
+                if not any(each.lower == "by" for each in words[after : after + 2]):
+                    continue
+                after += 1
+            filler = next((new for start, _, new in spans if after <= start <= verb + _ROLE_GAP), None)
+        else:  # right before the verb and its auxiliaries, an age or an adverb between at most ("Hiller, 43, was
+            # suspended", "INS Sukanya quickly thwarted"); else the sentence's first name, its likely subject
+            chain = verb
+            while chain > 0 and words[chain - 1].lower in _PASSIVE_AUXILIARIES | _MODALS | {"to"}:
+                chain -= 1
+            if chain > 0 and (words[chain - 1].lower.isdigit() or words[chain - 1].lower.endswith("ly")):
+                chain -= 1
+            before = [(end, new) for _, end, new in spans if end < chain]
+            filler = before[-1][1] if before and before[-1][0] == chain - 1 else (before[0][1] if before else None)
+        if filler:
+            return True
+    return False
 
 
 _REPORTING = frozenset(_split("says said say reports reported report told tweeted writes wrote"))
@@ -892,8 +1010,9 @@ def select_answer(
     if not answering:
         return []
     _add_support(answering, candidates, _asked_roots(profile))
-    # A plainer answer first ("who": a name before "a woman"), then the better score.
-    answering.sort(key=lambda pick: (-pick.check.strength, -pick.score))
+    # A name in the asked role first ("signed Joique Bell" before "Pierre Thomas was placed on injured reserve" for
+    # "who did New Orleans sign"), then a plainer answer ("who": a name before "a woman"), then the better score.
+    answering.sort(key=lambda pick: (not pick.check.in_role, -pick.check.strength, -pick.score))
     lead = answering[0]
     chosen = [lead]
     lead.sources.add(candidates[lead.index].source)
