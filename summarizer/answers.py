@@ -241,6 +241,7 @@ _TOKEN = re.compile(r"[^\W_]+(?:[-'.’,][^\W_]+)*\.?|[$€£%]")
 _DIGITS = re.compile(r"^\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th|s)?$")
 _CLOCK = re.compile(r"^\d{1,2}[:.]\d\d$|^\d{1,2}(?:am|pm)$|^(?:a\.m|p\.m|am|pm|gmt|bst|utc|edt|est|pdt|pst)\.?$")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_RANK = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 _LOWER = re.compile(r"(?<![\w'’.-])[a-z][\w'’.-]*")
@@ -492,6 +493,13 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
     qualifiers = frozenset(root for term, root in terms_ if root in _MONTHS or root in _WEEKDAYS or _YEAR.match(term))
     roots = {root for _, root in terms_}
     verb, role = _asked_role(words) if answer_type is AnswerType.ENTITY else (frozenset(), "")
+    how = marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else ""
+    money = answer_type is AnswerType.QUANTITY and bool(roots & _MONEY_ROOTS or marker == "worth")
+    focus = frozenset()
+    if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} or (answer_type is AnswerType.QUANTITY and not how):
+        focus = _focus(words, name_words)
+    elif answer_type is AnswerType.QUANTITY and how == "many" and not money:
+        focus = _focus(words, name_words, after=frozenset({"many"}), last=False)
     return QuestionProfile(
         text=question,
         answer_type=answer_type,
@@ -499,9 +507,9 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         terms=tuple(terms_),
         qualifiers=qualifiers,
         asked=frozenset(word.lower for word in words),
-        how=marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else "",
-        focus=_focus(words, name_words) if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} else frozenset(),
-        money=answer_type is AnswerType.QUANTITY and bool(roots & _MONEY_ROOTS or marker == "worth"),
+        how=how,
+        focus=focus,
+        money=money,
         verb=verb,
         role=role,
     )
@@ -546,11 +554,18 @@ def _asked_role(words: Sequence[_Word]) -> tuple[frozenset[str], str]:
     return next((group for group in _VERB_GROUPS if root in group), frozenset({root})), role
 
 
-def _focus(words: Sequence[_Word], name_words: set[str]) -> frozenset[str]:
+def _focus(
+    words: Sequence[_Word],
+    name_words: set[str],
+    *,
+    after: frozenset[str] = frozenset({"which", "what"}),
+    last: bool = True,
+) -> frozenset[str]:
     """The root of the noun that "which" or "what" asks about: the last word of the words after it, names and
-    "the name of" skipped, up to a verb, a preposition or an article ("which Indian navy ship stopped": ship)."""
+    "the name of" skipped, up to a verb, a preposition or an article ("which Indian navy ship stopped": ship).
+    With ``after={"many"}, last=False``, the roots of what "how many" counts ("how many fire crews": fire, crew)."""
     for position, word in enumerate(words):
-        if word.lower not in {"which", "what"}:
+        if word.lower not in after:
             continue
         found: list[str] = []
         for following in words[position + 1 :]:
@@ -561,7 +576,7 @@ def _focus(words: Sequence[_Word], name_words: set[str]) -> frozenset[str]:
             if lower in name_words or lower in _SKIPPED_BEFORE_NOUN | _NAME_OF:
                 continue
             found += [term_root(term) for term in tokenize(following.text)]
-        return frozenset(found[-1:])
+        return frozenset(found[-1:] if last else found)
     return frozenset()
 
 
@@ -654,6 +669,29 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
         value *= _SCALES.get(following, 1.0)
         found.add(f"{value:g}")
     return found
+
+
+def _counting(profile: QuestionProfile, words: Sequence[_Word]) -> float:
+    """How plainly a sentence's numbers tell what the question counts or ranks: "how many fire crews" is answered
+    by a number before "crews" ("Eight crews fought the blaze"), less plainly by "dozens of firefighters"; "in what
+    round" asks for a rank, which "in six rounds" (a count of rounds) does not say and "the sixth round" does."""
+    if not profile.focus:
+        return 1.0
+    ordinals = not profile.how
+    numbers = [index for index, word in enumerate(words) if _numbers([word], profile.asked, ordinals=ordinals)]
+
+    def says_focus(word: _Word) -> bool:
+        return bool(profile.focus & _roots(word.text))
+
+    if profile.how == "many":
+        counted = any(says_focus(word) for index in numbers for word in words[index + 1 : index + 2 + FOCUS_GAP])
+        return 1.0 if counted else FAR_FROM_FOCUS
+    counts = any(
+        index + 1 < len(words) and words[index + 1].lower.endswith("s") and says_focus(words[index + 1])
+        for index in numbers
+    )
+    ranks = any(words[index].lower in _ORDINALS or _RANK.match(words[index].lower) for index in numbers)
+    return FAR_FROM_FOCUS if counts and not ranks else 1.0
 
 
 def _sums(words: Sequence[_Word]) -> set[str]:
@@ -799,7 +837,7 @@ def _evidence(
     if kind is AnswerType.QUANTITY and profile.money:
         return frozenset(_sums(words)), 1.0
     if kind is AnswerType.QUANTITY:
-        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how)), 1.0
+        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how)), _counting(profile, words)
     if kind is AnswerType.TIME:
         return frozenset(_times(words, profile.asked)), 1.0
     if kind is AnswerType.OTHER:

@@ -340,3 +340,33 @@ def test_the_name_in_the_asked_role_leads():
     assert all(check.answers for check in checks) and [check.in_role for check in checks] == [False, True]
     chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
     assert chosen[0].index == 1
+
+
+def test_how_many_x_is_answered_most_plainly_by_a_count_of_x():
+    """ "How many fire crews": "Eight crews fought the blaze" leads over "dozens of firefighters", which counts
+    something else, though retrieval ranks it first."""
+    context = "Fire at Waitrose in Wellington"
+    candidates = [
+        Candidate("Dozens of firefighters tackled the blaze at the supermarket on Sunday.", "A", context),
+        Candidate("Eight crews fought the blaze which broke out early on Sunday.", "B", context),
+    ]
+    profile = profile_question("How many fire crews tackled the Waitrose blaze in Wellington?")
+    strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
+    assert strengths[1] > strengths[0] > 0
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    assert chosen[0].index == 1
+
+
+def test_what_round_asks_for_a_rank_not_a_count():
+    """ "In six rounds" counts the rounds; "in the sixth round" (or "6th") says which one."""
+    profile = profile_question("In what round did Wladimir Klitschko beat Tony Thompson?")
+    count, rank, digits = (
+        check_candidate(profile, Candidate(text, "A"))
+        for text in (
+            "Wladimir Klitschko beat Tony Thompson in six rounds.",
+            "Wladimir Klitschko beat Tony Thompson in the sixth round.",
+            "Wladimir Klitschko beat Tony Thompson in the 6th round.",
+        )
+    )
+    assert count.answers and rank.answers and digits.answers
+    assert count.strength < rank.strength == digits.strength == 1.0
