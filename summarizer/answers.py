@@ -157,12 +157,17 @@ _NUMBER_WORDS = {
     "thousands": 2000, "half": 0.5,
 }  # fmt: skip
 _SCALES = {"thousand": 1e3, "million": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
-_ORDINALS = frozenset(
-    _split(
-        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
-        "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+# Ordinals by their number: "sixth" and "6th" are one answer.
+_ORDINALS = {
+    word: number
+    for number, word in enumerate(
+        _split(
+            "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+            "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+        ),
+        start=1,
     )
-)
+}
 _RELATIVE_TIMES = frozenset(
     _split("yesterday today tonight tomorrow morning afternoon evening overnight weekend midnight noon dawn")
 )
@@ -661,8 +666,10 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
                 continue
         elif text in _NUMBER_WORDS:
             value = float(_NUMBER_WORDS[text])
-        elif (ordinals and text in _ORDINALS) or ("-" in text and text.split("-")[0].isdigit()):
-            found.add(text)  # "sixth" (for "in what round"), "16-year-old", "20-13"
+        elif ordinals and text in _ORDINALS:
+            value = float(_ORDINALS[text])  # "sixth" for "in what round": 6, as "6th" is
+        elif "-" in text and text.split("-")[0].isdigit():
+            found.add(text)  # "16-year-old", "20-13"
             continue
         if value is None or text in asked:
             continue

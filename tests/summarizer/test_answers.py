@@ -370,3 +370,17 @@ def test_what_round_asks_for_a_rank_not_a_count():
     )
     assert count.answers and rank.answers and digits.answers
     assert count.strength < rank.strength == digits.strength == 1.0
+
+
+def test_an_ordinal_is_its_number():
+    """ "The sixth round" and "the 6th round" are one answer, which two outlets support against one "11th"."""
+    context = "Klitschko beats Tony Thompson"
+    candidates = [
+        Candidate("Wladimir Klitschko beat Tony Thompson in the 11th round in 2008.", "A", context),
+        Candidate("Wladimir Klitschko beat Tony Thompson in the sixth round on Saturday.", "B", context),
+        Candidate("Wladimir Klitschko beat Tony Thompson in the 6th round in Bern.", "C", context),
+    ]
+    profile = profile_question("In what round did Wladimir Klitschko beat Tony Thompson?")
+    assert check_candidate(profile, candidates[1]).evidence == check_candidate(profile, candidates[2]).evidence
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(3))
+    assert chosen[0].index == 1 and chosen[0].also == (2,)
