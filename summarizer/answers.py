@@ -17,9 +17,11 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
    number; how much did X pay, what was it worth ... -> a sum of money. Other questions ("what did ... say") need
    no particular kind of word. The capitals of a headline line name nothing by themselves.
 
-Among the sentences that answer, the reply leads with the plainest answer (for "who" and "which X": a name, next to
-X, before a place, a name that only attributes the report ("The BBC says actor X will ...") or a person noun),
-then the best score: retrieval, coverage in the sentence itself, and the
+Among the sentences that answer, the reply leads with one in which a name the question does not give fills the role
+the question's verb asks about ("who did New Orleans sign": "signed Joique Bell", not "Pierre Thomas was placed on
+injured reserve"), then the plainest answer (for "who" and "which X": a name, next to X, before a place, a name
+that only attributes the report ("The BBC says actor X will ...") or a person noun; for "how many X" a count of X;
+for "what round" a rank, not a count), then the best score: retrieval, coverage in the sentence itself, and the
 support of other outlets for the same answer. It adds at most two supporting sentences from other outlets that add
 something; a sentence that states the same fact as one already chosen (the same answer, or nearly the same words)
 names its outlet under "also reported by" instead.
