@@ -502,7 +502,7 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
     verb, role = _asked_role(words) if answer_type is AnswerType.ENTITY else (frozenset(), "")
     how = marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else ""
     money = answer_type is AnswerType.QUANTITY and bool(roots & _MONEY_ROOTS or marker == "worth")
-    focus = frozenset()
+    focus: frozenset[str] = frozenset()
     if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} or (answer_type is AnswerType.QUANTITY and not how):
         focus = _focus(words, name_words)
     elif answer_type is AnswerType.QUANTITY and how == "many" and not money:
