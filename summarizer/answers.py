@@ -17,9 +17,11 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
    number; how much did X pay, what was it worth ... -> a sum of money. Other questions ("what did ... say") need
    no particular kind of word. The capitals of a headline line name nothing by themselves.
 
-Among the sentences that answer, the reply leads with the plainest answer (for "who" and "which X": a name, next to
-X, before a place, a name that only attributes the report ("The BBC says actor X will ...") or a person noun),
-then the best score: retrieval, coverage in the sentence itself, and the
+Among the sentences that answer, the reply leads with one in which a name the question does not give fills the role
+the question's verb asks about ("who did New Orleans sign": "signed Joique Bell", not "Pierre Thomas was placed on
+injured reserve"), then the plainest answer (for "who" and "which X": a name, next to X, before a place, a name
+that only attributes the report ("The BBC says actor X will ...") or a person noun; for "how many X" a count of X;
+for "what round" a rank, not a count), then the best score: retrieval, coverage in the sentence itself, and the
 support of other outlets for the same answer. It adds at most two supporting sentences from other outlets that add
 something; a sentence that states the same fact as one already chosen (the same answer, or nearly the same words)
 names its outlet under "also reported by" instead.
@@ -157,12 +159,17 @@ _NUMBER_WORDS = {
     "thousands": 2000, "half": 0.5,
 }  # fmt: skip
 _SCALES = {"thousand": 1e3, "million": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
-_ORDINALS = frozenset(
-    _split(
-        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
-        "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+# Ordinals by their number: "sixth" and "6th" are one answer.
+_ORDINALS = {
+    word: number
+    for number, word in enumerate(
+        _split(
+            "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+            "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+        ),
+        start=1,
     )
-)
+}
 _RELATIVE_TIMES = frozenset(
     _split("yesterday today tonight tomorrow morning afternoon evening overnight weekend midnight noon dawn")
 )
@@ -198,6 +205,33 @@ _SUBJECT_PRONOUNS = frozenset(_split("he she it they his her its their"))
 _PRONOUN_STARTS = frozenset(_split("he she it they his her its their this these those there we"))
 # Verbs too general to say what a question is about ("who is taking over", "get rid of").
 _LIGHT_VERBS = frozenset(term_root(verb) for verb in _split("take get make go come give put keep let become happen"))
+
+
+def _verb_group(verbs: str) -> frozenset[str]:
+    """The roots of the verbs' forms, and the verbs themselves (the root of an irregular past: "wrote" is write)."""
+    forms = [form for verb in _split(verbs) for form in (verb, f"{verb}s", f"{verb}ed", f"{verb}ing")]
+    return frozenset(_split(verbs)) | {term_root(term) for form in forms for term in tokenize(form)}
+
+
+# Verbs that questions and reports use for one another ("get rid of" a coach is to fire him; to pick a surgeon
+# general is to nominate her): the question's verb is found in a sentence by any of its group.
+_VERB_GROUPS = tuple(
+    _verb_group(group)
+    for group in (
+        "fire sack dismiss oust rid relieve axe",
+        "sign hire recruit",
+        "pick choose nominate name appoint select tap",
+        "stop thwart foil prevent repel repulse intercept halt block",
+        "kill murder slay",
+        "arrest detain apprehend",
+        "beat defeat",
+        "buy acquire purchase",
+        "replace succeed",
+        "write draft",
+    )
+)
+_PASSIVE_AUXILIARIES = frozenset(_split("is are was were be been being get gets got"))
+_ROLE_GAP = 5  # words between a verb and the name that fills its role ("signing undrafted rookie running back X")
 _NAME_CONNECTORS = frozenset(_split("of de del da du la le van von bin al the"))
 _NOT_NAMES = frozenset(
     _split(
@@ -214,6 +248,7 @@ _TOKEN = re.compile(r"[^\W_]+(?:[-'.’,][^\W_]+)*\.?|[$€£%]")
 _DIGITS = re.compile(r"^\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th|s)?$")
 _CLOCK = re.compile(r"^\d{1,2}[:.]\d\d$|^\d{1,2}(?:am|pm)$|^(?:a\.m|p\.m|am|pm|gmt|bst|utc|edt|est|pdt|pst)\.?$")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_RANK = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 _LOWER = re.compile(r"(?<![\w'’.-])[a-z][\w'’.-]*")
@@ -314,6 +349,9 @@ class QuestionProfile:
         focus: roots of the words after "which" or "what" that say what kind of thing is asked for ("which bank":
             bank); an answer that names one without them may name something else.
         money: the question asks for a sum of money ("how much did X pay", "what was it worth").
+        verb: for "who" and "which X", the roots of the question's verb and those of its group ("who did New
+            Orleans sign": sign, hire, recruit); empty when it has none that says a role ("who is on trial").
+        role: what the answer is to that verb: "subject" ("which ship stopped ..."), "object" ("who did X sign").
     """
 
     text: str
@@ -325,6 +363,8 @@ class QuestionProfile:
     how: str = ""  # "many", "long", "old" ... for "how ..." questions (a rank like "sixth" answers none of them)
     focus: frozenset[str] = frozenset()
     money: bool = False
+    verb: frozenset[str] = frozenset()
+    role: str = ""
 
     @property
     def places(self) -> frozenset[str]:
@@ -459,6 +499,14 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
                 terms_.append((term, root))
     qualifiers = frozenset(root for term, root in terms_ if root in _MONTHS or root in _WEEKDAYS or _YEAR.match(term))
     roots = {root for _, root in terms_}
+    verb, role = _asked_role(words) if answer_type is AnswerType.ENTITY else (frozenset(), "")
+    how = marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else ""
+    money = answer_type is AnswerType.QUANTITY and bool(roots & _MONEY_ROOTS or marker == "worth")
+    focus: frozenset[str] = frozenset()
+    if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} or (answer_type is AnswerType.QUANTITY and not how):
+        focus = _focus(words, name_words)
+    elif answer_type is AnswerType.QUANTITY and how == "many" and not money:
+        focus = _focus(words, name_words, after=frozenset({"many"}), last=False)
     return QuestionProfile(
         text=question,
         answer_type=answer_type,
@@ -466,17 +514,65 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         terms=tuple(terms_),
         qualifiers=qualifiers,
         asked=frozenset(word.lower for word in words),
-        how=marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else "",
-        focus=_focus(words, name_words) if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} else frozenset(),
-        money=answer_type is AnswerType.QUANTITY and bool(roots & _MONEY_ROOTS or marker == "worth"),
+        how=how,
+        focus=focus,
+        money=money,
+        verb=verb,
+        role=role,
     )
 
 
-def _focus(words: Sequence[_Word], name_words: set[str]) -> frozenset[str]:
+_DO = frozenset(_split("did does do"))
+_MODALS = frozenset(_split("will would could can should may might has have had"))
+_DETERMINERS = frozenset(_split("the a an his her their its this that"))
+
+
+def _asked_role(words: Sequence[_Word]) -> tuple[frozenset[str], str]:
+    """The verb of a "who" or "which X" question and the role its answer plays: "who did New Orleans sign" (the
+    object of "sign"), "which ship stopped the pirates" (the subject of "stop"). None for "who is/was ..." (a
+    state or a passive: "who is on trial", "who was found guilty") or a question of another shape."""
+    lower = [word.lower for word in words]
+    start = next((i for i, word in enumerate(lower) if word in {"who", "whom", "which", "what"}), None)
+    if start is None:
+        return frozenset(), ""
+    at = start + 1
+    if lower[start] in {"which", "what"}:  # past the noun asked about: "which Indian navy ship"
+        while at < len(lower) and lower[at] not in _AUXILIARIES and not lower[at].endswith(("ed", "ing")):
+            at += 1
+    if at >= len(lower) or lower[at] in {"is", "was", "are", "were"}:
+        return frozenset(), ""
+    role = "subject"
+    subject_follows = at + 1 < len(lower) and (words[at + 1].capital or lower[at + 1] in _DETERMINERS)
+    if lower[at] in _DO or (lower[at] in _MODALS and subject_follows):
+        role, at = "object", at + 1  # "who did New Orleans sign": past the subject to its verb
+        while at < len(lower) and lower[at] in _DETERMINERS:
+            at += 1
+        subject_start = at
+        while at < len(lower) and (words[at].capital or lower[at][:1].isdigit()):
+            at += 1
+        at += at == subject_start  # a subject in lower case: "did protesters set"
+    elif lower[at] in _MODALS:
+        at += 1  # "who will write ..."
+    while at < len(lower) and term_root(lower[at]) in _LIGHT_VERBS:
+        at += 1  # "get rid of": rid
+    if at >= len(lower) or lower[at] in _AUXILIARIES or not lower[at].isalpha() or lower[at] in {"been", "be"}:
+        return frozenset(), ""
+    root = term_root(lower[at])
+    return next((group for group in _VERB_GROUPS if root in group), frozenset({root})), role
+
+
+def _focus(
+    words: Sequence[_Word],
+    name_words: set[str],
+    *,
+    after: frozenset[str] = frozenset({"which", "what"}),
+    last: bool = True,
+) -> frozenset[str]:
     """The root of the noun that "which" or "what" asks about: the last word of the words after it, names and
-    "the name of" skipped, up to a verb, a preposition or an article ("which Indian navy ship stopped": ship)."""
+    "the name of" skipped, up to a verb, a preposition or an article ("which Indian navy ship stopped": ship).
+    With ``after={"many"}, last=False``, the roots of what "how many" counts ("how many fire crews": fire, crew)."""
     for position, word in enumerate(words):
-        if word.lower not in {"which", "what"}:
+        if word.lower not in after:
             continue
         found: list[str] = []
         for following in words[position + 1 :]:
@@ -487,7 +583,7 @@ def _focus(words: Sequence[_Word], name_words: set[str]) -> frozenset[str]:
             if lower in name_words or lower in _SKIPPED_BEFORE_NOUN | _NAME_OF:
                 continue
             found += [term_root(term) for term in tokenize(following.text)]
-        return frozenset(found[-1:])
+        return frozenset(found[-1:] if last else found)
     return frozenset()
 
 
@@ -536,6 +632,8 @@ class AnswerCheck:
             says more than a place, a place more than a person noun ("a man"); less when the sentence's subject
             is a pronoun ("He will take over ...": the name is in the sentence before) or, for "which X", when
             the sentence does not say X.
+        in_role: a name the question does not give fills the role the question's verb asks about ("who did New
+            Orleans sign": "signed Joique Bell"; see `_fills_role`); such a sentence leads.
     """
 
     names_covered: bool
@@ -545,6 +643,7 @@ class AnswerCheck:
     in_own_words: float = 0.0
     close: bool = False
     strength: float = 1.0
+    in_role: bool = False
 
     @property
     def answers(self) -> bool:
@@ -569,14 +668,39 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
                 continue
         elif text in _NUMBER_WORDS:
             value = float(_NUMBER_WORDS[text])
-        elif (ordinals and text in _ORDINALS) or ("-" in text and text.split("-")[0].isdigit()):
-            found.add(text)  # "sixth" (for "in what round"), "16-year-old", "20-13"
+        elif ordinals and text in _ORDINALS:
+            value = float(_ORDINALS[text])  # "sixth" for "in what round": 6, as "6th" is
+        elif "-" in text and text.split("-")[0].isdigit():
+            found.add(text)  # "16-year-old", "20-13"
             continue
         if value is None or text in asked:
             continue
         value *= _SCALES.get(following, 1.0)
         found.add(f"{value:g}")
     return found
+
+
+def _counting(profile: QuestionProfile, words: Sequence[_Word]) -> float:
+    """How plainly a sentence's numbers tell what the question counts or ranks: "how many fire crews" is answered
+    by a number before "crews" ("Eight crews fought the blaze"), less plainly by "dozens of firefighters"; "in what
+    round" asks for a rank, which "in six rounds" (a count of rounds) does not say and "the sixth round" does."""
+    if not profile.focus:
+        return 1.0
+    ordinals = not profile.how
+    numbers = [index for index, word in enumerate(words) if _numbers([word], profile.asked, ordinals=ordinals)]
+
+    def says_focus(word: _Word) -> bool:
+        return bool(profile.focus & _roots(word.text))
+
+    if profile.how == "many":
+        counted = any(says_focus(word) for index in numbers for word in words[index + 1 : index + 2 + FOCUS_GAP])
+        return 1.0 if counted else FAR_FROM_FOCUS
+    counts = any(
+        index + 1 < len(words) and words[index + 1].lower.endswith("s") and says_focus(words[index + 1])
+        for index in numbers
+    )
+    ranks = any(words[index].lower in _ORDINALS or _RANK.match(words[index].lower) for index in numbers)
+    return FAR_FROM_FOCUS if counts and not ranks else 1.0
 
 
 def _sums(words: Sequence[_Word]) -> set[str]:
@@ -686,7 +810,11 @@ def check_candidate(
         return AnswerCheck(names_covered, coverage, frozenset(), False, in_own_words, close)
     evidence, strength = _evidence(profile, candidate, words, gazetteer)
     typed = profile.answer_type is AnswerType.OTHER or bool(evidence)
-    return AnswerCheck(names_covered, coverage, evidence, typed, in_own_words, close, strength if typed else 0.0)
+    runs = _name_runs(words, known=_known(candidate, words)) if typed and profile.verb else []
+    in_role = bool(runs) and _fills_role(profile, words, runs)
+    return AnswerCheck(
+        names_covered, coverage, evidence, typed, in_own_words, close, strength if typed else 0.0, in_role
+    )
 
 
 def _phrase(run: list[_Word]) -> str:
@@ -718,15 +846,12 @@ def _evidence(
     if kind is AnswerType.QUANTITY and profile.money:
         return frozenset(_sums(words)), 1.0
     if kind is AnswerType.QUANTITY:
-        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how)), 1.0
+        return frozenset(_numbers(words, profile.asked, ordinals=not profile.how)), _counting(profile, words)
     if kind is AnswerType.TIME:
         return frozenset(_times(words, profile.asked)), 1.0
     if kind is AnswerType.OTHER:
         return frozenset(), 1.0
-    known = {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
-    if candidate.article_names:
-        known = {word.lower for word in words if word.capital and term_root(word.lower) in candidate.article_names}
-    every_run = _name_runs(words, known=known)
+    every_run = _name_runs(words, known=_known(candidate, words))
     runs = [run for run in every_run if not all(_asked(profile, word) for word in run)]
     position = {id(word): index for index, word in enumerate(words)}
     focus = [index for index, word in enumerate(words) if profile.focus & _roots(word.text)]
@@ -775,6 +900,46 @@ def _evidence(
     if words and words[0].lower in _SUBJECT_PRONOUNS:
         strength *= 0.5  # "He will take over ...": who is in the sentence before
     return frozenset(found), strength
+
+
+def _known(candidate: Candidate, words: Sequence[_Word]) -> set[str]:
+    """The capitalised words of the sentence that are names wherever they stand (see `_name_runs`)."""
+    if candidate.article_names:
+        return {word.lower for word in words if word.capital and term_root(word.lower) in candidate.article_names}
+    return {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
+
+
+def _fills_role(profile: QuestionProfile, words: Sequence[_Word], runs: Sequence[list[_Word]]) -> bool:
+    """Whether a name the question does not give fills, in the sentence, the role the question asks about: the
+    object of its verb ("the Sixers fired Jim O'Brien", "O'Brien was relieved") or its subject ("INS Sukanya
+    thwarted the attack", "stopped by INS Sukanya"). In "Maurice Cheeks was fired" the one fired is the
+    question's own Cheeks: that sentence tells of another event. No syntax: the name next to the verb, on the
+    side the role and the voice say, else (before the verb) the sentence's first name."""
+    position = {id(word): index for index, word in enumerate(words)}
+    spans = [(position[id(run[0])], position[id(run[-1])], not all(_asked(profile, w) for w in run)) for run in runs]
+    for verb, word in enumerate(words):
+        if not profile.verb & _roots(word.text):
+            continue
+        passive = verb > 0 and words[verb - 1].lower in _PASSIVE_AUXILIARIES
+        if (profile.role == "object") != passive:  # after the verb: its object, or a passive's "by" agent
+            after = verb + 1
+            if passive:
+                if not any(each.lower == "by" for each in words[after : after + 2]):
+                    continue
+                after += 1
+            filler = next((new for start, _, new in spans if after <= start <= verb + _ROLE_GAP), None)
+        else:  # right before the verb and its auxiliaries, an age or an adverb between at most ("Hiller, 43, was
+            # suspended", "INS Sukanya quickly thwarted"); else the sentence's first name, its likely subject
+            chain = verb
+            while chain > 0 and words[chain - 1].lower in _PASSIVE_AUXILIARIES | _MODALS | {"to"}:
+                chain -= 1
+            if chain > 0 and (words[chain - 1].lower.isdigit() or words[chain - 1].lower.endswith("ly")):
+                chain -= 1
+            before = [(end, new) for _, end, new in spans if end < chain]
+            filler = before[-1][1] if before and before[-1][0] == chain - 1 else (before[0][1] if before else None)
+        if filler:
+            return True
+    return False
 
 
 _REPORTING = frozenset(_split("says said say reports reported report told tweeted writes wrote"))
@@ -892,8 +1057,9 @@ def select_answer(
     if not answering:
         return []
     _add_support(answering, candidates, _asked_roots(profile))
-    # A plainer answer first ("who": a name before "a woman"), then the better score.
-    answering.sort(key=lambda pick: (-pick.check.strength, -pick.score))
+    # A name in the asked role first ("signed Joique Bell" before "Pierre Thomas was placed on injured reserve" for
+    # "who did New Orleans sign"), then a plainer answer ("who": a name before "a woman"), then the better score.
+    answering.sort(key=lambda pick: (not pick.check.in_role, -pick.check.strength, -pick.score))
     lead = answering[0]
     chosen = [lead]
     lead.sources.add(candidates[lead.index].source)

@@ -40,7 +40,8 @@ CHALLENGE_MARKERS = (
 )
 PAYWALL_MARKERS = re.compile(r"subscribe to (continue|read)|to continue reading|already a subscriber|paywall", re.I)
 NOT_FREE = re.compile(r"[\"']?isAccessibleForFree[\"']?\s*[:=]\s*[\"']?false", re.I)
-# Extracted text shorter than this is treated as no article at all (cookie banners, teasers, error stubs).
+# Extracted text shorter than this is treated as no article at all (cookie banners, teasers, error stubs), unless
+# it carries the feed's teaser and more (`_carries_teaser`): a short article is still the article.
 MIN_ARTICLE_CHARS = 300
 SCAN_BYTES = 200_000  # markers are looked for in the head of the page only
 
@@ -112,13 +113,26 @@ def _page_canonical(page: str, url: str) -> str | None:
     return canonical
 
 
-def extract_page(body: bytes, *, url: str, http_charset: str | None = None) -> PageExtract:
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _carries_teaser(text: str, teaser: str) -> bool:
+    """Whether extracted text holds the feed's teaser (a cut one without its final ellipsis) and more: then it is
+    the article, however short, and not a banner or an error stub, which do not repeat the item's own words."""
+    teaser = _folded(teaser).removesuffix("[...]").removesuffix("...").removesuffix("…").strip()
+    return any(char.isalnum() for char in teaser) and teaser in _folded(text) and len(text) > len(teaser)
+
+
+def extract_page(body: bytes, *, url: str, http_charset: str | None = None, teaser: str = "") -> PageExtract:
     """Extract the main text of an article page, and say whether the page is a block rather than the article.
 
     Args:
         body: the page, undecoded.
         url: the page's final URL (relative canonical links resolve against it).
         http_charset: the charset the server declared, if any.
+        teaser: the text the feed gave for the item: a page shorter than ``MIN_ARTICLE_CHARS`` that holds it and
+            more is a short article, not a stub.
     """
     page = decode_body(body, http_charset)
     head = page[:SCAN_BYTES].lower()
@@ -133,6 +147,8 @@ def extract_page(body: bytes, *, url: str, http_charset: str | None = None) -> P
     text = strip_invisible(str(getattr(document, "text", None) or "")).strip()
     title = strip_invisible(str(getattr(document, "title", None) or "")).strip() or None
     if len(text) < MIN_ARTICLE_CHARS:
-        blocked = BlockReason.PAYWALL if PAYWALL_MARKERS.search(head) else None
-        return PageExtract("", canonical, blocked, title)
+        if PAYWALL_MARKERS.search(head):
+            return PageExtract("", canonical, BlockReason.PAYWALL, title)
+        if not _carries_teaser(text, teaser):
+            return PageExtract("", canonical, None, title)
     return PageExtract(text, canonical, title=title)

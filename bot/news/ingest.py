@@ -464,7 +464,9 @@ async def fetch_page_text(
         return unchanged
     if response.media_type not in PAGE_MEDIA_TYPES:
         return unchanged
-    page = await asyncio.to_thread(extract_page, response.content, url=response.url, http_charset=response.charset)
+    page = await asyncio.to_thread(
+        extract_page, response.content, url=response.url, http_charset=response.charset, teaser=teaser
+    )
     final = page.canonical_url or canonical_url(response.url) or url
     if len(final) > MAX_URL_LENGTH:
         final = url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.news.extract import BlockReason, blocked_by_status, extract_page, same_site
+from bot.news.extract import MIN_ARTICLE_CHARS, BlockReason, blocked_by_status, extract_page, same_site
 from tests.news.feeds import ARTICLE_TEXT, article_page
 
 CLOUDFLARE = (
@@ -78,3 +78,32 @@ def test_blocking_statuses(status: int, blocked: bool):
 def test_same_site_compares_registrable_domains(url: str, other: str, same: bool):
     """Canonical links are accepted within one registrable domain only (Public Suffix List, private suffixes too)."""
     assert same_site(url, other) is same
+
+
+SHORT_ARTICLE = (
+    "Sunday, 21 July 2013. A fire has badly damaged the supermarket in the High Street. "
+    "Eight crews fought the blaze, which broke out in the early hours. It is not known how long it will be closed."
+)
+
+
+def test_short_page_that_carries_the_teaser_is_the_article():
+    """A page under the length floor that holds the feed's teaser and more is a short article, kept in full."""
+    page = extract_page(article_page("Fire", SHORT_ARTICLE).encode(), url="https://news.example/a",
+                        teaser="Sunday, 21 July 2013")  # fmt: skip
+    assert len(page.text) < MIN_ARTICLE_CHARS
+    assert "Eight crews fought the blaze" in page.text
+    assert page.blocked is None
+
+
+def test_short_page_without_the_teaser_stays_no_article():
+    """Without the teaser in it, short text is a banner or a stub: no text, as before."""
+    page = extract_page(article_page("Fire", SHORT_ARTICLE).encode(), url="https://news.example/a",
+                        teaser="Council votes on the new budget")  # fmt: skip
+    assert (page.text, page.blocked) == ("", None)
+    assert extract_page(article_page("Fire", SHORT_ARTICLE).encode(), url="https://news.example/a").text == ""
+
+
+def test_short_page_with_teaser_and_subscription_prompt_is_a_paywall():
+    """The teaser above a subscription prompt is what a paywall shows: blocked, not a short article."""
+    page = extract_page(SUBSCRIBE.encode(), url="https://news.example/a", teaser="Foreign ministers met.")
+    assert (page.text, page.blocked) == ("", BlockReason.PAYWALL)

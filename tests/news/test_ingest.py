@@ -395,3 +395,16 @@ async def test_wrong_or_missing_charset_is_decoded_not_failed(database: Database
     assert "Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno" in titles
     assert "Négociations à Genève" in titles
     assert {a.language for a in articles(database) if a.title.startswith("Ibope")} == {"pt"}
+
+
+async def test_a_short_article_that_carries_the_teaser_is_full_text(database: Database, server: FeedServer, http):
+    """A page under the length floor that holds the item's teaser and more gives the article, short as it is."""
+    teaser = "Sunday, 21 July 2013"
+    text = f"{teaser}. A fire has badly damaged the supermarket. Eight crews fought the blaze overnight."
+    server.serve_html("/fire", article_page("Fire", text))
+    item = Item("Fire at the supermarket", server.url("/fire"), guid="1", description=teaser)
+    configure(database, server.serve_bytes("/feed", rss([item])))
+    mark_backlog_loaded(database)
+    await ingest(database, http)
+    [stored] = articles(database)
+    assert stored.text_kind is TextKind.FULL_TEXT and "Eight crews fought the blaze" in stored.text

@@ -282,3 +282,105 @@ def test_who_said_questions_keep_the_speaker_as_the_answer():
     profile = profile_question("Who said the Doctor would be played by Peter Capaldi?")
     text = "Producer Steven Moffat said Peter Capaldi would play the Doctor."
     assert check_candidate(profile, Candidate(text, "A")).strength == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "verb", "role"),
+    [
+        ("Who did New Orleans sign after putting Pierre Thomas on injured reserve?", "hire", "object"),
+        ("Which coach did the 76ers get rid of?", "fire", "object"),
+        ("Which Indian navy ship stopped the pirates?", "thwart", "subject"),
+        ("Who will write Syria's new constitution?", "draft", "subject"),
+        ("Who is on trial for the shooting?", "", ""),
+        ("Who was found guilty of murder?", "", ""),
+    ],
+)
+def test_a_who_question_names_its_verb_and_the_role_asked(question: str, verb: str, role: str):
+    """The verb comes with the words reports use for it ("get rid of": fire); "who is/was ..." has no role."""
+    profile = profile_question(question)
+    assert (term_root(verb) in profile.verb if verb else not profile.verb) and profile.role == role
+
+
+COACH = "Which coach did the 76ers get rid of to bring back Maurice Cheeks?"
+SHIP = "Which Indian navy ship stopped the pirates?"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "in_role"),
+    [
+        (COACH, "The 76ers fired coach Jim O'Brien on Monday.", True),
+        (COACH, "Jim O'Brien was relieved of his duties by the 76ers.", True),
+        (COACH, "Maurice Cheeks was fired as coach of the Philadelphia 76ers.", False),
+        (COACH, "The Philadelphia 76ers fired Coach Maurice Cheeks on Saturday.", False),
+        (COACH, "Maurice Cheeks became the fifth NBA coach to be fired.", False),
+        (SHIP, "Indian ship INS Sukanya thwarted the attack by pirates.", True),
+        (SHIP, "The pirates were stopped by INS Sukanya.", True),
+        (SHIP, "The Indian navy said a German naval helicopter foiled the pirates.", False),
+    ],
+)
+def test_a_name_fills_the_asked_role_only_beside_the_verb(question: str, text: str, in_role: bool):
+    """The name on the side of the verb that the role and the voice say fills the role, unless the question gives
+    it: "Maurice Cheeks was fired" tells of another firing, for a question that names Cheeks."""
+    context = "The 76ers bring back Maurice Cheeks as coach" if question == COACH else "Indian navy ship stops pirates"
+    check = check_candidate(profile_question(question), Candidate(text, "A", context))
+    assert check.answers and check.in_role is in_role
+
+
+def test_the_name_in_the_asked_role_leads():
+    """ "Who did New Orleans sign": the sentence naming who was signed leads over the one naming who was placed on
+    injured reserve, though retrieval ranks that one first and its names are as plain."""
+    title = "New Orleans Saints place Pierre Thomas on injured reserve"
+    candidates = [
+        Candidate("Pierre Thomas was placed on injured reserve by the New Orleans Saints, meaning he misses the "
+                  "NFL playoffs.", "A", title),
+        Candidate("The Saints signed rookie Joique Bell off the Eagles practice squad.", "B", title),
+    ]  # fmt: skip
+    profile = profile_question("Who did New Orleans sign after putting Pierre Thomas on injured reserve?")
+    checks = [check_candidate(profile, candidate) for candidate in candidates]
+    assert all(check.answers for check in checks) and [check.in_role for check in checks] == [False, True]
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    assert chosen[0].index == 1
+
+
+def test_how_many_x_is_answered_most_plainly_by_a_count_of_x():
+    """ "How many fire crews": "Eight crews fought the blaze" leads over "dozens of firefighters", which counts
+    something else, though retrieval ranks it first."""
+    context = "Fire at Waitrose in Wellington"
+    candidates = [
+        Candidate("Dozens of firefighters tackled the blaze at the supermarket on Sunday.", "A", context),
+        Candidate("Eight crews fought the blaze which broke out early on Sunday.", "B", context),
+    ]
+    profile = profile_question("How many fire crews tackled the Waitrose blaze in Wellington?")
+    strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
+    assert strengths[1] > strengths[0] > 0
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    assert chosen[0].index == 1
+
+
+def test_what_round_asks_for_a_rank_not_a_count():
+    """ "In six rounds" counts the rounds; "in the sixth round" (or "6th") says which one."""
+    profile = profile_question("In what round did Wladimir Klitschko beat Tony Thompson?")
+    count, rank, digits = (
+        check_candidate(profile, Candidate(text, "A"))
+        for text in (
+            "Wladimir Klitschko beat Tony Thompson in six rounds.",
+            "Wladimir Klitschko beat Tony Thompson in the sixth round.",
+            "Wladimir Klitschko beat Tony Thompson in the 6th round.",
+        )
+    )
+    assert count.answers and rank.answers and digits.answers
+    assert count.strength < rank.strength == digits.strength == 1.0
+
+
+def test_an_ordinal_is_its_number():
+    """ "The sixth round" and "the 6th round" are one answer, which two outlets support against one "11th"."""
+    context = "Klitschko beats Tony Thompson"
+    candidates = [
+        Candidate("Wladimir Klitschko beat Tony Thompson in the 11th round in 2008.", "A", context),
+        Candidate("Wladimir Klitschko beat Tony Thompson in the sixth round on Saturday.", "B", context),
+        Candidate("Wladimir Klitschko beat Tony Thompson in the 6th round in Bern.", "C", context),
+    ]
+    profile = profile_question("In what round did Wladimir Klitschko beat Tony Thompson?")
+    assert check_candidate(profile, candidates[1]).evidence == check_candidate(profile, candidates[2]).evidence
+    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(3))
+    assert chosen[0].index == 1 and chosen[0].also == (2,)
