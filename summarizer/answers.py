@@ -122,6 +122,7 @@ def _split(words: str) -> list[str]:
     return words.split()
 
 
+@lru_cache(maxsize=100_000)  # terms recur across sentences and questions
 def term_root(term: str) -> str:
     """A crude root of a :func:`~summarizer.retrieval.tokenize` term, so that inflections match each other.
 
