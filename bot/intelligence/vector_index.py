@@ -33,6 +33,12 @@ _FETCH = 5_000  # analyses read per query when filling the index
 SYNC_MARGIN = timedelta(seconds=5)  # see `VectorIndex._read_new`
 
 
+# What the index keeps of an analysis: the article, its vector, when it was processed and when published.
+_VECTORS = select(
+    ArticleAnalysis.article_id, ArticleAnalysis.vector, ArticleAnalysis.processed_at, Article.published_at
+).join(Article, Article.id == ArticleAnalysis.article_id)
+
+
 def quantise(vectors: np.ndarray) -> np.ndarray:
     """Normalised float vectors as int8 (cosine order is kept to within the rounding)."""
     return np.clip(np.rint(vectors * QUANTISE), -127, 127).astype(np.int8)
@@ -102,16 +108,7 @@ class VectorIndex:
         last_id = 0
         while True:
             query = (
-                select(
-                    ArticleAnalysis.article_id,
-                    ArticleAnalysis.vector,
-                    ArticleAnalysis.processed_at,
-                    Article.published_at,
-                )
-                .join(Article, Article.id == ArticleAnalysis.article_id)
-                .where(ArticleAnalysis.article_id > last_id)
-                .order_by(ArticleAnalysis.article_id)
-                .limit(_FETCH)
+                _VECTORS.where(ArticleAnalysis.article_id > last_id).order_by(ArticleAnalysis.article_id).limit(_FETCH)
             )
             if start is not None:
                 query = query.where(Article.published_at >= start)
@@ -142,17 +139,7 @@ class VectorIndex:
         ids = np.array(recent, dtype=np.uint64)
         fresh = ids[~np.isin(ids, self.keys[: self.size])].tolist()
         for first in range(0, len(fresh), _FETCH):
-            query = (
-                select(
-                    ArticleAnalysis.article_id,
-                    ArticleAnalysis.vector,
-                    ArticleAnalysis.processed_at,
-                    Article.published_at,
-                )
-                .join(Article, Article.id == ArticleAnalysis.article_id)
-                .where(ArticleAnalysis.article_id.in_(fresh[first : first + _FETCH]))
-            )
-            rows = session.execute(query).all()
+            rows = session.execute(_VECTORS.where(ArticleAnalysis.article_id.in_(fresh[first : first + _FETCH]))).all()
             if rows:  # none when the articles were deleted meanwhile
                 self._append(rows)
         self._synced(session.scalar(select(func.max(ArticleAnalysis.processed_at))) or processed_after)
