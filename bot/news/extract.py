@@ -43,6 +43,7 @@ NOT_FREE = re.compile(r"[\"']?isAccessibleForFree[\"']?\s*[:=]\s*[\"']?false", r
 # Extracted text shorter than this is treated as no article at all (cookie banners, teasers, error stubs), unless
 # it carries the feed's teaser and more (`_carries_teaser`): a short article is still the article.
 MIN_ARTICLE_CHARS = 300
+MIN_ADDED_CHARS = 80  # what a short page must add to the teaser to count as the article
 SCAN_BYTES = 200_000  # markers are looked for in the head of the page only
 
 
@@ -118,10 +119,12 @@ def _folded(text: str) -> str:
 
 
 def _carries_teaser(text: str, teaser: str) -> bool:
-    """Whether extracted text holds the feed's teaser (a cut one without its final ellipsis) and more: then it is
-    the article, however short, and not a banner or an error stub, which do not repeat the item's own words."""
+    """Whether extracted text holds the feed's teaser (a cut one without its final ellipsis) and a sentence's worth
+    more: then it is the article, however short, and not a banner or an error stub, which do not repeat the item's
+    own words (and one that repeats a teaser of a few words, such as a date, adds little to it)."""
     teaser = _folded(teaser).removesuffix("[...]").removesuffix("...").removesuffix("…").strip()
-    return any(char.isalnum() for char in teaser) and teaser in _folded(text) and len(text) > len(teaser)
+    folded = _folded(text)
+    return any(char.isalnum() for char in teaser) and teaser in folded and len(folded) >= len(teaser) + MIN_ADDED_CHARS
 
 
 def extract_page(body: bytes, *, url: str, http_charset: str | None = None, teaser: str = "") -> PageExtract:

@@ -101,6 +101,9 @@ def test_short_page_without_the_teaser_stays_no_article():
                         teaser="Council votes on the new budget")  # fmt: skip
     assert (page.text, page.blocked) == ("", None)
     assert extract_page(article_page("Fire", SHORT_ARTICLE).encode(), url="https://news.example/a").text == ""
+    # a stub that repeats a teaser of a few words (a date) with a line of its own is no article either
+    stub = article_page("Not found", "Sunday, 21 July 2013. Sorry, this page could not be found.")
+    assert extract_page(stub.encode(), url="https://news.example/a", teaser="Sunday, 21 July 2013").text == ""
 
 
 def test_short_page_with_teaser_and_subscription_prompt_is_a_paywall():
