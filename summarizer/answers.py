@@ -551,7 +551,8 @@ def _asked_role(words: Sequence[_Word]) -> tuple[frozenset[str], str]:
         subject_start = at
         while at < len(lower) and (words[at].capital or lower[at][:1].isdigit()):
             at += 1
-        at += at == subject_start  # a subject in lower case: "did protesters set"
+        if at == subject_start:  # a subject in lower case: "did protesters set"
+            at += 1
     elif lower[at] in _MODALS:
         at += 1  # "who will write ..."
     while at < len(lower) and term_root(lower[at]) in _LIGHT_VERBS:
