@@ -315,7 +315,7 @@ def _single_threaded_workers(torch: ModuleType, count: int) -> ThreadPoolExecuto
     first operation: so each worker takes it first, then sets its own to 1, and the default is put back.
     """
     default = torch.get_num_threads()
-    started = threading.Barrier(count)
+    started = threading.Barrier(count, timeout=30)  # a worker that cannot start fails the load, not hangs it
 
     def single_threaded() -> None:
         torch.get_num_threads()  # take the default now, or the first operation would override the line below
