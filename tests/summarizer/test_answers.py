@@ -8,6 +8,8 @@ import pytest
 from summarizer.answers import (
     AnswerType,
     Candidate,
+    ChosenSentence,
+    QuestionProfile,
     check_candidate,
     name_roots,
     profile_question,
@@ -39,6 +41,11 @@ def ranked_as_given(candidates: list[Candidate], top: float = 0.9) -> list[Score
 def distinct_vectors(count: int) -> np.ndarray:
     """Orthogonal unit vectors: no two sentences look alike to the encoder."""
     return np.eye(count, dtype=np.float32)
+
+
+def choose(profile: QuestionProfile, candidates: list[Candidate]) -> list[ChosenSentence]:
+    """The reply's sentences for candidates ranked in the order given, no two alike to the encoder."""
+    return select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(len(candidates)))
 
 
 @pytest.mark.parametrize(
@@ -142,7 +149,7 @@ def test_one_fact_once_with_other_outlets_as_also_reported_by():
         Candidate("The EU blacklisted 117 tankers, officials confirmed.", "Brussels Post"),
     ]
     profile = profile_question("How many tankers did the EU blacklist?")
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(5))
+    chosen = choose(profile, candidates)
     assert [item.index for item in chosen] == [0, 3]
     assert chosen[0].also == (1, 2)
     assert chosen[1].also == ()
@@ -156,7 +163,7 @@ def test_at_most_two_supporting_sentences_each_from_another_outlet():
         for n, outlet in zip((10, 20, 30, 40, 50), outlets, strict=True)
     ]
     profile = profile_question("How many ships were inspected at the port?")
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(5))
+    chosen = choose(profile, candidates)
     assert [candidates[item.index].source for item in chosen] == ["A", "B", "C"]
 
 
@@ -201,7 +208,7 @@ def test_capitals_of_a_headline_name_nothing():
     profile = profile_question("Who is on trial for the shooting at the Kraft plant?")
     headline = check_candidate(profile, candidates[0])
     assert "murder" not in headline.evidence and headline.strength < 1.0
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    chosen = choose(profile, candidates)
     assert chosen[0].index == 1
 
 
@@ -226,7 +233,7 @@ def test_which_x_prefers_the_name_next_to_x():
     assert profile.focus == {"bank"}
     strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
     assert strengths[1] > strengths[0]
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    chosen = choose(profile, candidates)
     assert chosen[0].index == 1
 
 
@@ -240,7 +247,7 @@ def test_the_answer_other_outlets_agree_on_leads():
         Candidate("Next year Peter Capaldi replaces Matt Smith as the Doctor.", "D"),
     ]
     profile = profile_question("Who is taking over from Matt Smith as the Doctor?")
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(4))
+    chosen = choose(profile, candidates)
     assert chosen[0].index == 1 and set(chosen[0].also) == {2, 3}
 
 
@@ -266,7 +273,7 @@ def test_a_name_that_only_attributes_the_report_answers_who_less_plainly():
     profile = profile_question("Who is taking over from Matt Smith as the Doctor?")
     strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
     assert strengths[1] > strengths[0] > 0
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    chosen = choose(profile, candidates)
     assert chosen[0].index == 1
 
 
@@ -338,7 +345,7 @@ def test_the_name_in_the_asked_role_leads():
     profile = profile_question("Who did New Orleans sign after putting Pierre Thomas on injured reserve?")
     checks = [check_candidate(profile, candidate) for candidate in candidates]
     assert all(check.answers for check in checks) and [check.in_role for check in checks] == [False, True]
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    chosen = choose(profile, candidates)
     assert chosen[0].index == 1
 
 
@@ -353,7 +360,7 @@ def test_how_many_x_is_answered_most_plainly_by_a_count_of_x():
     profile = profile_question("How many fire crews tackled the Waitrose blaze in Wellington?")
     strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
     assert strengths[1] > strengths[0] > 0
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(2))
+    chosen = choose(profile, candidates)
     assert chosen[0].index == 1
 
 
@@ -382,5 +389,5 @@ def test_an_ordinal_is_its_number():
     ]
     profile = profile_question("In what round did Wladimir Klitschko beat Tony Thompson?")
     assert check_candidate(profile, candidates[1]).evidence == check_candidate(profile, candidates[2]).evidence
-    chosen = select_answer(profile, ranked_as_given(candidates), candidates, distinct_vectors(3))
+    chosen = choose(profile, candidates)
     assert chosen[0].index == 1 and chosen[0].also == (2,)
