@@ -7,7 +7,8 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
 1. **it is about what the question names**: every name in the question (capitalised words, acronyms, places by any
    alias the gazetteer knows: "Iranian" is Iran) is covered by its rarest word, written as a name (capitalised in
    running text, never in lower case: :func:`name_roots`) in the sentence, its article's context (title, lead
-   sentence, the sentence before) or the article;
+   sentence, the sentence before) or the article; and every year it gives is stated in the article or is the year
+   the article was published (the caller adds that year to ``article_terms``);
 2. **it covers the question's salient terms**: the IDF-weighted share of its terms, and of its names at half weight,
    found in the sentence reaches ``COVERAGE_MIN``; words matched through light stemming, a few irregular forms
    and close paraphrases ("paid" for "pay", "died" for "death", "kids" for "children") and hyphenated parts,
@@ -22,7 +23,8 @@ the question's verb asks about ("who did New Orleans sign": "signed Joique Bell"
 injured reserve"), then the plainest answer (for "who" and "which X": a name, next to X, before a place, a name
 that only attributes the report ("The BBC says actor X will ...") or a person noun; for "how many X" a count of X;
 for "what round" a rank, not a count), then the best score: retrieval, coverage in the sentence itself, and the
-support of other outlets for the same answer. It adds at most two supporting sentences from other outlets that add
+support of other outlets for the same answer; a "who" lead that names its answer by surname alone yields to an
+answer as plain that gives the name in full. It adds at most two supporting sentences from other outlets that add
 something; a sentence that states the same fact as one already chosen (the same answer, or nearly the same words)
 names its outlet under "also reported by" instead.
 
@@ -261,6 +263,7 @@ class _Word:
     lower: str
     capital: bool  # starts with a capital letter (or is an acronym)
     initial: bool  # the first word of its sentence or line
+    pause: bool = False  # a comma, semicolon or bracket follows it: a name ends there ("in Yida, South Sudan")
 
 
 def _headline_case(line: list[_Word]) -> bool:
@@ -280,12 +283,13 @@ def _words(text: str) -> tuple[_Word, ...]:
             raw = match.group(0)
             ends_sentence = raw.endswith(".") and len(raw) > 2 and not raw[:-1].isupper()
             raw = raw.rstrip(".") if len(raw) > 1 else raw
-            in_line.append(_Word(raw, raw.lower(), raw[:1].isupper(), first))
             following = line[match.end() : match.end() + 2]
+            pause = following.lstrip().startswith((",", ";", "(", ")"))
+            in_line.append(_Word(raw, raw.lower(), raw[:1].isupper(), first, pause))
             first = ends_sentence or following.startswith(("?", "!", ":")) or raw in {'"', "“"}
         if _headline_case(in_line):
             # Each capitalised word then counts as a name only where the article writes it so in running text.
-            in_line = [_Word(word.text, word.lower, word.capital, True) for word in in_line]
+            in_line = [_Word(word.text, word.lower, word.capital, True, word.pause) for word in in_line]
         words += in_line
     return tuple(words)
 
@@ -343,8 +347,10 @@ class QuestionProfile:
         answer_type: the kind of word an answer must contain.
         names: the names the question mentions.
         terms: the other salient terms as (term for the word index, root for matching).
-        qualifiers: the terms among ``terms`` that only say when (months, weekdays, years): they may appear
-            anywhere in the article, since answers rarely repeat the dateline.
+        qualifiers: the terms among ``terms`` that only say when (months, weekdays): they may appear anywhere in
+            the article, since answers rarely repeat the dateline.
+        years: the years the question gives, kept out of ``terms``: they bind as names do (a report of another
+            year tells of another event), and count as found when the article states them or was published then.
         asked: lower-cased words of the question; an answer's evidence must be something else.
         how: the word after "how" that made the question quantitative, if any.
         focus: roots of the words after "which" or "what" that say what kind of thing is asked for ("which bank":
@@ -361,6 +367,7 @@ class QuestionProfile:
     terms: tuple[tuple[str, str], ...]
     qualifiers: frozenset[str]
     asked: frozenset[str]
+    years: frozenset[str] = frozenset()
     how: str = ""  # "many", "long", "old" ... for "how ..." questions (a rank like "sixth" answers none of them)
     focus: frozenset[str] = frozenset()
     money: bool = False
@@ -461,6 +468,8 @@ def _name_runs(words: Sequence[_Word], *, known: set[str] | None = None) -> list
             close()
             if name_like:
                 current.append(word)
+        if word.pause:
+            close()
     close()
     kept = []
     for run in runs:
@@ -498,7 +507,9 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
             if root not in seen and term != marker and root not in _LIGHT_VERBS:
                 seen.add(root)
                 terms_.append((term, root))
-    qualifiers = frozenset(root for term, root in terms_ if root in _MONTHS or root in _WEEKDAYS or _YEAR.match(term))
+    years = frozenset(term for term, _ in terms_ if _YEAR.match(term))
+    terms_ = [(term, root) for term, root in terms_ if term not in years]
+    qualifiers = frozenset(root for _, root in terms_ if root in _CALENDAR)
     roots = {root for _, root in terms_}
     verb, role = _asked_role(words) if answer_type is AnswerType.ENTITY else (frozenset(), "")
     how = marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else ""
@@ -515,6 +526,7 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         terms=tuple(terms_),
         qualifiers=qualifiers,
         asked=frozenset(word.lower for word in words),
+        years=years,
         how=how,
         focus=focus,
         money=money,
@@ -601,7 +613,8 @@ class Candidate:
         source: its outlet (sentences of one outlet never support each other).
         context: its article's title, lead sentence and the sentence before it.
         article_terms: the question's terms (as :func:`~summarizer.retrieval.tokenize` gives them) that occur
-            anywhere in its article, for names and dates mentioned only once, in the dateline or the lead.
+            anywhere in its article, for names and dates mentioned only once, in the dateline or the lead; and
+            the year it was published.
         article_places: country and region ids its article is tagged with.
         article_names: roots of the names its article writes (:func:`name_roots`): a question's name must be one
             of them (or written with a capital around the sentence), and a capitalised word at the start of a
@@ -783,7 +796,9 @@ def check_candidate(
     def anywhere(term: str, root: str) -> bool:
         return _has(in_sentence, root) or _has(in_context, root) or term in candidate.article_terms
 
-    names_covered = all(_name_covered(name, anywhere, weight, candidate, gazetteer) for name in profile.names)
+    names_covered = all(_name_covered(name, anywhere, weight, candidate, gazetteer) for name in profile.names) and all(
+        anywhere(year, year) for year in profile.years
+    )
     total = found = own = 0.0
     for term, root in profile.terms:
         share = weight(term)
@@ -1062,11 +1077,13 @@ def select_answer(
     # A name in the asked role first ("signed Joique Bell" before "Pierre Thomas was placed on injured reserve" for
     # "who did New Orleans sign"), then a plainer answer ("who": a name before "a woman"), then the better score.
     answering.sort(key=lambda pick: (not pick.check.in_role, -pick.check.strength, -pick.score))
-    lead = answering[0]
+    lead = _in_full(answering) if profile.answer_type is AnswerType.ENTITY else answering[0]
     chosen = [lead]
     lead.sources.add(candidates[lead.index].source)
     limit = max(1, min(max_sentences, 1 + MAX_SUPPORTING))
-    for pick in answering[1:]:
+    for pick in answering:
+        if pick is lead:
+            continue
         source = candidates[pick.index].source
         if any(source in each.sources for each in chosen):
             continue  # one sentence per outlet: the reply's sentences and its "also reported by" alike
@@ -1078,6 +1095,34 @@ def select_answer(
             pick.sources.add(source)
             chosen.append(pick)
     return [ChosenSentence(pick.index, pick.score, tuple(pick.also)) for pick in chosen]
+
+
+def _in_full(answering: Sequence[_Pick]) -> _Pick:
+    """The lead of a "who" reply: the best answer, or one as plain that gives the name in full when the best names
+    a surname alone.
+
+    "Hiller was suspended from her job" answers "who is on trial" for a reader of the article, who met "Yvonne
+    Hiller" before; a reply has only its own sentences, and "a woman named Yvonne Hiller shot two co-workers" says
+    who she is.
+    """
+    best = answering[0]
+    names = _names(best.check.evidence)
+    if not names or any(len(words) > 1 for words in names):
+        return best
+    surnames = {words[0] for words in names}
+    for pick in answering[1:]:
+        same_rank = pick.check.in_role == best.check.in_role and pick.check.strength >= best.check.strength
+        full = any(len(words) > 1 and words[-1] in surnames for words in _names(pick.check.evidence))
+        if same_rank and full:
+            return pick
+    return best
+
+
+def _names(evidence: frozenset[str]) -> list[list[str]]:
+    """The names among a "who" answer's evidence, as their words: "yvonne hiller" -> [yvonne, hiller]; not "the
+    bank of greece" (a name with a connector is an institution or a place) nor a person noun."""
+    names = [item.split() for item in evidence if not item.startswith(WEAK)]
+    return [words for words in names if not _NAME_CONNECTORS.intersection(words)]
 
 
 def _add_support(answering: list[_Pick], candidates: Sequence[Candidate], asked: frozenset[str]) -> None:

@@ -269,6 +269,7 @@ def _candidate_sentences(
             Article.title,
             Article.outlet,
             Article.text,
+            Article.published_at,
             ArticleAnalysis.sentence_spans,
             ArticleAnalysis.sentence_vectors,
             ArticleAnalysis.countries,
@@ -278,12 +279,14 @@ def _candidate_sentences(
         .join(ArticleAnalysis, ArticleAnalysis.article_id == Article.id)
         .where(Article.id.in_(article_ids))
     )
-    for article_id, title, outlet, text, spans, blob, countries, regions, names in session.execute(query):
+    for article_id, title, outlet, text, published, spans, blob, countries, regions, names in session.execute(query):
         if not spans:
             continue
         start, end = spans[0]
         places = frozenset([*countries, *regions])
-        found = frozenset(terms.get(article_id, ()))
+        # The year it was published is a term of the article too: "in 2026" of a question is found in a report
+        # that says only "on Tuesday".
+        found = frozenset([*terms.get(article_id, ()), str(published.year)])
         sources[article_id] = _Source(title, outlet, text[start:end], places, found, text, names)
         vectors = from_blob(blob, SENTENCE_DTYPE, dim=dim)
         for (start, end), vector in zip(spans, vectors, strict=True):

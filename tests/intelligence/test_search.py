@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from sqlalchemy import select
 
 from bot.errors import UserInputError
-from bot.intelligence import NOTHING_FOUND, ask
+from bot.intelligence import NOTHING_FOUND, ask, process_new_articles
 from bot.platforms.console.render import render_answer
+from bot.storage import Article
 from tests.intelligence.conftest import NOW
-from tests.intelligence.shared import article, eval_set, shared_encoder
+from tests.intelligence.shared import article, eval_set, shared_encoder, store_articles
 
 
 def _ask(archive, question: str, **options):
@@ -120,3 +124,31 @@ def test_names_found_at_processing_give_the_answers_found_from_the_text(archive,
     after = [ask(archive_copy, shared_encoder(), q, now=NOW, window=None) for q in questions]
     assert [a.sentences for a in after] == [b.sentences for b in before]
     assert sum(a.found for a in before) >= len(questions) // 2
+
+
+def test_a_year_in_the_question_is_the_article_s_year_or_one_it_states(archive_copy):
+    """A copy of the OPEC report published a year earlier, by another outlet: no article writes 2025 or 2026, so
+    "in 2025" is answered from the copy alone (the 2026 reports are not even "also reported by"), "in 2026" from
+    those, never the copy, and "in 2019" by none."""
+    original = article("opec-riyadh")
+    copy = replace(
+        original,
+        key="copy",
+        outlet="Gulf Ledger",
+        url="https://gulfledger.example/opec",
+        published=original.published.replace(year=2025),
+    )
+    copy_id = store_articles(archive_copy, [copy])["copy"]
+    process_new_articles(archive_copy, shared_encoder())
+
+    def sources(year: int) -> set[int]:
+        question = f"Until when will OPEC+ keep its oil output cuts agreed in {year}?"
+        answer = ask(archive_copy, shared_encoder(), question, now=NOW, window=None)
+        urls = {also.url for sentence in answer.sentences for also in sentence.also_reported_by}
+        with archive_copy.session() as session:
+            also = set(session.scalars(select(Article.id).where(Article.canonical_url.in_(urls))))
+        return {sentence.article_id for sentence in answer.sentences} | also
+
+    assert sources(2025) == {copy_id}
+    assert sources(2026) and copy_id not in sources(2026)
+    assert sources(2019) == set()

@@ -391,3 +391,41 @@ def test_an_ordinal_is_its_number():
     assert check_candidate(profile, candidates[1]).evidence == check_candidate(profile, candidates[2]).evidence
     chosen = choose(profile, candidates)
     assert chosen[0].index == 1 and chosen[0].also == (2,)
+
+
+def test_a_comma_ends_a_name():
+    """ "The camp in Yida, South Sudan" names Yida: the comma parts two names, so the sentence gives the answer
+    the other outlet gives ("the Yida Refugee Camp") and is listed under it rather than shown as another fact."""
+    candidates = [
+        Candidate("On Thursday the Yida Refugee Camp in South Sudan was bombed.", "A"),
+        Candidate("Sudan bombed the Samaritan's Purse refugee camp in Yida, South Sudan, on Thursday.", "B"),
+    ]
+    profile = profile_question("Which refugee camp in South Sudan was bombed?")
+    assert "yida" in check_candidate(profile, candidates[1]).evidence
+    chosen = choose(profile, candidates)
+    assert [item.index for item in chosen] == [0] and chosen[0].also == (1,)
+
+
+def test_a_who_reply_names_the_person_in_full():
+    """A lead that names the answer by surname alone ("Hiller") yields to an answer as plain that gives the full
+    name; a lead that already gives a full name keeps its place, whatever one-word place it also names."""
+    title = "Trial begins for Kraft shooting suspect"
+    candidates = [
+        Candidate("The shooting at the Kraft plant happened minutes after Hiller was suspended from her job.", "A",
+                  title),
+        Candidate("A woman named Yvonne Hiller shot two co-workers at the Kraft plant in Philadelphia.", "B", title),
+    ]  # fmt: skip
+    profile = profile_question("Who is on trial for the shooting at the Kraft plant?")
+    checks = [check_candidate(profile, candidate) for candidate in candidates]
+    assert all(check.answers and check.strength == 1.0 for check in checks)
+    assert choose(profile, candidates)[0].index == 1
+
+    title = "Millom man charged with killing mother and sister"
+    candidates = [
+        Candidate("John Jenkin, 23, of Carlisle, has been charged with killing his mother and sister.", "A", title),
+        Candidate("Detectives in North Carlisle say John Paul Jenkin killed his mother and sister.", "B", title),
+    ]  # fmt: skip
+    profile = profile_question("Who has been charged with killing his mother and sister in Millom?")
+    checks = [check_candidate(profile, candidate) for candidate in candidates]
+    assert all(check.answers and check.strength == 1.0 for check in checks)
+    assert choose(profile, candidates)[0].index == 0
