@@ -7,8 +7,9 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
 1. **it is about what the question names**: every name in the question (capitalised words, acronyms, places by any
    alias the gazetteer knows: "Iranian" is Iran) is covered by its rarest word, written as a name (capitalised in
    running text, never in lower case: :func:`name_roots`) in the sentence, its article's context (title, lead
-   sentence, the sentence before) or the article; and every year it gives is stated in the article or is the year
-   the article was published (the caller adds that year to ``article_terms``);
+   sentence, the sentence before) or the article; and so is every year, ordinal and decimal figure it gives ("in
+   2013", "the 13th Doctor", "the 4.6 earthquake"), a year also by being the year the article was published in
+   (the caller adds that year to ``article_terms``);
 2. **it covers the question's salient terms**: the IDF-weighted share of its terms, and of its names at half weight,
    found in the sentence reaches ``COVERAGE_MIN``; words matched through light stemming, a few irregular forms
    and close paraphrases ("paid" for "pay", "died" for "death", "kids" for "children") and hyphenated parts,
@@ -78,6 +79,7 @@ PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answere
 # mostly the question's own ("New Orleans Saints"), a person noun ("a woman")
 REPORTED_SUBJECT_GAP = 4  # words after "says" within which the reported clause's subject is named
 REPORTER_STRENGTH = 0.5  # "who": a name that only says who reports it ("The BBC says ...", "according to police")
+YEAR_ONLY_STRENGTH = 0.5  # "when" answered by a year alone
 FOCUS_GAP, FAR_FROM_FOCUS = 2, 0.7  # "which bank": a name within 2 words of "bank" says it; farther counts 0.7
 ACRONYM_MAX = 5  # letters; a longer word in capitals is shouting ("GRANDMOTHER KILLED"), not an acronym
 HEADLINE_WORD, HEADLINE_MIN_WORDS, HEADLINE_SHARE = 4, 4, 0.9  # a line whose words of 4+ letters are capitalised
@@ -96,7 +98,7 @@ class AnswerType(enum.StrEnum):
 # --- words ---------------------------------------------------------------------------------------------------------
 
 # Irregular forms and a few derivations that news questions and sentences use for one another.
-_IRREGULAR = {
+_IRREGULAR_VERBS = {
     "paid": "pay", "bought": "buy", "sold": "sell", "won": "win", "lost": "lose", "caught": "catch", "fell": "fall",
     "fallen": "fall", "found": "find", "held": "hold", "met": "meet", "sent": "send", "spent": "spend",
     "took": "take", "taken": "take", "brought": "bring", "began": "begin", "begun": "begin", "chose": "choose",
@@ -109,6 +111,9 @@ _IRREGULAR = {
     "knew": "know", "known": "know", "beaten": "beat", "became": "become", "built": "build", "felt": "feel",
     "stood": "stand", "left": "leave", "meant": "mean", "slept": "sleep", "taught": "teach", "woke": "wake",
     "hid": "hide", "hidden": "hide", "hung": "hang", "fed": "feed", "lent": "lend", "swam": "swim",
+}  # fmt: skip
+_IRREGULAR = {
+    **_IRREGULAR_VERBS,
     "died": "die", "dies": "die", "dying": "die", "dead": "die", "death": "die", "deaths": "die",
     "children": "child", "kid": "child", "kids": "child", "naval": "navy", "navies": "navy", "piracy": "pirat",
     "men": "man", "women": "woman", "people": "person", "mice": "mouse",
@@ -264,6 +269,7 @@ class _Word:
     capital: bool  # starts with a capital letter (or is an acronym)
     initial: bool  # the first word of its sentence or line
     pause: bool = False  # a comma, semicolon or bracket follows it: a name ends there ("in Yida, South Sudan")
+    shouted: bool = False  # in a line written in capitals, where a short word in capitals is no acronym
 
 
 def _headline_case(line: list[_Word]) -> bool:
@@ -271,6 +277,12 @@ def _headline_case(line: list[_Word]) -> bool:
     are: there a capital letter says nothing about names."""
     long = [word for word in line if len(word.text) >= HEADLINE_WORD and word.text.isalpha()]
     return len(long) >= HEADLINE_MIN_WORDS and sum(word.capital for word in long) >= HEADLINE_SHARE * len(long)
+
+
+def _shouted(line: list[_Word]) -> bool:
+    """Whether a line is written in capitals ("GRANDMOTHER KILLED BY DRUNK DRIVER ... QUEENS DA SAYS")."""
+    long = [word for word in line if len(word.text) >= HEADLINE_WORD and word.text.isalpha()]
+    return bool(long) and sum(word.text.isupper() for word in long) >= HEADLINE_SHARE * len(long)
 
 
 @lru_cache(maxsize=8192)
@@ -289,7 +301,8 @@ def _words(text: str) -> tuple[_Word, ...]:
             first = ends_sentence or following.startswith(("?", "!", ":")) or raw in {'"', "“"}
         if _headline_case(in_line):
             # Each capitalised word then counts as a name only where the article writes it so in running text.
-            in_line = [_Word(word.text, word.lower, word.capital, True, word.pause) for word in in_line]
+            shouted = _shouted(in_line)
+            in_line = [_Word(word.text, word.lower, word.capital, True, word.pause, shouted) for word in in_line]
         words += in_line
     return tuple(words)
 
@@ -347,10 +360,12 @@ class QuestionProfile:
         answer_type: the kind of word an answer must contain.
         names: the names the question mentions.
         terms: the other salient terms as (term for the word index, root for matching).
-        qualifiers: the terms among ``terms`` that only say when (months, weekdays): they may appear anywhere in
-            the article, since answers rarely repeat the dateline.
-        years: the years the question gives, kept out of ``terms``: they bind as names do (a report of another
-            year tells of another event), and count as found when the article states them or was published then.
+        qualifiers: the terms among ``terms`` that only say when (months, weekdays, years): they may appear
+            anywhere in the article, since answers rarely repeat the dateline.
+        bound: the years, ordinals and decimal figures the question gives ("in 2013", "the 13th Doctor", "the 4.6
+            earthquake"), each as the forms it may be written in: they bind as names do (a report of another year
+            or of the 12th Doctor tells of something else). A year also counts as found when the article was
+            published in it.
         asked: lower-cased words of the question; an answer's evidence must be something else.
         how: the word after "how" that made the question quantitative, if any.
         focus: roots of the words after "which" or "what" that say what kind of thing is asked for ("which bank":
@@ -367,7 +382,7 @@ class QuestionProfile:
     terms: tuple[tuple[str, str], ...]
     qualifiers: frozenset[str]
     asked: frozenset[str]
-    years: frozenset[str] = frozenset()
+    bound: tuple[tuple[str, ...], ...] = ()
     how: str = ""  # "many", "long", "old" ... for "how ..." questions (a rank like "sixth" answers none of them)
     focus: frozenset[str] = frozenset()
     money: bool = False
@@ -473,7 +488,7 @@ def _name_runs(words: Sequence[_Word], *, known: set[str] | None = None) -> list
     close()
     kept = []
     for run in runs:
-        acronym = run[0].text.isupper() and len(run[0].text) <= ACRONYM_MAX
+        acronym = run[0].text.isupper() and len(run[0].text) <= ACRONYM_MAX and not run[0].shouted
         lone_start = len(run) == 1 and run[0].initial and not acronym
         if lone_start and (known is None or run[0].lower not in known):
             continue
@@ -494,7 +509,9 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         terms = tuple((term, term_root(term)) for word in run for term in tokenize(word.text))
         if terms:
             phrase = " ".join(word.text for word in run)
-            places = frozenset(target.id for _, target in gazetteer.find_places(phrase) if target.kind != "none")
+            places: frozenset[str] = frozenset()
+            if gazetteer.is_place_name(phrase):  # "Washington Navy Yard" is not Washington: the name must be found
+                places = frozenset(target.id for _, target in gazetteer.find_places(phrase) if target.kind != "none")
             names.append(QuestionName(terms, places))
             name_words |= {word.lower for word in run}
     terms_: list[tuple[str, str]] = []
@@ -507,9 +524,8 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
             if root not in seen and term != marker and root not in _LIGHT_VERBS:
                 seen.add(root)
                 terms_.append((term, root))
-    years = frozenset(term for term, _ in terms_ if _YEAR.match(term))
-    terms_ = [(term, root) for term, root in terms_ if term not in years]
-    qualifiers = frozenset(root for _, root in terms_ if root in _CALENDAR)
+    bound = tuple(forms for term, _ in terms_ if (forms := _bound_forms(term)))
+    qualifiers = frozenset(root for term, root in terms_ if root in _CALENDAR or _YEAR.match(term))
     roots = {root for _, root in terms_}
     verb, role = _asked_role(words) if answer_type is AnswerType.ENTITY else (frozenset(), "")
     how = marker if marker and re.search(rf"\bhow {marker}\b", question.lower()) else ""
@@ -517,6 +533,8 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
     focus: frozenset[str] = frozenset()
     if answer_type in {AnswerType.ENTITY, AnswerType.PLACE} or (answer_type is AnswerType.QUANTITY and not how):
         focus = _focus(words, name_words)
+        if not focus and answer_type is AnswerType.ENTITY and _who_is_noun(words):
+            focus = _focus(words, name_words, after=frozenset({"who"}))  # "who was AMD's chief executive"
     elif answer_type is AnswerType.QUANTITY and how == "many" and not money:
         focus = _focus(words, name_words, after=frozenset({"many"}), last=False)
     return QuestionProfile(
@@ -526,7 +544,7 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         terms=tuple(terms_),
         qualifiers=qualifiers,
         asked=frozenset(word.lower for word in words),
-        years=years,
+        bound=bound,
         how=how,
         focus=focus,
         money=money,
@@ -535,7 +553,31 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
     )
 
 
+def _bound_forms(term: str) -> tuple[str, ...]:
+    """The forms of a question's term that binds (see `QuestionProfile.bound`): a year, a decimal figure, an
+    ordinal in digits or in words ("13th", "thirteenth"); none for another term (a count: "8 years" is written
+    "eight-year" as often)."""
+    if _YEAR.match(term) or re.fullmatch(r"\d+\.\d+", term):
+        return (term,)
+    number = _ORDINALS.get(term) or (int(term[:-2]) if _RANK.match(term) else None)
+    if number is None:
+        return ()
+    word = next((each for each, value in _ORDINALS.items() if value == number), None)
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return tuple(form for form in (f"{number}{suffix}", word) if form)
+
+
+def _who_is_noun(words: Sequence[_Word]) -> bool:
+    """Whether a "who" question asks who holds a role: "who was AMD's chief executive", "who is the new coach" (not
+    "who is on trial", "who was found guilty")."""
+    lower = [word.lower for word in words]
+    if len(lower) < 3 or lower[0] != "who" or lower[1] not in {"is", "was", "are", "were"}:
+        return False
+    return lower[2] in _DETERMINERS or bool(_POSSESSIVE.search(lower[2]) and words[2].capital)
+
+
 _DO = frozenset(_split("did does do"))
+_QUESTION_WORDS = frozenset(_split("who whom whose which what when where why how that"))
 _MODALS = frozenset(_split("will would could can should may might has have had"))
 _DETERMINERS = frozenset(_split("the a an his her their its this that"))
 
@@ -591,8 +633,9 @@ def _focus(
         found: list[str] = []
         for following in words[position + 1 :]:
             lower = following.lower
-            ends = lower in _AUXILIARIES or lower in _LOCATIVE or lower in {"of", "the", "a", "an", "to", "by"}
-            if found and (ends or lower.endswith(("ed", "ing")) or len(found) == FOCUS_WORDS):
+            ends = lower in _AUXILIARIES | _LOCATIVE | _QUESTION_WORDS or lower in {"of", "the", "a", "an", "to", "by"}
+            verb = lower.endswith(("ed", "ing")) or lower in _IRREGULAR_VERBS  # "the teenager shot dead"
+            if found and (ends or verb or len(found) == FOCUS_WORDS):
                 break
             if lower in name_words or lower in _SKIPPED_BEFORE_NOUN | _NAME_OF:
                 continue
@@ -718,6 +761,15 @@ def _counting(profile: QuestionProfile, words: Sequence[_Word]) -> float:
     return FAR_FROM_FOCUS if counts and not ranks else 1.0
 
 
+def _timeliness(profile: QuestionProfile, times: set[str]) -> float:
+    """How plainly a sentence's times answer "when": a year alone says less than a day ("to host Oscars in 2014"
+    against "on Sunday, March 2, 2014"), and "at what time" asks for a time of day ("2:09 a.m.", not "this
+    morning")."""
+    if profile.asked & {"time", "hour"}:
+        return 1.0 if any(_CLOCK.match(each) for each in times) else FAR_FROM_FOCUS
+    return YEAR_ONLY_STRENGTH if times and all(_YEAR.match(each) for each in times) else 1.0
+
+
 def _sums(words: Sequence[_Word]) -> set[str]:
     """Sums of money: a figure after a currency sign ("$334 million", "US$ 3m") or before a currency word."""
     found: set[str] = set()
@@ -797,7 +849,7 @@ def check_candidate(
         return _has(in_sentence, root) or _has(in_context, root) or term in candidate.article_terms
 
     names_covered = all(_name_covered(name, anywhere, weight, candidate, gazetteer) for name in profile.names) and all(
-        anywhere(year, year) for year in profile.years
+        any(anywhere(form, form) for form in forms) for forms in profile.bound
     )
     total = found = own = 0.0
     for term, root in profile.terms:
@@ -865,7 +917,8 @@ def _evidence(
     if kind is AnswerType.QUANTITY:
         return frozenset(_numbers(words, profile.asked, ordinals=not profile.how)), _counting(profile, words)
     if kind is AnswerType.TIME:
-        return frozenset(_times(words, profile.asked)), 1.0
+        times = _times(words, profile.asked)
+        return frozenset(times), _timeliness(profile, times)
     if kind is AnswerType.OTHER:
         return frozenset(), 1.0
     every_run = _name_runs(words, known=_known(candidate, words))
@@ -1099,7 +1152,7 @@ def select_answer(
 
 def _in_full(answering: Sequence[_Pick]) -> _Pick:
     """The lead of a "who" reply: the best answer, or one as plain that gives the name in full when the best names
-    a surname alone.
+    a surname (or a first name) alone.
 
     "Hiller was suspended from her job" answers "who is on trial" for a reader of the article, who met "Yvonne
     Hiller" before; a reply has only its own sentences, and "a woman named Yvonne Hiller shot two co-workers" says
@@ -1109,10 +1162,10 @@ def _in_full(answering: Sequence[_Pick]) -> _Pick:
     names = _names(best.check.evidence)
     if not names or any(len(words) > 1 for words in names):
         return best
-    surnames = {words[0] for words in names}
+    alone = {words[0] for words in names}
     for pick in answering[1:]:
         same_rank = pick.check.in_role == best.check.in_role and pick.check.strength >= best.check.strength
-        full = any(len(words) > 1 and words[-1] in surnames for words in _names(pick.check.evidence))
+        full = any(len(words) > 1 and alone.intersection(words) for words in _names(pick.check.evidence))
         if same_rank and full:
             return pick
     return best

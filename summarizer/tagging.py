@@ -290,6 +290,12 @@ class Gazetteer:
         pattern, targets = self._language_pattern(language)
         return [(m.start(), targets[m.group(m.lastindex or 0)]) for m in pattern.finditer(normalize_text(text))]
 
+    def is_place_name(self, text: str) -> bool:
+        """Whether ``text`` (a name) is a country or region name and nothing more: "South Sudan", "Iranian", "Japan's";
+        not "Washington Navy Yard" or "University of Washington", which name a place and something in it."""
+        rest = self._pattern.sub(" ", normalize_text(text)).replace("'s", " ")
+        return rest != normalize_text(text) and not re.search(r"[^\W\d_]{2,}", rest)
+
     def _language_pattern(self, language: str) -> tuple[re.Pattern[str], dict[str, _Target]]:
         """The matcher for text in ``language``: the English names plus the language's own (built once)."""
         cached = self._language_patterns.get(language)

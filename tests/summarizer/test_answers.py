@@ -408,7 +408,8 @@ def test_a_comma_ends_a_name():
 
 def test_a_who_reply_names_the_person_in_full():
     """A lead that names the answer by surname alone ("Hiller") yields to an answer as plain that gives the full
-    name; a lead that already gives a full name keeps its place, whatever one-word place it also names."""
+    name, and so does one naming a first name alone ("Kimani", "Kimani Gray"); a lead that already gives a full
+    name keeps its place, whatever one-word place it also names."""
     title = "Trial begins for Kraft shooting suspect"
     candidates = [
         Candidate("The shooting at the Kraft plant happened minutes after Hiller was suspended from her job.", "A",
@@ -429,3 +430,80 @@ def test_a_who_reply_names_the_person_in_full():
     checks = [check_candidate(profile, candidate) for candidate in candidates]
     assert all(check.answers and check.strength == 1.0 for check in checks)
     assert choose(profile, candidates)[0].index == 0
+
+    names = frozenset({"kimani", "gray", "flatbush", "saturday"})
+    candidates = [  # a first name alone yields too
+        Candidate("Police said Kimani was shot by officers in Flatbush on Saturday.", "A", article_names=names),
+        Candidate("Officers shot the teenager, Kimani Gray, 16, in Flatbush on Saturday.", "B", article_names=names),
+    ]
+    profile = profile_question("Who was shot by officers in Flatbush on Saturday?")
+    assert choose(profile, candidates)[0].index == 1
+
+
+def test_an_ordinal_or_a_figure_the_question_gives_binds_like_a_name():
+    """ "The 13th Doctor" is not the 12th: a report of the 12th answers nothing, however close; "thirteenth" is
+    the same ordinal. A decimal figure binds too ("the 4.6 earthquake"); a count does not ("8 years" is written
+    "eight-year" as often)."""
+    profile = profile_question("Who was cast as the 13th Doctor after Peter Capaldi?")
+    assert profile.bound == (("13th", "thirteenth"),)
+    twelfth = Candidate("Peter Capaldi revealed that he had been cast as the 12th Doctor while filming.", "A")
+    thirteenth = Candidate("Jodie Whittaker was cast as the thirteenth Doctor, after Peter Capaldi.", "B")
+    assert not check_candidate(profile, twelfth).answers
+    assert check_candidate(profile, thirteenth).answers
+    assert profile_question("When did the 4.6 earthquake strike?").bound == (("4.6",),)
+    assert profile_question("How much did Boston offer Mark Teixeira over 8 years?").bound == ()
+
+
+def test_a_name_that_holds_a_place_is_not_that_place():
+    """ "The Washington Navy Yard" is not covered by an article about the United States that never names it;
+    "Washington" alone is."""
+    candidate = Candidate("A gunman shot three people at a printing plant in California.", "A",
+                          article_places=frozenset({"US"}))  # fmt: skip
+    assert not check_candidate(
+        profile_question("Who was the gunman in the Washington Navy Yard shooting?"), candidate
+    ).answers
+    assert check_candidate(profile_question("Who was the gunman in the Washington shooting?"), candidate).names_covered
+
+
+def test_a_line_in_capitals_has_no_acronyms():
+    """In "GRANDMOTHER KILLED BY DRUNK DRIVER ... DA SAYS" every word is in capitals: "DRUNK", "SAYS" and "DA"
+    are no acronyms, and the line names no driver."""
+    profile = profile_question("Who was the driver charged in the hit-and-run in Richmond Hill?")
+    shouted = Candidate("GRANDMOTHER KILLED BY DRUNK DRIVER IN HIT-AND-RUN IN RICHMOND HILL, QUEENS DA SAYS", "A")
+    check = check_candidate(profile, shouted)
+    assert check.evidence == frozenset() and not check.answers
+
+
+def test_who_holds_a_role_is_answered_by_the_name_beside_the_role():
+    """ "Who was AMD's chief executive": the name next to "chief executive" leads over the names of a sentence
+    that tells of the deal."""
+    profile = profile_question("Who was AMD's chief executive when it bought SeaMicro?")
+    assert profile.focus == {"executiv"}
+    candidates = [
+        Candidate("Chip designer AMD, a rival of Intel, agreed to buy SeaMicro, a Silicon Valley startup.", "A"),
+        Candidate("AMD chief executive Rory Read welcomed the SeaMicro deal on Wednesday.", "B"),
+    ]
+    assert choose(profile, candidates)[0].index == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "vague", "plain"),
+    [
+        (
+            "When will the Oscars be broadcast?",
+            "The Oscars, with Ellen DeGeneres as host, will be broadcast in 2014.",
+            "The Oscars will be broadcast live on Sunday, March 2.",
+        ),
+        (
+            "At what time did the earthquake near Healdsburg strike?",
+            "The earthquake near Healdsburg struck this morning.",
+            "The earthquake near Healdsburg struck at 2 a.m.",
+        ),
+    ],
+)
+def test_when_is_answered_most_plainly_by_a_day_or_the_time_asked(question: str, vague: str, plain: str):
+    """A year alone says less than a day; "at what time" asks for a time of day, not "this morning"."""
+    profile = profile_question(question)
+    candidates = [Candidate(vague, "A"), Candidate(plain, "B")]
+    assert all(check_candidate(profile, candidate).answers for candidate in candidates)
+    assert choose(profile, candidates)[0].index == 1
