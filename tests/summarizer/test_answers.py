@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -406,38 +408,38 @@ def test_a_comma_ends_a_name():
     assert [item.index for item in chosen] == [0] and chosen[0].also == (1,)
 
 
-def test_a_who_reply_names_the_person_in_full():
-    """A lead that names the answer by surname alone ("Hiller") yields to an answer as plain that gives the full
-    name, and so does one naming a first name alone ("Kimani", "Kimani Gray"); a lead that already gives a full
-    name keeps its place, whatever one-word place it also names."""
-    title = "Trial begins for Kraft shooting suspect"
-    candidates = [
-        Candidate("The shooting at the Kraft plant happened minutes after Hiller was suspended from her job.", "A",
-                  title),
-        Candidate("A woman named Yvonne Hiller shot two co-workers at the Kraft plant in Philadelphia.", "B", title),
-    ]  # fmt: skip
-    profile = profile_question("Who is on trial for the shooting at the Kraft plant?")
-    checks = [check_candidate(profile, candidate) for candidate in candidates]
-    assert all(check.answers and check.strength == 1.0 for check in checks)
-    assert choose(profile, candidates)[0].index == 1
-
-    title = "Millom man charged with killing mother and sister"
-    candidates = [
-        Candidate("John Jenkin, 23, of Carlisle, has been charged with killing his mother and sister.", "A", title),
-        Candidate("Detectives in North Carlisle say John Paul Jenkin killed his mother and sister.", "B", title),
-    ]  # fmt: skip
-    profile = profile_question("Who has been charged with killing his mother and sister in Millom?")
-    checks = [check_candidate(profile, candidate) for candidate in candidates]
-    assert all(check.answers and check.strength == 1.0 for check in checks)
-    assert choose(profile, candidates)[0].index == 0
-
-    names = frozenset({"kimani", "gray", "flatbush", "saturday"})
-    candidates = [  # a first name alone yields too
-        Candidate("Police said Kimani was shot by officers in Flatbush on Saturday.", "A", article_names=names),
-        Candidate("Officers shot the teenager, Kimani Gray, 16, in Flatbush on Saturday.", "B", article_names=names),
-    ]
-    profile = profile_question("Who was shot by officers in Flatbush on Saturday?")
-    assert choose(profile, candidates)[0].index == 1
+@pytest.mark.parametrize(
+    ("question", "texts", "lead"),
+    [
+        (
+            "Who is on trial for the shooting at the Kraft plant?",
+            ("The shooting at the Kraft plant happened minutes after Hiller was suspended from her job.",
+             "A woman named Yvonne Hiller shot two co-workers at the Kraft plant in Philadelphia."),
+            1,
+        ),
+        (
+            "Who was shot by officers in Flatbush on Saturday?",
+            ("Police said Kimani was shot by officers in Flatbush on Saturday.",
+             "Officers shot the teenager, Kimani Gray, 16, in Flatbush on Saturday."),
+            1,
+        ),
+        (
+            "Who has been charged with killing his mother and sister in Millom?",
+            ("John Jenkin, 23, of Carlisle, has been charged with killing his mother and sister in Millom.",
+             "Detectives in North Carlisle say John Paul Jenkin killed his mother and sister in Millom."),
+            0,
+        ),
+    ],
+)  # fmt: skip
+def test_a_who_reply_names_the_person_in_full(question: str, texts: tuple[str, str], lead: int):
+    """A lead that names the answer by a surname ("Hiller") or a first name ("Kimani") alone yields to an answer
+    as plain that gives the full name; a lead that already gives a full name keeps its place, whatever one-word
+    place it also names ("Carlisle", not "North Carlisle")."""
+    names = frozenset(root for text in texts for root in name_roots(text))
+    candidates = [Candidate(text, outlet, article_names=names) for text, outlet in zip(texts, "AB", strict=True)]
+    profile = profile_question(question)
+    assert all(check.answers and check.strength == 1.0 for check in map(partial(check_candidate, profile), candidates))
+    assert choose(profile, candidates)[0].index == lead
 
 
 def test_an_ordinal_or_a_figure_the_question_gives_binds_like_a_name():
