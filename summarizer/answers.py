@@ -7,9 +7,11 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
 1. **it is about what the question names**: every name in the question (capitalised words, acronyms, places by any
    alias the gazetteer knows: "Iranian" is Iran) is covered by its rarest word, written as a name (capitalised in
    running text, never in lower case: :func:`name_roots`) in the sentence, its article's context (title, lead
-   sentence, the sentence before) or the article; and so is every year, ordinal and decimal figure it gives ("in
-   2013", "the 13th Doctor", "the 4.6 earthquake"), a year also by being the year the article was published in
-   (the caller adds that year to ``article_terms``);
+   sentence, the sentence before) or the article, the rarest of several names in the sentence or its context
+   (not a company the article mentions once in passing); and so is every year and decimal figure it gives ("in 2013",
+   "the 4.6 earthquake"), a year also by being the year the article was published in (the caller adds that year
+   to ``article_terms``); an ordinal must be said of the same thing in the sentence or its context ("the 13th
+   Doctor", not "the 12th Doctor");
 2. **it covers the question's salient terms**: the IDF-weighted share of its terms, and of its names at half weight,
    found in the sentence reaches ``COVERAGE_MIN``; words matched through light stemming, a few irregular forms
    and close paraphrases ("paid" for "pay", "died" for "death", "kids" for "children") and hyphenated parts,
@@ -17,7 +19,8 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
 3. **it has what the question asks for**, in the sentence itself: who, whom or which -> a name or a person or
    organisation noun; when -> a date or time; where -> a place; how many, how old, what magnitude ... -> a
    number; how much did X pay, what was it worth ... -> a sum of money. Other questions ("what did ... say") need
-   no particular kind of word. The capitals of a headline line name nothing by themselves.
+   no particular kind of word. The capitals of a headline line name nothing by themselves. A sentence that only
+   denies the question's verb ("his team will not sign Mark Teixeira") has nothing of the kind.
 
 Among the sentences that answer, the reply leads with one in which a name the question does not give fills the role
 the question's verb asks about ("who did New Orleans sign": "signed Joique Bell", not "Pierre Thomas was placed on
@@ -79,6 +82,7 @@ PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answere
 # mostly the question's own ("New Orleans Saints"), a person noun ("a woman")
 REPORTED_SUBJECT_GAP = 4  # words after "says" within which the reported clause's subject is named
 REPORTER_STRENGTH = 0.5  # "who": a name that only says who reports it ("The BBC says ...", "according to police")
+ORDINAL_REACH = 3  # words: "the third Hunger Games film", "their third fight"
 YEAR_ONLY_STRENGTH = 0.5  # "when" answered by a year alone
 FOCUS_GAP, FAR_FROM_FOCUS = 2, 0.7  # "which bank": a name within 2 words of "bank" says it; farther counts 0.7
 ACRONYM_MAX = 5  # letters; a longer word in capitals is shouting ("GRANDMOTHER KILLED"), not an acronym
@@ -362,10 +366,13 @@ class QuestionProfile:
         terms: the other salient terms as (term for the word index, root for matching).
         qualifiers: the terms among ``terms`` that only say when (months, weekdays, years): they may appear
             anywhere in the article, since answers rarely repeat the dateline.
-        bound: the years, ordinals and decimal figures the question gives ("in 2013", "the 13th Doctor", "the 4.6
-            earthquake"), each as the forms it may be written in: they bind as names do (a report of another year
-            or of the 12th Doctor tells of something else). A year also counts as found when the article was
-            published in it.
+        bound: the years and decimal figures the question gives ("in 2013", "the 4.6 earthquake"): they bind as
+            names do (a report of another year tells of another event). A year also counts as found when the
+            article was published in it.
+        ordinals: the ordinals the question gives, each as the forms it may be written in ("13th", "thirteenth")
+            and the roots of the words it qualifies ("the 13th Doctor": doctor; "their third fight": fight). The
+            sentence or its context must say that ordinal of that thing: "the 12th Doctor", or "the third round"
+            of another fight, tells of something else.
         asked: lower-cased words of the question; an answer's evidence must be something else.
         how: the word after "how" that made the question quantitative, if any.
         focus: roots of the words after "which" or "what" that say what kind of thing is asked for ("which bank":
@@ -382,7 +389,8 @@ class QuestionProfile:
     terms: tuple[tuple[str, str], ...]
     qualifiers: frozenset[str]
     asked: frozenset[str]
-    bound: tuple[tuple[str, ...], ...] = ()
+    bound: tuple[str, ...] = ()
+    ordinals: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
     how: str = ""  # "many", "long", "old" ... for "how ..." questions (a rank like "sixth" answers none of them)
     focus: frozenset[str] = frozenset()
     money: bool = False
@@ -524,7 +532,12 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
             if root not in seen and term != marker and root not in _LIGHT_VERBS:
                 seen.add(root)
                 terms_.append((term, root))
-    bound = tuple(forms for term, _ in terms_ if (forms := _bound_forms(term)))
+    bound = tuple(term for term, _ in terms_ if _YEAR.match(term) or re.fullmatch(r"\d+\.\d+", term))
+    ordinals = tuple(
+        (forms, frozenset(root for each in words[index + 1 : index + 1 + ORDINAL_REACH] for root in _roots(each.text)))
+        for index, word in enumerate(words)
+        if word.lower not in {"first", "1st"} and (forms := _ordinal_forms(word.lower))
+    )  # "first" marks the original ("the first film", "for the first time") more than one of many
     qualifiers = frozenset(root for term, root in terms_ if root in _CALENDAR or _YEAR.match(term))
     roots = {root for _, root in terms_}
     verb, role = _asked_role(words) if answer_type is AnswerType.ENTITY else (frozenset(), "")
@@ -545,6 +558,7 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         qualifiers=qualifiers,
         asked=frozenset(word.lower for word in words),
         bound=bound,
+        ordinals=ordinals,
         how=how,
         focus=focus,
         money=money,
@@ -553,12 +567,8 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
     )
 
 
-def _bound_forms(term: str) -> tuple[str, ...]:
-    """The forms of a question's term that binds (see `QuestionProfile.bound`): a year, a decimal figure, an
-    ordinal in digits or in words ("13th", "thirteenth"); none for another term (a count: "8 years" is written
-    "eight-year" as often)."""
-    if _YEAR.match(term) or re.fullmatch(r"\d+\.\d+", term):
-        return (term,)
+def _ordinal_forms(term: str) -> tuple[str, ...]:
+    """An ordinal in digits and in words ("13th", "thirteenth"); none for another word."""
     number = _ORDINALS.get(term) or (int(term[:-2]) if _RANK.match(term) else None)
     if number is None:
         return ()
@@ -609,8 +619,8 @@ def _asked_role(words: Sequence[_Word]) -> tuple[frozenset[str], str]:
             at += 1
     elif lower[at] in _MODALS:
         at += 1  # "who will write ..."
-    while at < len(lower) and term_root(lower[at]) in _LIGHT_VERBS:
-        at += 1  # "get rid of": rid
+    while at < len(lower) and (term_root(lower[at]) in _LIGHT_VERBS or lower[at].endswith("ly")):
+        at += 1  # "get rid of": rid; "did he finally sign": sign
     if at >= len(lower) or lower[at] in _AUXILIARIES or not lower[at].isalpha() or lower[at] in {"been", "be"}:
         return frozenset(), ""
     root = term_root(lower[at])
@@ -848,8 +858,11 @@ def check_candidate(
     def anywhere(term: str, root: str) -> bool:
         return _has(in_sentence, root) or _has(in_context, root) or term in candidate.article_terms
 
-    names_covered = all(_name_covered(name, anywhere, weight, candidate, gazetteer) for name in profile.names) and all(
-        any(anywhere(form, form) for form in forms) for forms in profile.bound
+    names_covered = (
+        all(_name_covered(name, anywhere, weight, candidate, gazetteer) for name in profile.names)
+        and _names_the_rarest_near(profile, candidate, weight)
+        and all(anywhere(term, term) for term in profile.bound)
+        and all(_says_ordinal(forms, nouns, candidate) for forms, nouns in profile.ordinals)
     )
     total = found = own = 0.0
     for term, root in profile.terms:
@@ -878,7 +891,8 @@ def check_candidate(
     if not names_covered or not (coverage >= COVERAGE_MIN or close):
         return AnswerCheck(names_covered, coverage, frozenset(), False, in_own_words, close)
     evidence, strength = _evidence(profile, candidate, words, gazetteer)
-    typed = profile.answer_type is AnswerType.OTHER or bool(evidence)
+    # "his team will not sign Mark Teixeira" denies what "which team did he sign with" asks: no answer
+    typed = (profile.answer_type is AnswerType.OTHER or bool(evidence)) and not _denies(profile, words)
     runs = _name_runs(words, known=_known(candidate, words)) if typed and profile.verb else []
     in_role = bool(runs) and _fills_role(profile, words, runs)
     return AnswerCheck(
@@ -979,6 +993,22 @@ def _known(candidate: Candidate, words: Sequence[_Word]) -> set[str]:
     return {word.lower for word in (*_words(candidate.context), *words) if word.capital and not word.initial}
 
 
+_NEGATIONS = frozenset(_split("not never no nor"))
+NEGATION_REACH = 3  # words before the verb: "will not sign", "has never been charged"
+
+
+def _denies(profile: QuestionProfile, words: Sequence[_Word]) -> bool:
+    """Whether the sentence says the question's verb only to deny it ("will not sign", "didn't hire")."""
+    verbs = [index for index, word in enumerate(words) if profile.verb & _roots(word.text)]
+    return bool(verbs) and all(
+        any(
+            each.lower in _NEGATIONS or each.lower.endswith(("n't", "n’t"))
+            for each in words[max(0, at - NEGATION_REACH) : at]
+        )
+        for at in verbs
+    )
+
+
 def _fills_role(profile: QuestionProfile, words: Sequence[_Word], runs: Sequence[list[_Word]]) -> bool:
     """Whether a name the question does not give fills, in the sentence, the role the question asks about: the
     object of its verb ("the Sixers fired Jim O'Brien", "O'Brien was relieved") or its subject ("INS Sukanya
@@ -1026,6 +1056,29 @@ def _reports(
     if following in _REPORTING:  # the reported clause names its own subject: "says actor Matt Smith will"
         return any(end + 1 < position[id(run[0])] <= end + 1 + REPORTED_SUBJECT_GAP for run in runs)
     return before == ["according", "to"] and any(run[0] is not words[start] for run in runs)
+
+
+def _names_the_rarest_near(profile: QuestionProfile, candidate: Candidate, weight: Callable[[str], float]) -> bool:
+    """Whether, of a question with several names, the sentence or its context names the rarest one (a place may be
+    anywhere): a report on AMD buying SeaMicro that mentions Calxeda once in passing does not tell what AMD paid
+    for Calxeda. Only where the article's names are known (as in search), since "near" needs them."""
+    if len(profile.names) < 2 or not candidate.article_names:
+        return True
+    rarest = max(profile.names, key=lambda name: max(weight(term) for term, _ in name.terms))
+    root = max(rarest.terms, key=lambda pair: weight(pair[0]))[1]
+    return bool(rarest.places) or _has(capital_roots(candidate.text) | capital_roots(candidate.context), root)
+
+
+def _says_ordinal(forms: tuple[str, ...], nouns: frozenset[str], candidate: Candidate) -> bool:
+    """Whether the sentence or its context says the ordinal of the thing the question qualifies with it: "the
+    thirteenth Doctor" for "the 13th Doctor" (see `QuestionProfile.ordinals`)."""
+    for text in (candidate.text, candidate.context):
+        words = _words(text)
+        for index, word in enumerate(words):
+            following = words[index + 1 : index + 1 + ORDINAL_REACH]
+            if word.lower in forms and (not nouns or any(nouns & _roots(each.text) for each in following)):
+                return True
+    return False
 
 
 def _name_covered(

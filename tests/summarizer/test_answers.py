@@ -442,18 +442,63 @@ def test_a_who_reply_names_the_person_in_full(question: str, texts: tuple[str, s
     assert choose(profile, candidates)[0].index == lead
 
 
-def test_an_ordinal_or_a_figure_the_question_gives_binds_like_a_name():
+def test_an_ordinal_the_question_gives_must_be_said_of_the_same_thing():
     """ "The 13th Doctor" is not the 12th: a report of the 12th answers nothing, however close; "thirteenth" is
-    the same ordinal. A decimal figure binds too ("the 4.6 earthquake"); a count does not ("8 years" is written
-    "eight-year" as often)."""
+    the same ordinal. "Their third fight" is not answered by a "third round" of another fight. "First" marks the
+    original ("the first film") more than one of many, and binds nothing."""
     profile = profile_question("Who was cast as the 13th Doctor after Peter Capaldi?")
-    assert profile.bound == (("13th", "thirteenth"),)
+    assert profile.ordinals == ((("13th", "thirteenth"), frozenset({"doctor", "pet"})),)
     twelfth = Candidate("Peter Capaldi revealed that he had been cast as the 12th Doctor while filming.", "A")
     thirteenth = Candidate("Jodie Whittaker was cast as the thirteenth Doctor, after Peter Capaldi.", "B")
     assert not check_candidate(profile, twelfth).answers
     assert check_candidate(profile, thirteenth).answers
-    assert profile_question("When did the 4.6 earthquake strike?").bound == (("4.6",),)
+
+    profile = profile_question("In which round did Wladimir Klitschko stop Tony Thompson in their third fight?")
+    another = Candidate(
+        "Wladimir Klitschko stopped Tony Thompson in the sixth round.", "A", "Klitschko wins in third round"
+    )
+    third = Candidate("In their third fight, Wladimir Klitschko stopped Tony Thompson in the sixth round.", "B")
+    assert not check_candidate(profile, another).answers
+    assert check_candidate(profile, third).answers
+    assert profile_question("How much was Gary Ross paid for the first Hunger Games?").ordinals == ()
+
+
+def test_a_year_or_a_figure_the_question_gives_binds_like_a_name():
+    """A decimal figure binds as a year does ("the 4.6 earthquake"); a count does not ("8 years" is written
+    "eight-year" as often)."""
+    assert profile_question("When did the 4.6 earthquake strike in 2013?").bound == ("4.6", "2013")
     assert profile_question("How much did Boston offer Mark Teixeira over 8 years?").bound == ()
+    profile = profile_question("Where did the 4.6 earthquake strike?")
+    assert not check_candidate(profile, Candidate("A 5.1 earthquake struck near Healdsburg.", "A")).answers
+    assert check_candidate(profile, Candidate("A 4.6 earthquake struck near Healdsburg.", "A")).answers
+
+
+def test_the_most_specific_name_of_the_question_must_be_near_the_answer():
+    """ "How much did AMD pay to acquire Calxeda": a report on AMD buying SeaMicro that names Calxeda once, in
+    passing, answers nothing; the sentence or its context must name the question's rarest name. A name the
+    question gives alone may be anywhere in the article (a dateline)."""
+    profile = profile_question("How much did AMD pay to acquire Calxeda?")
+    names = frozenset({"amd", "seamicro", "calxeda"})
+
+    def rare(term: str) -> float:
+        return 5.0 if term == "calxeda" else 1.0
+
+    seamicro = Candidate("AMD will pay $334 million to acquire SeaMicro.", "A", article_names=names)
+    calxeda = Candidate("AMD will pay $334 million to acquire Calxeda.", "A", article_names=names)
+    assert not check_candidate(profile, seamicro, rare).answers
+    assert check_candidate(profile, calxeda, rare).answers
+    alone = profile_question("How much did AMD pay?")
+    assert check_candidate(alone, Candidate("The company will pay $334 million.", "A", article_names=names)).answers
+
+
+def test_a_sentence_that_denies_the_asked_verb_does_not_answer():
+    """ "His team will not sign Mark Teixeira" names a team, but says it did not do what the question asks."""
+    profile = profile_question("Which team did Mark Teixeira finally sign with?")
+    assert {"sign", "hire"} <= profile.verb
+    denied = Candidate("The Boston Red Sox said their team will not sign Mark Teixeira after all.", "A")
+    signed = Candidate("The New York Yankees finally signed Mark Teixeira, a team source said.", "B")
+    assert not check_candidate(profile, denied).answers
+    assert check_candidate(profile, signed).answers
 
 
 def test_a_name_that_holds_a_place_is_not_that_place():
