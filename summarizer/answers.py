@@ -738,9 +738,11 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
             value = float(_NUMBER_WORDS[text])
         elif ordinals and text in _ORDINALS:
             value = float(_ORDINALS[text])  # "sixth" for "in what round": 6, as "6th" is
-        elif "-" in text and text.split("-")[0].isdigit():
-            found.add(text)  # "16-year-old", "20-13"
-            continue
+        elif "-" in text and re.fullmatch(r"\d[\d,]*(?:\.\d+)?", first := text.split("-")[0]):
+            if not text.split("-")[1].isalpha():
+                found.add(text)  # a score or a range: "20-13"
+                continue
+            value = float(first.replace(",", ""))  # "6.1-magnitude", "16-year-old": the figure of a unit
         if value is None or text in asked:
             continue
         value *= _SCALES.get(following, 1.0)
@@ -1275,17 +1277,24 @@ def _answer_words(evidence: frozenset[str]) -> set[str]:
     }
 
 
+def _writes(pick: _Pick, other: _Pick) -> bool:
+    """Whether ``other``'s sentence writes every word of ``pick``'s answer (a name, not a figure)."""
+    words = {word for word in _answer_words(pick.check.evidence) if word.isalpha()}
+    return bool(words) and all(term_root(word) in other.roots for word in words)
+
+
 def _same_fact(profile: QuestionProfile, pick: _Pick, other: _Pick, vectors: np.ndarray) -> bool:
     """Whether two answering sentences state the same fact.
 
     With a typed answer on both sides (names, numbers, dates, places), they do when their answers share a word:
-    "117 tankers" twice is one fact, 10 and 20 ships are two. Otherwise when they say nearly the same in the
-    encoder's view, or one adds almost no word to the other.
+    "117 tankers" twice is one fact, 10 and 20 ships are two; or when one writes the other's answer, though not
+    as its answer ("the warehouse in Palmer" and "Palmer's historic warehouse"). Otherwise when they say nearly
+    the same in the encoder's view, or one adds almost no word to the other.
     """
     if profile.answer_type is not AnswerType.OTHER:
         mine, theirs = _answer_words(pick.check.evidence), _answer_words(other.check.evidence)
         if mine and theirs:
-            return bool(mine & theirs) or _close_figures(mine, theirs)
+            return bool(mine & theirs) or _close_figures(mine, theirs) or _writes(pick, other) or _writes(other, pick)
     if float(vectors[pick.index] @ vectors[other.index]) >= SAME_WORDING:
         return True
     return _novelty(pick.roots, other.roots) < NOVELTY_MIN

@@ -554,3 +554,25 @@ def test_when_is_answered_most_plainly_by_a_day_or_the_time_asked(question: str,
     candidates = [Candidate(vague, "A"), Candidate(plain, "B")]
     assert all(check_candidate(profile, candidate).answers for candidate in candidates)
     assert choose(profile, candidates)[0].index == 1
+
+
+def test_a_sentence_that_writes_the_lead_s_answer_states_the_same_fact():
+    """ "The warehouse in Palmer" answers "in which town" with Palmer; "Palmer's historic warehouse" writes Palmer
+    too, though not as a place: one fact, the second outlet under "also reported by"."""
+    candidates = [
+        Candidate("The fire destroyed the Matanuska Maid warehouse in Palmer on Tuesday.", "A"),
+        Candidate("A fire on Tuesday destroyed Palmer's historic Matanuska Maid warehouse in Alaska.", "B"),
+    ]
+    profile = profile_question("In which town did fire destroy the Matanuska Maid warehouse?")
+    chosen = choose(profile, candidates)
+    assert [item.index for item in chosen] == [0] and chosen[0].also == (1,)
+
+
+def test_a_figure_with_its_unit_is_that_figure():
+    """ "A 6.1-magnitude earthquake" and "an earthquake of magnitude 6.1" give one figure; a score stays whole."""
+    profile = profile_question("What was the magnitude of the earthquake that hit Aceh?")
+    hyphenated = check_candidate(profile, Candidate("A 6.1-magnitude earthquake hit Indonesia's Aceh province.", "A"))
+    plain = check_candidate(profile, Candidate("An earthquake of magnitude 6.1 hit Aceh province.", "B"))
+    assert hyphenated.evidence == plain.evidence == {"6.1"}
+    score = profile_question("What was the final score when the Colts beat the Chiefs?")
+    assert "20-13" in check_candidate(score, Candidate("The Colts beat the Chiefs 20-13 on Sunday.", "A")).evidence
