@@ -83,7 +83,7 @@ PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answere
 REPORTED_SUBJECT_GAP = 4  # words after "says" within which the reported clause's subject is named
 REPORTER_STRENGTH = 0.5  # "who": a name that only says who reports it ("The BBC says ...", "according to police")
 ORDINAL_REACH = 3  # words: "the third Hunger Games film", "their third fight"
-YEAR_ONLY_STRENGTH = 0.5  # "when" answered by a year alone
+YEAR_ONLY_STRENGTH, MONTH_ONLY_STRENGTH = 0.5, 0.8  # "when" answered by a year or a month alone
 FOCUS_GAP, FAR_FROM_FOCUS = 2, 0.7  # "which bank": a name within 2 words of "bank" says it; farther counts 0.7
 ACRONYM_MAX = 5  # letters; a longer word in capitals is shouting ("GRANDMOTHER KILLED"), not an acronym
 HEADLINE_WORD, HEADLINE_MIN_WORDS, HEADLINE_SHARE = 4, 4, 0.9  # a line whose words of 4+ letters are capitalised
@@ -727,6 +727,8 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
         previous = words[index - 1].lower if index else ""
         following = words[index + 1].lower if index + 1 < len(words) else ""
         if _DIGITS.match(text):
+            if not ordinals and _RANK.match(text):
+                continue  # "the 21st head coach" tells no age or count
             if _YEAR.match(text) or previous in _MONTHS or following in _MONTHS:
                 continue  # a year or a day of a month is a date, not a count
             digits = re.sub(r"(?:st|nd|rd|th|s)$", "", text).replace(",", "")
@@ -750,14 +752,31 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
     return found
 
 
+def _is_age(words: Sequence[_Word], index: int) -> bool:
+    """Whether the number at ``index`` is an age: set off by commas after a name ("Cheeks, 48,"), "48-year-old",
+    "48 years old", "aged 48"."""
+    word = words[index]
+    before = words[index - 1] if index else None
+    after = [each.lower for each in words[index + 1 : index + 3]]
+    return (
+        word.lower.endswith(("-year-old", "-years-old"))
+        or after[:1] in (["year-old"], ["years-old"])
+        or after == ["years", "old"]
+        or (before is not None and (before.lower in {"aged", "age"} or (before.pause and word.pause)))
+    )
+
+
 def _counting(profile: QuestionProfile, words: Sequence[_Word]) -> float:
     """How plainly a sentence's numbers tell what the question counts or ranks: "how many fire crews" is answered
     by a number before "crews" ("Eight crews fought the blaze"), less plainly by "dozens of firefighters"; "in what
-    round" asks for a rank, which "in six rounds" (a count of rounds) does not say and "the sixth round" does."""
-    if not profile.focus:
-        return 1.0
+    round" asks for a rank, which "in six rounds" (a count of rounds) does not say and "the sixth round" does; "how
+    old" is answered by an age ("Cheeks, 48,", "a 48-year-old", "aged 48"), not "for seven seasons"."""
     ordinals = not profile.how
     numbers = [index for index, word in enumerate(words) if _numbers([word], profile.asked, ordinals=ordinals)]
+    if profile.how == "old":
+        return 1.0 if any(_is_age(words, index) for index in numbers) else FAR_FROM_FOCUS
+    if not profile.focus:
+        return 1.0
 
     def says_focus(word: _Word) -> bool:
         return bool(profile.focus & _roots(word.text))
@@ -774,12 +793,16 @@ def _counting(profile: QuestionProfile, words: Sequence[_Word]) -> float:
 
 
 def _timeliness(profile: QuestionProfile, times: set[str]) -> float:
-    """How plainly a sentence's times answer "when": a year alone says less than a day ("to host Oscars in 2014"
-    against "on Sunday, March 2, 2014"), and "at what time" asks for a time of day ("2:09 a.m.", not "this
-    morning")."""
+    """How plainly a sentence's times answer "when": a year alone says less than a month, a month less than a day
+    ("to host Oscars in 2014", "a November 2013 release" against "on Sunday, March 2, 2014"), and "at what time"
+    asks for a time of day ("2:09 a.m.", not "this morning")."""
     if profile.asked & {"time", "hour"}:
         return 1.0 if any(_CLOCK.match(each) for each in times) else FAR_FROM_FOCUS
-    return YEAR_ONLY_STRENGTH if times and all(_YEAR.match(each) for each in times) else 1.0
+    if any(not _YEAR.match(each) and (each[:1].isdigit() or each not in _MONTHS) for each in times):
+        return 1.0  # a day: "November 22", "on Saturday", "yesterday", "at 2:09"
+    if any(each in _MONTHS for each in times):
+        return MONTH_ONLY_STRENGTH
+    return YEAR_ONLY_STRENGTH if times else 0.0
 
 
 def _sums(words: Sequence[_Word]) -> set[str]:
@@ -797,14 +820,15 @@ def _sums(words: Sequence[_Word]) -> set[str]:
 
 def _times(words: Sequence[_Word], asked: frozenset[str]) -> set[str]:
     found = set()
-    for word in words:
+    for index, word in enumerate(words):
         text = word.lower
         if text in asked:
             continue
+        beside = {each.lower for each in words[max(0, index - 1) : index + 2]}
         if text in _MONTHS or text in _WEEKDAYS or text in _RELATIVE_TIMES or _YEAR.match(text) or _CLOCK.match(text):
             found.add(term_root(text))
-        elif re.match(r"^\d{1,2}(?:st|nd|rd|th)$", text):
-            found.add(text)
+        elif re.match(r"^\d{1,2}(?:st|nd|rd|th)$", text) or (re.fullmatch(r"\d{1,2}", text) and beside & _CALENDAR):
+            found.add(text)  # a day of a month: "the 22nd", "November 22", "8 October"
     return found
 
 

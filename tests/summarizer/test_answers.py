@@ -542,6 +542,16 @@ def test_who_holds_a_role_is_answered_by_the_name_beside_the_role():
             "The Oscars will be broadcast live on Sunday, March 2.",
         ),
         (
+            "When is Catching Fire scheduled to be released?",
+            "Catching Fire is scheduled to be released in 2013.",
+            "Catching Fire is scheduled to be released in November 2013.",
+        ),
+        (
+            "When is Catching Fire scheduled to be released?",
+            "Catching Fire is scheduled for a November 2013 release.",
+            "Catching Fire is scheduled to be released on November 22, 2013.",
+        ),
+        (
             "At what time did the earthquake near Healdsburg strike?",
             "The earthquake near Healdsburg struck this morning.",
             "The earthquake near Healdsburg struck at 2 a.m.",
@@ -549,7 +559,8 @@ def test_who_holds_a_role_is_answered_by_the_name_beside_the_role():
     ],
 )
 def test_when_is_answered_most_plainly_by_a_day_or_the_time_asked(question: str, vague: str, plain: str):
-    """A year alone says less than a day; "at what time" asks for a time of day, not "this morning"."""
+    """A year alone says less than a month, a month less than a day; "at what time" asks for a time of day, not
+    "this morning"."""
     profile = profile_question(question)
     candidates = [Candidate(vague, "A"), Candidate(plain, "B")]
     assert all(check_candidate(profile, candidate).answers for candidate in candidates)
@@ -576,3 +587,19 @@ def test_a_figure_with_its_unit_is_that_figure():
     assert hyphenated.evidence == plain.evidence == {"6.1"}
     score = profile_question("What was the final score when the Colts beat the Chiefs?")
     assert "20-13" in check_candidate(score, Candidate("The Colts beat the Chiefs 20-13 on Sunday.", "A")).evidence
+
+
+def test_how_old_is_answered_by_an_age():
+    """ "How old was Cheeks": "Cheeks, 48," is an age; "seven seasons" is a count, and "the 21st head coach" a
+    rank, neither an age."""
+    profile = profile_question("How old was Maurice Cheeks when the 76ers hired him as coach?")
+    candidates = [
+        Candidate("Maurice Cheeks stayed for seven seasons until the 76ers hired him as coach.", "A"),
+        Candidate("Maurice Cheeks, 48, was hired as coach by the 76ers on Tuesday.", "B"),
+    ]
+    assert all(check_candidate(profile, candidate).answers for candidate in candidates)
+    assert choose(profile, candidates)[0].index == 1
+    for text in ("The 76ers hired a 48-year-old Maurice Cheeks as coach.", "The 76ers hired Maurice Cheeks, aged 48."):
+        assert check_candidate(profile, Candidate(text, "C")).strength == 1.0
+    rank = Candidate("The 76ers hired Maurice Cheeks as their 21st head coach.", "D")
+    assert not check_candidate(profile, rank).evidence
