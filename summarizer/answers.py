@@ -85,6 +85,7 @@ REPORTER_STRENGTH = 0.5  # "who": a name that only says who reports it ("The BBC
 ORDINAL_REACH = 3  # words: "the third Hunger Games film", "their third fight"
 YEAR_ONLY_STRENGTH, MONTH_ONLY_STRENGTH = 0.5, 0.8  # "when" answered by a year or a month alone
 FOCUS_GAP, FAR_FROM_FOCUS = 2, 0.7  # "which bank": a name within 2 words of "bank" says it; farther counts 0.7
+COUNT_REACH, UNSAID_COUNT = 4, 0.85  # "how many X <verb>": a count of X with the verb within 4 words says it
 ACRONYM_MAX = 5  # letters; a longer word in capitals is shouting ("GRANDMOTHER KILLED"), not an acronym
 HEADLINE_WORD, HEADLINE_MIN_WORDS, HEADLINE_SHARE = 4, 4, 0.9  # a line whose words of 4+ letters are capitalised
 
@@ -782,8 +783,15 @@ def _counting(profile: QuestionProfile, words: Sequence[_Word]) -> float:
         return bool(profile.focus & _roots(word.text))
 
     if profile.how == "many":
-        counted = any(says_focus(word) for index in numbers for word in words[index + 1 : index + 2 + FOCUS_GAP])
-        return 1.0 if counted else FAR_FROM_FOCUS
+        counted = [
+            index for index in numbers if any(says_focus(word) for word in words[index + 1 : index + 2 + FOCUS_GAP])
+        ]
+        if not counted:
+            return FAR_FROM_FOCUS
+        # "how many people were killed": "10 people had been killed", not "home to 120,000 people"
+        said = {root for term, root in profile.terms if term.endswith("ed") or term in _IRREGULAR_VERBS} - profile.focus
+        near = (words[max(0, index - COUNT_REACH) : index + 2 + FOCUS_GAP + COUNT_REACH] for index in counted)
+        return 1.0 if not said or any(said & _roots(word.text) for window in near for word in window) else UNSAID_COUNT
     counts = any(
         index + 1 < len(words) and words[index + 1].lower.endswith("s") and says_focus(words[index + 1])
         for index in numbers
@@ -966,11 +974,15 @@ def _evidence(
     position = {id(word): index for index, word in enumerate(words)}
     focus = [index for index, word in enumerate(words) if profile.focus & _roots(word.text)]
 
+    person_focus = any(term_root(noun) in profile.focus for noun in _PERSON_NOUNS)
+
     def by_focus(run: list[_Word]) -> float:
         """ "Which bank": "Marfin Bank", "the bank, Marfin" say it; a name far from "bank" may be another thing."""
         if not profile.focus:
             return 1.0
         start, end = position[id(run[0])], position[id(run[-1])]
+        if person_focus and end + 1 in focus:
+            return FAR_FROM_FOCUS  # "a Norwalk Superior Court judge": where the judge sits, not who the judge is
         return 1.0 if any(start - FOCUS_GAP <= index <= end + FOCUS_GAP for index in focus) else FAR_FROM_FOCUS
 
     if kind is AnswerType.PLACE:

@@ -603,3 +603,26 @@ def test_how_old_is_answered_by_an_age():
         assert check_candidate(profile, Candidate(text, "C")).strength == 1.0
     rank = Candidate("The 76ers hired Maurice Cheeks as their 21st head coach.", "D")
     assert not check_candidate(profile, rank).evidence
+
+
+def test_which_person_is_answered_by_a_name_that_is_the_person():
+    """ "Which judge": in "a Norwalk Superior Court judge upheld ..." the name says where the judge sits; "Judge
+    Philip Hickok" is the judge."""
+    profile = profile_question("Which judge sentenced Jose Luis Orozco to death?")
+    court = Candidate("A Norwalk Superior Court judge sentenced Jose Luis Orozco to death on Thursday.", "A")
+    named = Candidate("Judge Philip Hickok sentenced Jose Luis Orozco to death on Thursday.", "B")
+    assert check_candidate(profile, court).strength < check_candidate(profile, named).strength == 1.0
+    assert choose(profile, [court, named])[0].index == 1
+
+
+def test_how_many_x_verb_is_answered_by_a_count_of_x_that_did_it():
+    """ "How many people were killed": "10 people had been killed" says it; "home to 120,000 people" counts
+    people too, but not the ones killed."""
+    profile = profile_question("How many people were killed by the earthquake on Qeshm island?")
+    candidates = [
+        Candidate("The earthquake struck Qeshm island, home to 120,000 people, early on Sunday.", "A"),
+        Candidate("On Qeshm island 10 people had been killed by the earthquake, the governor said.", "B"),
+    ]
+    strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
+    assert strengths[0] < strengths[1] == 1.0
+    assert choose(profile, candidates)[0].index == 1
