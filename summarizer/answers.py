@@ -257,7 +257,7 @@ _NOT_NAMES = frozenset(
     + _WEEKDAYS
 )
 
-_TOKEN = re.compile(r"[^\W_]+(?:[-'.’,][^\W_]+)*\.?|[$€£%]")
+_TOKEN = re.compile(r"\d{1,2}:\d\d|[^\W_]+(?:[-'.’,][^\W_]+)*\.?|[$€£%]")  # "11:30" is a time, not 11 and 30
 _DIGITS = re.compile(r"^\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th|s)?$")
 _CLOCK = re.compile(r"^\d{1,2}[:.]\d\d$|^\d{1,2}(?:am|pm)$|^(?:a\.m|p\.m|am|pm|gmt|bst|utc|edt|est|pdt|pst)\.?$")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
@@ -753,6 +753,22 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
     return found
 
 
+# The units that answer "how long", "how far" ...: "for 15 years", "a depth of 1.2 miles".
+_DURATIONS = "second seconds minute minutes hour hours day days week weeks month months year years decade decades"
+_LENGTHS = "inch inches foot feet yard yards mile miles metre metres meter meters km kilometre kilometres kilometers"
+_UNITS = {
+    how: frozenset(term_root(term) for word in _split(words) for term in tokenize(word))
+    for how, words in (
+        ("long", f"{_DURATIONS} {_LENGTHS}"),
+        ("far", _LENGTHS),
+        ("deep", _LENGTHS),
+        ("high", _LENGTHS),
+        ("tall", _LENGTHS),
+        ("often", "times time"),
+    )
+}
+
+
 def _is_age(words: Sequence[_Word], index: int) -> bool:
     """Whether the number at ``index`` is an age: set off by commas after a name ("Cheeks, 48,"), "48-year-old",
     "48 years old", "aged 48"."""
@@ -771,11 +787,23 @@ def _counting(profile: QuestionProfile, words: Sequence[_Word]) -> float:
     """How plainly a sentence's numbers tell what the question counts or ranks: "how many fire crews" is answered
     by a number before "crews" ("Eight crews fought the blaze"), less plainly by "dozens of firefighters"; "in what
     round" asks for a rank, which "in six rounds" (a count of rounds) does not say and "the sixth round" does; "how
-    old" is answered by an age ("Cheeks, 48,", "a 48-year-old", "aged 48"), not "for seven seasons"."""
+    old" is answered by an age ("Cheeks, 48,", "a 48-year-old", "aged 48"), not "for seven seasons", and most plainly
+    by the age of the one asked about; "how long", "how far", "how deep" ... by a figure with its unit."""
     ordinals = not profile.how
     numbers = [index for index, word in enumerate(words) if _numbers([word], profile.asked, ordinals=ordinals)]
     if profile.how == "old":
-        return 1.0 if any(_is_age(words, index) for index in numbers) else FAR_FROM_FOCUS
+        ages = [index for index in numbers if _is_age(words, index)]
+        if not ages:
+            return FAR_FROM_FOCUS
+        # "Zurana Horton, 34," answers "how old was Zurana Horton"; "Andrew Lopez, 20" is another's age
+        own = any(
+            word.capital and _asked(profile, word) for index in ages for word in words[max(0, index - 2) : index + 3]
+        )
+        return 1.0 if own or not profile.names else UNSAID_COUNT
+    if profile.how in _UNITS:
+        units = _UNITS[profile.how]
+        measured = any(units & _roots(word.text) for index in numbers for word in words[index : index + 3])
+        return 1.0 if measured else FAR_FROM_FOCUS  # "how long had she worked": "15 years", not "two co-workers"
     if not profile.focus:
         return 1.0
 

@@ -626,3 +626,46 @@ def test_how_many_x_verb_is_answered_by_a_count_of_x_that_did_it():
     strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
     assert strengths[0] < strengths[1] == 1.0
     assert choose(profile, candidates)[0].index == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "vague", "plain"),
+    [
+        (
+            "How long had Yvonne Hiller worked at the Kraft plant?",
+            "Yvonne Hiller shot two co-workers at the Kraft plant where she worked.",
+            "Yvonne Hiller had worked at the Kraft plant for 15 years.",
+        ),
+        (
+            "How deep was the earthquake near Healdsburg?",
+            "A 4.6 earthquake struck near Healdsburg, 2 people said it was deep.",
+            "The earthquake near Healdsburg had a depth of 1.2 miles, deep for the area.",
+        ),
+    ],
+)
+def test_how_long_or_how_far_is_answered_by_a_figure_with_its_unit(question: str, vague: str, plain: str):
+    """ "How long had she worked": "15 years", not "two co-workers"; "how deep": "1.2 miles"."""
+    profile = profile_question(question)
+    candidates = [Candidate(vague, "A"), Candidate(plain, "B")]
+    assert all(check_candidate(profile, candidate).answers for candidate in candidates)
+    assert choose(profile, candidates)[0].index == 1
+
+
+def test_how_old_is_answered_most_plainly_by_the_age_of_the_one_asked_about():
+    """ "How old was Zurana Horton": "Zurana Horton, 34," over the ages of the two accused in the same report."""
+    profile = profile_question("How old was Zurana Horton when she was killed in Brownsville?")
+    candidates = [
+        Candidate("Zurana Horton was killed in Brownsville when Andrew Lopez, 20, opened fire from a roof.", "A"),
+        Candidate("Zurana Horton, 34, was killed in Brownsville on Friday afternoon.", "B"),
+    ]
+    assert choose(profile, candidates)[0].index == 1
+
+
+def test_a_time_of_day_is_no_count():
+    """ "Shot just before 11:30 p.m." tells no number of shots; "shot 11 times" does."""
+    profile = profile_question("How many times did officers shoot Kimani Gray?")
+    clock = check_candidate(profile, Candidate("Officers shot Kimani Gray just before 11:30 p.m. on Saturday.", "A"))
+    assert not clock.evidence
+    assert check_candidate(profile, Candidate("Officers shot Kimani Gray 11 times on Saturday.", "B")).evidence == {
+        "11"
+    }
