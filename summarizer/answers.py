@@ -127,6 +127,7 @@ _IRREGULAR = {
     "dec": "december",
 }  # fmt: skip
 _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ers", "er", "ments", "ment", "ly")
+_INFLECTIONS = frozenset(("ings", "ing", "edly", "ed"))
 _VOWELS = frozenset("aeiou")
 
 
@@ -138,8 +139,8 @@ def _split(words: str) -> list[str]:
 def term_root(term: str) -> str:
     """A crude root of a :func:`~summarizer.retrieval.tokenize` term, so that inflections match each other.
 
-    "warned", "warning" and "warn" give "warn"; "hired" and "hire" give "hir"; "paid" gives "pay". Only used to
-    compare words, never shown.
+    "warned", "warning" and "warn" give "warn"; "hired" and "hire" give "hir"; "paid" gives "pay"; "murdered" and
+    "murder" give "murd" (an inflection, then "er", is stripped). Only used to compare words, never shown.
     """
     if term in _IRREGULAR:
         return _IRREGULAR[term]
@@ -150,6 +151,8 @@ def term_root(term: str) -> str:
             term = term[: -len(suffix)]
             if term.endswith("i"):  # "tried" -> "try"
                 term = term[:-1] + "y"
+            elif suffix in _INFLECTIONS and term.endswith("er") and len(term) >= 5:
+                term = term[:-2]  # "murdered" -> "murder" -> "murd", as "murder" itself
             break
     if len(term) > 3 and term.endswith("e"):
         term = term[:-1]
@@ -954,7 +957,11 @@ def check_candidate(
         return AnswerCheck(names_covered, coverage, frozenset(), False, in_own_words, close)
     evidence, strength = _evidence(profile, candidate, words, gazetteer)
     # "his team will not sign Mark Teixeira" denies what "which team did he sign with" asks: no answer
-    typed = (profile.answer_type is AnswerType.OTHER or bool(evidence)) and not _denies(profile, words)
+    typed = (
+        (profile.answer_type is AnswerType.OTHER or bool(evidence))
+        and not _denies(profile, words)
+        and not _asks(candidate.text)
+    )
     runs = _name_runs(words, known=_known(candidate, words)) if typed and profile.verb else []
     in_role = bool(runs) and _fills_role(profile, words, runs)
     return AnswerCheck(
@@ -1073,6 +1080,12 @@ def _denies(profile: QuestionProfile, words: Sequence[_Word]) -> bool:
         )
         for at in verbs
     )
+
+
+def _asks(text: str) -> bool:
+    """Whether the sentence is itself a question, which tells nothing ("Should the Yankees go higher than $25
+    million a season for Teixeira?")."""
+    return text.rstrip(" \"'”’)").endswith("?")
 
 
 def _fills_role(profile: QuestionProfile, words: Sequence[_Word], runs: Sequence[list[_Word]]) -> bool:

@@ -86,6 +86,8 @@ def test_inflections_share_a_root():
     """Verb forms and irregular pasts meet; the words of a question and of a sentence are compared by root."""
     assert term_root("warned") == term_root("warning") == term_root("warn")
     assert term_root("hired") == term_root("hire")
+    assert term_root("murdered") == term_root("murdering") == term_root("murder") == term_root("murders")
+    assert term_root("offered") == term_root("offer")
     assert term_root("paid") == "pay" and term_root("died") == term_root("death") == "die"
     assert term_root("november") == "november"
 
@@ -669,3 +671,12 @@ def test_a_time_of_day_is_no_count():
     assert check_candidate(profile, Candidate("Officers shot Kimani Gray 11 times on Saturday.", "B")).evidence == {
         "11"
     }
+
+
+def test_a_question_in_an_article_answers_nothing():
+    """ "Should the Yankees go higher than $25 million a season?" names a sum, but asks; it tells nothing."""
+    profile = profile_question("How much money did the New York Yankees offer Mark Teixeira?")
+    asking = Candidate("Should the New York Yankees offer Mark Teixeira more than $25 million a season?", "A")
+    telling = Candidate("The New York Yankees offered Mark Teixeira $180 million over eight years.", "B")
+    assert not check_candidate(profile, asking).answers
+    assert check_candidate(profile, telling).answers
