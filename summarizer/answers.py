@@ -7,11 +7,11 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
 1. **it is about what the question names**: every name in the question (capitalised words, acronyms, places by any
    alias the gazetteer knows: "Iranian" is Iran) is covered by its rarest word, written as a name (capitalised in
    running text, never in lower case: :func:`name_roots`) in the sentence, its article's context (title, lead
-   sentence, the sentence before) or the article, the rarest of several names in the sentence or its context
-   (not a company the article mentions once in passing); and so is every year and decimal figure it gives ("in 2013",
-   "the 4.6 earthquake"), a year also by being the year the article was published in (the caller adds that year
-   to ``article_terms``); an ordinal must be said of the same thing in the sentence or its context ("the 13th
-   Doctor", not "the 12th Doctor");
+   sentence, the sentence before) or the article, and of several names one besides the commonest in the sentence
+   or its context (not only a company the article mentions once in passing); so is every year and decimal figure
+   it gives ("in 2013", "the 4.6 earthquake"), a year also by being the year the article was published in (the
+   caller adds that year to ``article_terms``); an ordinal must be said of the same thing in the sentence or its
+   context ("the 13th Doctor", not "the 12th Doctor");
 2. **it covers the question's salient terms**: the IDF-weighted share of its terms, and of its names at half weight,
    found in the sentence reaches ``COVERAGE_MIN``; words matched through light stemming, a few irregular forms
    and close paraphrases ("paid" for "pay", "died" for "death", "kids" for "children") and hyphenated parts,
@@ -925,7 +925,7 @@ def check_candidate(
 
     names_covered = (
         all(_name_covered(name, anywhere, weight, candidate, gazetteer) for name in profile.names)
-        and _names_the_rarest_near(profile, candidate, weight)
+        and _names_a_rarer_one_near(profile, candidate, weight)
         and all(anywhere(term, term) for term in profile.bound)
         and all(_says_ordinal(forms, nouns, candidate) for forms, nouns in profile.ordinals)
     )
@@ -1137,15 +1137,20 @@ def _reports(
     return before == ["according", "to"] and any(run[0] is not words[start] for run in runs)
 
 
-def _names_the_rarest_near(profile: QuestionProfile, candidate: Candidate, weight: Callable[[str], float]) -> bool:
-    """Whether, of a question with several names, the sentence or its context names the rarest one (a place may be
-    anywhere): a report on AMD buying SeaMicro that mentions Calxeda once in passing does not tell what AMD paid
-    for Calxeda. Only where the article's names are known (as in search), since "near" needs them."""
+def _names_a_rarer_one_near(profile: QuestionProfile, candidate: Candidate, weight: Callable[[str], float]) -> bool:
+    """Whether, of a question with several names, the sentence or its context names one besides the commonest (a
+    place may be anywhere): a report on AMD buying SeaMicro that mentions Calxeda once in passing does not tell
+    what AMD paid for Calxeda; "Obama ... the Bush rule ... at the Interior Department" is answered by a sentence
+    naming Bush. Only where the article's names are known (as in search), since "near" needs them."""
     if len(profile.names) < 2 or not candidate.article_names:
         return True
-    rarest = max(profile.names, key=lambda name: max(weight(term) for term, _ in name.terms))
-    root = max(rarest.terms, key=lambda pair: weight(pair[0]))[1]
-    return bool(rarest.places) or _has(capital_roots(candidate.text) | capital_roots(candidate.context), root)
+
+    def rarity(name: QuestionName) -> float:
+        return max(weight(term) for term, _ in name.terms)
+
+    others = sorted(profile.names, key=rarity)[1:]
+    near = capital_roots(candidate.text) | capital_roots(candidate.context)
+    return any(name.places or _has(near, max(name.terms, key=lambda pair: weight(pair[0]))[1]) for name in others)
 
 
 def _says_ordinal(forms: tuple[str, ...], nouns: frozenset[str], candidate: Candidate) -> bool:
