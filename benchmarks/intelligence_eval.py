@@ -11,9 +11,9 @@ ECB+ (with ``--ecbplus ../shared/data/stories-dev/ecbplus.jsonl``): 982 real art
 pages on a loopback server and taken in by the production code on day one (first poll, backlog backfill with page
 extraction, processing; see benchmarks/ecbplus.py), and benchmarks/data/ecbplus_questions.toml (43 questions whose
 answer is a fact in one article, 12 unanswerable ones on nearby topics, written before the system ran on them).
-``--questions`` takes another set of that format: ecbplus_questions_heldout.toml (38 answerable, 10 not) and
-ecbplus_questions_test.toml (44, 12) were each written before the system ran on it, after the answer rules
-had been chosen on the first set, to measure the rules on questions they were not chosen on.
+``--questions`` takes another set of that format: ecbplus_questions_heldout.toml, _test, _final, _last and
+_sixth.toml were each written before the system ran on it, after the answer rules had been chosen on the sets
+before it, to measure the rules on questions they were not chosen on (docs/intelligence.md).
 
 Printed for each question set:
 - fact hit rate: the first sentence of `ask`'s reply contains the expected answer (ECB+: the expected phrase, case
