@@ -568,11 +568,22 @@ def test_who_holds_a_role_is_answered_by_the_name_beside_the_role():
             "The earthquake near Healdsburg struck this morning.",
             "The earthquake near Healdsburg struck at 2 a.m.",
         ),
+        (
+            "How long had Yvonne Hiller worked at the Kraft plant?",
+            "Yvonne Hiller shot two co-workers at the Kraft plant where she worked.",
+            "Yvonne Hiller had worked at the Kraft plant for 15 years.",
+        ),
+        (
+            "How deep was the earthquake near Healdsburg?",
+            "A 4.6 earthquake struck near Healdsburg, 2 people said it was deep.",
+            "The earthquake near Healdsburg had a depth of 1.2 miles, deep for the area.",
+        ),
     ],
 )
-def test_when_is_answered_most_plainly_by_a_day_or_the_time_asked(question: str, vague: str, plain: str):
-    """A year alone says less than a month, a month less than a day; "at what time" asks for a time of day, not
-    "this morning"."""
+def test_the_plainer_of_two_answers_leads(question: str, vague: str, plain: str):
+    """ "When": a year alone says less than a month, a month less than a day; "at what time" asks for a time of
+    day, not "this morning". "How long had she worked": "15 years", not "two co-workers"; "how deep": "1.2
+    miles"."""
     profile = profile_question(question)
     candidates = [Candidate(vague, "A"), Candidate(plain, "B")]
     assert all(check_candidate(profile, candidate).answers for candidate in candidates)
@@ -637,29 +648,6 @@ def test_how_many_x_verb_is_answered_by_a_count_of_x_that_did_it():
     ]
     strengths = [check_candidate(profile, candidate).strength for candidate in candidates]
     assert strengths[0] < strengths[1] == 1.0
-    assert choose(profile, candidates)[0].index == 1
-
-
-@pytest.mark.parametrize(
-    ("question", "vague", "plain"),
-    [
-        (
-            "How long had Yvonne Hiller worked at the Kraft plant?",
-            "Yvonne Hiller shot two co-workers at the Kraft plant where she worked.",
-            "Yvonne Hiller had worked at the Kraft plant for 15 years.",
-        ),
-        (
-            "How deep was the earthquake near Healdsburg?",
-            "A 4.6 earthquake struck near Healdsburg, 2 people said it was deep.",
-            "The earthquake near Healdsburg had a depth of 1.2 miles, deep for the area.",
-        ),
-    ],
-)
-def test_how_long_or_how_far_is_answered_by_a_figure_with_its_unit(question: str, vague: str, plain: str):
-    """ "How long had she worked": "15 years", not "two co-workers"; "how deep": "1.2 miles"."""
-    profile = profile_question(question)
-    candidates = [Candidate(vague, "A"), Candidate(plain, "B")]
-    assert all(check_candidate(profile, candidate).answers for candidate in candidates)
     assert choose(profile, candidates)[0].index == 1
 
 
