@@ -25,12 +25,14 @@ answer. "Who won the 1998 World Cup final?" is close to "The final tally was 97-
 Among the sentences that answer, the reply leads with one in which a name the question does not give fills the role
 the question's verb asks about ("who did New Orleans sign": "signed Joique Bell", not "Pierre Thomas was placed on
 injured reserve"), then the plainest answer (for "who" and "which X": a name, next to X, before a place, a name
-that only attributes the report ("The BBC says actor X will ...") or a person noun; for "how many X" a count of X;
-for "what round" a rank, not a count), then the best score: retrieval, coverage in the sentence itself, and the
-support of other outlets for the same answer; a "who" lead that names its answer by surname alone yields to an
-answer as plain that gives the name in full. It adds at most two supporting sentences from other outlets that add
-something; a sentence that states the same fact as one already chosen (the same answer, or nearly the same words)
-names its outlet under "also reported by" instead.
+that only attributes the report ("The BBC says actor X will ...") or a person noun; for "how many X" a count of X,
+said with the question's verb; for "what round" a rank, not a count; for "how old" an age, the asked one's; for
+"how long", "how far" a figure with its unit; for "when" a day before a month, a month before a year), then the
+best score: retrieval, coverage in the sentence itself, and the support of other outlets for the same answer; a
+"who" lead that names its answer by a surname or a first name alone yields to an answer as plain that gives the
+name in full. It adds at most two supporting sentences from other outlets that add something; a sentence that
+states the same fact as one already chosen (the same answer, or nearly the same words, or the chosen answer
+written in it) names its outlet under "also reported by" instead.
 
 Pure text processing (regular expressions and the place gazetteer); no model runs here.
 """
