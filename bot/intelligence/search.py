@@ -77,7 +77,7 @@ class _Source:
     outlet: str
     lead: str
     places: frozenset[str]
-    terms: frozenset[str]  # the question's terms that occur in the article
+    terms: frozenset[str]  # the question's terms that occur in the article, and the year it was published
     text: str
     stored_names: Sequence[str] | None  # found by processing (None: processed before it stored them)
 
