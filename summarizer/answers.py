@@ -204,6 +204,7 @@ _PERSON_NOUNS = frozenset(
     """
     )
 )
+_PERSON_ROOTS = frozenset(term_root(noun) for noun in _PERSON_NOUNS)
 # The noun a "which/what/how" question asks about decides the answer type.
 _PLACE_NOUNS = frozenset(
     _split(
@@ -282,16 +283,20 @@ class _Word:
     shouted: bool = False  # in a line written in capitals, where a short word in capitals is no acronym
 
 
+def _long_words(line: list[_Word]) -> list[_Word]:
+    return [word for word in line if len(word.text) >= HEADLINE_WORD and word.text.isalpha()]
+
+
 def _headline_case(line: list[_Word]) -> bool:
     """Whether a line is written in title case or capitals ("Woman Killed In Queens Hit-And-Run"), as headlines
     are: there a capital letter says nothing about names."""
-    long = [word for word in line if len(word.text) >= HEADLINE_WORD and word.text.isalpha()]
+    long = _long_words(line)
     return len(long) >= HEADLINE_MIN_WORDS and sum(word.capital for word in long) >= HEADLINE_SHARE * len(long)
 
 
 def _shouted(line: list[_Word]) -> bool:
     """Whether a line is written in capitals ("GRANDMOTHER KILLED BY DRUNK DRIVER ... QUEENS DA SAYS")."""
-    long = [word for word in line if len(word.text) >= HEADLINE_WORD and word.text.isalpha()]
+    long = _long_words(line)
     return bool(long) and sum(word.text.isupper() for word in long) >= HEADLINE_SHARE * len(long)
 
 
@@ -945,9 +950,9 @@ def check_candidate(
     # when it says the rest in other words ("AMD will pay $334 million for SeaMicro" for "spend to buy").
     places_here = _places_in(gazetteer, candidate.text)
     for name in profile.names:
-        share = NAME_WEIGHT * max(weight(term) for term, _ in name.terms)
+        term, rarest = _rarest(name, weight)
+        share = NAME_WEIGHT * weight(term)
         total += share
-        rarest = max(name.terms, key=lambda pair: weight(pair[0]))[1]
         if _has(in_sentence, rarest) or name.places & places_here:
             found, own = found + share, own + share
         else:
@@ -1011,7 +1016,7 @@ def _evidence(
     position = {id(word): index for index, word in enumerate(words)}
     focus = [index for index, word in enumerate(words) if profile.focus & _roots(word.text)]
 
-    person_focus = any(term_root(noun) in profile.focus for noun in _PERSON_NOUNS)
+    person_focus = bool(profile.focus & _PERSON_ROOTS)
 
     def by_focus(run: list[_Word]) -> float:
         """ "Which bank": "Marfin Bank", "the bank, Marfin" say it; a name far from "bank" may be another thing."""
@@ -1146,13 +1151,14 @@ def _names_a_rarer_one_near(profile: QuestionProfile, candidate: Candidate, weig
     naming Bush. Only where the article's names are known (as in search), since "near" needs them."""
     if len(profile.names) < 2 or not candidate.article_names:
         return True
-
-    def rarity(name: QuestionName) -> float:
-        return max(weight(term) for term, _ in name.terms)
-
-    others = sorted(profile.names, key=rarity)[1:]
+    others = sorted(profile.names, key=lambda name: weight(_rarest(name, weight)[0]))[1:]
     near = capital_roots(candidate.text) | capital_roots(candidate.context)
-    return any(name.places or _has(near, max(name.terms, key=lambda pair: weight(pair[0]))[1]) for name in others)
+    return any(name.places or _has(near, _rarest(name, weight)[1]) for name in others)
+
+
+def _rarest(name: QuestionName, weight: Callable[[str], float]) -> tuple[str, str]:
+    """The (term, root) of a name's rarest word: "Tonight" of "Tonight Show"."""
+    return max(name.terms, key=lambda pair: weight(pair[0]))
 
 
 def _says_ordinal(forms: tuple[str, ...], nouns: frozenset[str], candidate: Candidate) -> bool:
@@ -1176,7 +1182,7 @@ def _name_covered(
 ) -> bool:
     """A name counts when its rarest word occurs ("Tonight" of "Tonight Show", not "show"), or (for a place) any
     alias of that place."""
-    term, root = max(name.terms, key=lambda pair: weight(pair[0]))
+    term, root = _rarest(name, weight)
     if candidate.article_names:
         capitals = capital_roots(candidate.text) | capital_roots(candidate.context) | candidate.article_names
         if _has(capitals, root):
