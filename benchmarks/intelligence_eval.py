@@ -124,7 +124,8 @@ def self_written_questions(ids: dict[str, int]) -> list[Question]:
     return questions
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
+    """``text`` as expected answers are matched: case, spacing and curly apostrophes ignored."""
     return " ".join(text.replace("’", "'").split()).lower()
 
 
@@ -144,17 +145,17 @@ def evaluate_ecbplus(corpus: Path, questions_file: Path, keep: Path | None = Non
         database = Database(f"sqlite:///{path}")
         database.upgrade()
         if not exists:
-            _build_ecbplus(database, articles, now)
+            build_ecbplus_archive(database, articles, now)
         with database.session() as session:
             # the feed item's GUID is the article's line number in the corpus
             stored = {guid: text for guid, text in session.execute(select(Article.guid, Article.text))}
         questions, kept = [], 0
         for entry in spec["questions"]:
-            expected = _folded(entry["answer"])
-            kept += expected in _folded(stored.get(str(by_url[entry["url"]].index), ""))
+            expected = folded(entry["answer"])
+            kept += expected in folded(stored.get(str(by_url[entry["url"]].index), ""))
 
             def contains(_article_id: int, text: str, expected: str = expected) -> bool:
-                return expected in _folded(text)
+                return expected in folded(text)
 
             questions.append(Question(entry["question"], contains))
         questions += [Question(entry["question"], None) for entry in spec["unanswerable"]]
@@ -164,7 +165,8 @@ def evaluate_ecbplus(corpus: Path, questions_file: Path, keep: Path | None = Non
     return figures
 
 
-def _build_ecbplus(database: Database, articles: Sequence[CorpusArticle], now: datetime) -> None:
+def build_ecbplus_archive(database: Database, articles: Sequence[CorpusArticle], now: datetime) -> None:
+    """Take the ECB+ articles in as the bot does on day one (see benchmarks/ecbplus.py), then process them."""
     started = time.perf_counter()
     build_report = build(database, articles, now)
     built = time.perf_counter() - started

@@ -28,13 +28,16 @@ injured reserve"), then the plainest answer (for "who" and "which X": a name, ne
 that only attributes the report ("The BBC says actor X will ...") or a person noun; for "how many X" a count of X,
 said with the question's verb; for "what round" a rank, not a count; for "how old" an age, the asked one's; for
 "how long", "how far" a figure with its unit; for "when" a day before a month, a month before a year), then the
-best score: retrieval, coverage in the sentence itself, and the support of other outlets for the same answer; a
+higher rank (`AnswerRank`): closeness to the encoder's vector of the question word ("who", "how", "which" in the
+context of the question, which stands for the thing asked more than for the topic), less half the closeness to the
+question as a whole, plus a fifth of the coverage in the sentence itself and a fifth of other outlets' support for
+the same answer (weights fitted on the ECB+ question sets: benchmarks/tune_answer_order.py); a
 "who" lead that names its answer by a surname or a first name alone yields to an answer as plain that gives the
 name in full. It adds at most two supporting sentences from other outlets that add something; a sentence that
 states the same fact as one already chosen (the same answer, or nearly the same words, or the chosen answer
 written in it) names its outlet under "also reported by" instead.
 
-Pure text processing (regular expressions and the place gazetteer); no model runs here.
+Text processing (regular expressions and the place gazetteer) over vectors the caller computed; no model runs here.
 """
 
 from __future__ import annotations
@@ -52,10 +55,13 @@ from summarizer.tagging import Gazetteer, load_gazetteer, normalize_text
 
 __all__ = [
     "AnswerCheck",
+    "AnswerRank",
     "AnswerType",
+    "Answering",
     "Candidate",
     "ChosenSentence",
     "QuestionProfile",
+    "answering_sentences",
     "capital_roots",
     "check_candidate",
     "name_roots",
@@ -69,7 +75,6 @@ CONTEXT_CREDIT = 0.5  # a term found only in the article's context counts this m
 PARAPHRASE_SIMILARITY = 0.7  # cosine to the question at which a sentence counts as a close paraphrase ...
 PARAPHRASE_COVERAGE = 0.3  # ... and then needs only this coverage
 SHORT_SENTENCE = 7  # words; a shorter sentence, or one opening with a pronoun, leans on the one before
-COVERAGE_WEIGHT = 0.3  # what the share of terms in the sentence itself adds to the retrieval score, for ranking
 MIN_SCORE = 0.2  # retrieval score below which a sentence is not considered at all
 CONSIDERED = 80  # the best-ranked sentences that are checked (checking is cheap, but not free)
 SAME_WORDING = 0.85  # cosine at which two sentences say the same thing in other words
@@ -78,8 +83,11 @@ NOVELTY_MIN = 0.4  # share of a sentence's new content words below which it adds
 MAX_SUPPORTING = 2
 WEAK = "~"  # marks weak evidence: a person or organisation noun rather than a name
 NAME_WEIGHT = 0.5  # a question's name weighs in coverage half as much as a term as rare as its rarest word
-SUPPORT_WEIGHT = 0.3  # what other outlets' agreement on the answer adds to its score (see `_add_support`)
-HEADLINE_PENALTY = 0.1  # taken off a headline's score when choosing the reply's sentences
+# How answers as plain rank (`AnswerRank`): closeness to the question word's vector, less this much of closeness
+# to the question, plus this much of the coverage in the sentence itself ... (fitted: benchmarks/tune_answer_order.py)
+TOPIC_DISCOUNT = 0.5
+OWN_WORDS_WEIGHT = 0.2
+SUPPORT_WEIGHT = 0.2  # ... and this much of other outlets' agreement on the answer (see `_support`)
 PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answered by a place, a name that is
 # mostly the question's own ("New Orleans Saints"), a person noun ("a woman")
 REPORTED_SUBJECT_GAP = 4  # words after "says" within which the reported clause's subject is named
@@ -392,6 +400,8 @@ class QuestionProfile:
         verb: for "who" and "which X", the roots of the question's verb and those of its group ("who did New
             Orleans sign": sign, hire, recruit); empty when it has none that says a role ("who is on trial").
         role: what the answer is to that verb: "subject" ("which ship stopped ..."), "object" ("who did X sign").
+        question_word: the first question word ("who", "which", "how" ...) as the question writes it; empty when it
+            has none ("Name the ship that ..."). Its vector in the question's context ranks the answers.
     """
 
     text: str
@@ -407,6 +417,7 @@ class QuestionProfile:
     money: bool = False
     verb: frozenset[str] = frozenset()
     role: str = ""
+    question_word: str = ""
 
     @property
     def places(self) -> frozenset[str]:
@@ -414,6 +425,7 @@ class QuestionProfile:
         return frozenset(place for name in self.names for place in name.places)
 
 
+_INTERROGATIVES = frozenset(_split("who whom whose which what when where why how"))
 _NAME_OF = frozenset(_split("name names kind type sort"))
 FOCUS_WORDS = 3
 _MONEY_ROOTS = frozenset(
@@ -575,6 +587,7 @@ def profile_question(question: str, gazetteer: Gazetteer | None = None) -> Quest
         money=money,
         verb=verb,
         role=role,
+        question_word=next((word.text for word in words if word.lower in _INTERROGATIVES), ""),
     )
 
 
@@ -730,6 +743,9 @@ class AnswerCheck:
         return self.names_covered and self.typed and (self.coverage >= COVERAGE_MIN or self.close)
 
 
+_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
 def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -> set[str]:
     found: set[str] = set()
     for index, word in enumerate(words):
@@ -751,11 +767,13 @@ def _numbers(words: Sequence[_Word], asked: frozenset[str], *, ordinals: bool) -
             value = float(_NUMBER_WORDS[text])
         elif ordinals and text in _ORDINALS:
             value = float(_ORDINALS[text])  # "sixth" for "in what round": 6, as "6th" is
-        elif "-" in text and re.fullmatch(r"\d[\d,]*(?:\.\d+)?", first := text.split("-")[0]):
+        elif "-" in text and _FIGURE.fullmatch(first := text.split("-")[0]):
             if not text.split("-")[1].isalpha():
                 found.add(text)  # a score or a range: "20-13"
                 continue
             value = float(first.replace(",", ""))  # "6.1-magnitude", "16-year-old": the figure of a unit
+        elif "-" in text and text.split("-")[0] in _QUANTITY_NOUNS and _FIGURE.fullmatch(last := text.split("-")[-1]):
+            value = float(last.replace(",", ""))  # "magnitude-5.9": the unit before its figure (not "AK-47")
         if value is None or text in asked:
             continue
         value *= _SCALES.get(following, 1.0)
@@ -1205,7 +1223,7 @@ class ChosenSentence:
 
     Attributes:
         index: the candidate's index (as in `ScoredPassage.index`).
-        score: retrieval score plus coverage bonus.
+        score: its rank among the answers as plain (`AnswerRank.value`).
         also: indexes of candidates from other sources stating the same fact, best first (one per source).
     """
 
@@ -1217,7 +1235,7 @@ class ChosenSentence:
 @dataclass
 class _Pick:
     index: int
-    score: float
+    score: float  # its rank (`AnswerRank.value`)
     check: AnswerCheck
     roots: set[str]
     also: list[int] = field(default_factory=list)
@@ -1229,6 +1247,81 @@ def _novelty(roots: set[str], known: set[str]) -> float:
     return len(roots - known) / len(roots) if roots else 0.0
 
 
+@dataclass(frozen=True)
+class AnswerRank:
+    """What ranks an answering sentence among the answers as plain (see the module docstring).
+
+    Attributes:
+        to_asked: the cosine between the sentence and the question word's vector.
+        to_question: the cosine between the sentence and the question.
+        in_own_words: `AnswerCheck.in_own_words`.
+        support: how far other outlets' answers agree with its answer, 0 to 1 (see `_support`).
+    """
+
+    to_asked: float
+    to_question: float
+    in_own_words: float
+    support: float = 0.0
+
+    @property
+    def value(self) -> float:
+        """The rank: higher leads."""
+        return (
+            self.to_asked
+            - TOPIC_DISCOUNT * self.to_question
+            + OWN_WORDS_WEIGHT * self.in_own_words
+            + SUPPORT_WEIGHT * self.support
+        )
+
+
+@dataclass(frozen=True)
+class Answering:
+    """A sentence that answers: its index among the candidates, its check, and what ranks it."""
+
+    index: int
+    check: AnswerCheck
+    rank: AnswerRank
+
+
+def answering_sentences(
+    profile: QuestionProfile,
+    ranked: Sequence[ScoredPassage],
+    candidates: Sequence[Candidate],
+    vectors: np.ndarray,
+    *,
+    weight: Callable[[str], float] | None = None,
+    gazetteer: Gazetteer | None = None,
+    asked: np.ndarray | None = None,
+) -> list[Answering]:
+    """The sentences among the best-ranked that answer the question (`AnswerCheck.answers`), in retrieval order.
+
+    The arguments are those of `select_answer`.
+    """
+    gazetteer = gazetteer or load_gazetteer()
+    weight = weight or (lambda _term: 1.0)
+    found: list[tuple[ScoredPassage, AnswerCheck]] = []
+    for passage in ranked[:CONSIDERED]:
+        if passage.score < MIN_SCORE:
+            break
+        check = check_candidate(profile, candidates[passage.index], weight, gazetteer, similarity=passage.dense)
+        if check.answers:
+            found.append((passage, check))
+    support = _support(found, candidates, _asked_roots(profile))
+    return [
+        Answering(
+            passage.index,
+            check,
+            AnswerRank(
+                float(vectors[passage.index] @ asked) if asked is not None else passage.dense,
+                passage.dense,
+                check.in_own_words,
+                agreed,
+            ),
+        )
+        for (passage, check), agreed in zip(found, support, strict=True)
+    ]
+
+
 def select_answer(
     profile: QuestionProfile,
     ranked: Sequence[ScoredPassage],
@@ -1238,6 +1331,7 @@ def select_answer(
     weight: Callable[[str], float] | None = None,
     max_sentences: int = 1 + MAX_SUPPORTING,
     gazetteer: Gazetteer | None = None,
+    asked: np.ndarray | None = None,
 ) -> list[ChosenSentence]:
     """Choose the reply: the best answering sentence, then up to two from other sources that add something.
 
@@ -1250,30 +1344,24 @@ def select_answer(
         weight: the weight of a term (its IDF over the archive); default 1 for every term.
         max_sentences: at most this many sentences (1 to 3).
         gazetteer: the place names (default: the bundled one).
+        asked: the unit-length encoder vector of the question word in the question
+            (``QuestionProfile.question_word``, see `summarizer.encoder.word_vector`); None: the question's own
+            vector (the passages' ``dense``) stands in.
 
     Returns:
         The chosen sentences, lead first; empty when no sentence answers (the reply is then a refusal).
     """
-    gazetteer = gazetteer or load_gazetteer()
-    weight = weight or (lambda _term: 1.0)
     asked_roots = {root for _, root in profile.terms} | {root for name in profile.names for _, root in name.terms}
-    answering: list[_Pick] = []
-    for passage in ranked[:CONSIDERED]:
-        if passage.score < MIN_SCORE:
-            break
-        candidate = candidates[passage.index]
-        check = check_candidate(profile, candidate, weight, gazetteer, similarity=passage.dense)
-        if check.answers:
-            roots = set(_roots(candidate.text)) - asked_roots
-            score = passage.score + COVERAGE_WEIGHT * check.in_own_words
-            if _headline_case(list(_words(candidate.text))):
-                score -= HEADLINE_PENALTY  # a headline squeezes the fact ("4-Plus Earthquake"): prefer the report
-            answering.append(_Pick(passage.index, score, check, roots))
+    answering = [
+        _Pick(each.index, each.rank.value, each.check, set(_roots(candidates[each.index].text)) - asked_roots)
+        for each in answering_sentences(
+            profile, ranked, candidates, vectors, weight=weight, gazetteer=gazetteer, asked=asked
+        )
+    ]
     if not answering:
         return []
-    _add_support(answering, candidates, _asked_roots(profile))
     # A name in the asked role first ("signed Joique Bell" before "Pierre Thomas was placed on injured reserve" for
-    # "who did New Orleans sign"), then a plainer answer ("who": a name before "a woman"), then the better score.
+    # "who did New Orleans sign"), then a plainer answer ("who": a name before "a woman"), then the higher rank.
     answering.sort(key=lambda pick: (not pick.check.in_role, -pick.check.strength, -pick.score))
     lead = _in_full(answering) if profile.answer_type is AnswerType.ENTITY else answering[0]
     chosen = [lead]
@@ -1323,32 +1411,32 @@ def _names(evidence: frozenset[str]) -> list[list[str]]:
     return [words for words in names if not _NAME_CONNECTORS.intersection(words)]
 
 
-def _add_support(answering: list[_Pick], candidates: Sequence[Candidate], asked: frozenset[str]) -> None:
-    """Add to each answer's score the support of other outlets for its answer: the share of the answering
-    sentences' score (one per outlet and answer word) whose answer shares a word with it. Reports of one event
-    agree on who and how many; a name that only one sentence offers ("the BBC says ...") is more likely beside
-    the point. The question's own words ("Saints" of "New Orleans Saints") are in every report and say nothing."""
+def _support(
+    answering: Sequence[tuple[ScoredPassage, AnswerCheck]], candidates: Sequence[Candidate], asked: frozenset[str]
+) -> list[float]:
+    """The support of other outlets for each answer: the share of the answering sentences' retrieval score (one per
+    outlet and answer word) whose answer shares a word with it. Reports of one event agree on who and how many; a
+    name that only one sentence offers ("the BBC says ...") is more likely beside the point. The question's own
+    words ("Saints" of "New Orleans Saints") are in every report and say nothing."""
 
-    def answer_words(pick: _Pick) -> set[str]:
-        return {word for word in _answer_words(pick.check.evidence) if not _roots(word) or not _roots(word) <= asked}
+    def answer_words(check: AnswerCheck) -> set[str]:
+        return {word for word in _answer_words(check.evidence) if not _roots(word) or not _roots(word) <= asked}
 
     votes: dict[str, float] = {}
     counted: set[tuple[str, str]] = set()
     total = 0.0
-    for pick in answering:
-        source = candidates[pick.index].source
-        words = answer_words(pick)
+    for passage, check in answering:
+        source = candidates[passage.index].source
+        words = answer_words(check)
         if words:
-            total += pick.score
+            total += passage.score
         for word in words:
             if (source, word) not in counted:
                 counted.add((source, word))
-                votes[word] = votes.get(word, 0.0) + pick.score
+                votes[word] = votes.get(word, 0.0) + passage.score
     if not total:
-        return
-    for pick in answering:
-        words = answer_words(pick)
-        pick.score += SUPPORT_WEIGHT * max((votes[word] / total for word in words), default=0.0)
+        return [0.0] * len(answering)
+    return [max((votes[word] / total for word in answer_words(check)), default=0.0) for _, check in answering]
 
 
 def _close_figures(mine: set[str], theirs: set[str]) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -34,6 +35,7 @@ __all__ = [
     "TextEncoder",
     "bf16_supported",
     "covered_languages",
+    "word_vector",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,13 @@ def covered_languages(encoder: object) -> frozenset[str] | None:
     """
     languages = getattr(encoder, "languages", ENGLISH_ONLY)
     return None if languages is None else frozenset(languages)
+
+
+def word_vector(encoder: object, text: str, word: str) -> np.ndarray | None:
+    """The vector the encoder gives ``word`` where it stands in ``text`` (see `Encoder.word_vector`), or None when
+    ``encoder`` gives none: any ``TextEncoder`` may offer a ``word_vector`` method."""
+    method = getattr(encoder, "word_vector", None)
+    return None if method is None else method(text, word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +282,46 @@ class Encoder:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
             return out
+
+    def word_vector(self, text: str, word: str) -> np.ndarray | None:
+        """The unit-length vector of ``word`` in the context of ``text``: the model's output at the word's first
+        piece where it first stands in ``text`` as a word (case ignored); None when it does not, or when the
+        tokenizer cannot say where its pieces stand (a slow tokenizer).
+
+        The whole text's vector comes out of the same pass and is cached, so ``encode([text])`` costs nothing more.
+        "who" in "Who did New Orleans sign?" stands for the person signed: its vector is closer to a sentence that
+        names one than to one that only says the Saints made a move.
+        """
+        found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, flags=re.IGNORECASE) if word else None
+        self.load()
+        if found is None or not getattr(self._tokenizer, "is_fast", False):
+            return None
+        import torch
+
+        encoded = self._tokenizer(
+            [text], truncation=True, max_length=self.max_tokens, return_offsets_mapping=True, return_tensors="pt"
+        )
+        offsets = encoded.pop("offset_mapping")[0].tolist()
+        position = next((i for i, (start, end) in enumerate(offsets) if end > start == found.start()), None)
+        if position is None:
+            return None  # cut off by max_tokens
+        mask = encoded["attention_mask"].to(self.device)
+
+        def forward() -> tuple[np.ndarray, np.ndarray]:
+            with torch.inference_mode():
+                hidden = self._model(input_ids=encoded["input_ids"].to(self.device), attention_mask=mask)
+                states = hidden.last_hidden_state
+                at_word = torch.nn.functional.normalize(states[0, position].float(), p=2, dim=0)
+                return at_word.cpu().numpy(), _mean_pool(states, mask)[0].cpu().numpy()
+
+        assert self._workers is not None  # set by load()
+        vector, pooled = self._workers.submit(forward).result()
+        with self._lock:
+            if self.cache_size and text not in self._cache:
+                self._cache[text] = pooled
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return np.asarray(vector, dtype=np.float32)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Run the model on ``texts`` (no cache) in batches of similar token length, spread over the workers."""

@@ -34,8 +34,15 @@ from bot.intelligence.results import NOTHING_FOUND, AlsoReported, Answer, CitedS
 from bot.intelligence.vector_index import vector_index
 from bot.storage import Database
 from bot.storage.models import Article, ArticleAnalysis, utcnow
-from summarizer.answers import Candidate, name_roots, profile_question, select_answer
-from summarizer.encoder import TextEncoder
+from summarizer.answers import (
+    Answering,
+    Candidate,
+    answering_sentences,
+    name_roots,
+    profile_question,
+    select_answer,
+)
+from summarizer.encoder import TextEncoder, word_vector
 from summarizer.retrieval import (
     Bm25Stats,
     ScoredPassage,
@@ -190,6 +197,32 @@ def search_sentences(
         ]
 
 
+def rank_answers(
+    database: Database,
+    encoder: TextEncoder,
+    question: str,
+    *,
+    now: datetime | None = None,
+    window: timedelta | None = ASK_WINDOW,
+) -> list[tuple[str, Answering]]:
+    """Every stored sentence among the best-ranked that answers the question, with its check and what ranks it
+    (`summarizer.answers.AnswerRank`), in retrieval order: what `ask` chooses its reply from (for evaluation and
+    for fitting the rank's weights, benchmarks/tune_answer_order.py).
+
+    Raises:
+        UserInputError: the question is empty or too long.
+    """
+    question = _clean_question(question)
+    profile = profile_question(question)
+    asked = word_vector(encoder, question, profile.question_word)
+    with database.session() as session:
+        ranking = _rank(session, database, encoder, question, now or utcnow(), window)
+        answering = answering_sentences(
+            profile, ranking.ranked, _Candidates(ranking), ranking.vectors, weight=ranking.stats.idf, asked=asked
+        )
+    return [(ranking.texts[each.index], each) for each in answering]
+
+
 def ask(
     database: Database,
     encoder: TextEncoder,
@@ -218,15 +251,18 @@ def ask(
         UserInputError: the question is empty or too long.
     """
     question = _clean_question(question)
+    profile = profile_question(question)
+    asked = word_vector(encoder, question, profile.question_word)  # first: its pass also gives the question's vector
     with database.session() as session:
         ranking = _rank(session, database, encoder, question, now or utcnow(), window)
         chosen = select_answer(
-            profile_question(question),
+            profile,
             ranking.ranked,
             _Candidates(ranking),
             ranking.vectors,
             weight=ranking.stats.idf,
             max_sentences=max(1, min(max_sentences, MAX_ANSWER_SENTENCES)),
+            asked=asked,
         )
         if not chosen:
             best = ranking.ranked[0].score if ranking.ranked else None

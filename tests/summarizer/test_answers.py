@@ -603,11 +603,16 @@ def test_a_sentence_that_writes_the_lead_s_answer_states_the_same_fact():
 
 
 def test_a_figure_with_its_unit_is_that_figure():
-    """ "A 6.1-magnitude earthquake" and "an earthquake of magnitude 6.1" give one figure; a score stays whole."""
+    """ "A 6.1-magnitude earthquake", "a magnitude-6.1 earthquake" and "an earthquake of magnitude 6.1" give one
+    figure; a score stays whole."""
     profile = profile_question("What was the magnitude of the earthquake that hit Aceh?")
     hyphenated = check_candidate(profile, Candidate("A 6.1-magnitude earthquake hit Indonesia's Aceh province.", "A"))
+    unit_first = check_candidate(profile, Candidate("A magnitude-6.1 earthquake hit Indonesia's Aceh province.", "A"))
     plain = check_candidate(profile, Candidate("An earthquake of magnitude 6.1 hit Aceh province.", "B"))
-    assert hyphenated.evidence == plain.evidence == {"6.1"}
+    assert hyphenated.evidence == unit_first.evidence == plain.evidence == {"6.1"}
+    rifles = profile_question("How many rifles did the navy seize from the pirates?")
+    seized = check_candidate(rifles, Candidate("The navy seized 14 AK-47 rifles from the pirates.", "A"))
+    assert seized.evidence == {"14"}  # a model's name, not a figure
     score = profile_question("What was the final score when the Colts beat the Chiefs?")
     assert "20-13" in check_candidate(score, Candidate("The Colts beat the Chiefs 20-13 on Sunday.", "A")).evidence
 
@@ -678,3 +683,24 @@ def test_a_question_in_an_article_answers_nothing():
     telling = Candidate("The New York Yankees offered Mark Teixeira $180 million over eight years.", "B")
     assert not check_candidate(profile, asking).answers
     assert check_candidate(profile, telling).answers
+
+
+def test_of_two_plain_answers_the_one_closer_to_the_question_word_leads():
+    """Two outlets name two people, as plainly, for "who": the one whose sentence is nearer the vector of "who" in
+    the question (the person asked for, more than the topic) leads, whatever retrieval said; without that vector the
+    sentence closer to the question does."""
+    candidates = [
+        Candidate("Harbour Club's new striker is Ana Costa, who arrived from Porto on Monday.", "A"),
+        Candidate("Harbour Club's new striker, Lena Moritz, arrived from Porto on Monday.", "B"),
+    ]
+    profile = profile_question("Who is Harbour Club's new striker?")
+    assert profile.question_word == "Who"
+    ranked, vectors = ranked_as_given(candidates), distinct_vectors(2)
+
+    def lead(asked: np.ndarray | None) -> int:
+        return select_answer(profile, ranked, candidates, vectors, asked=asked)[0].index
+
+    assert lead(vectors[1]) == 1 and lead(vectors[0]) == 0
+    assert lead(None) == 0
+    assert profile_question("In which year did it open?").question_word == "which"
+    assert profile_question("Name the ship that stopped the pirates.").question_word == ""

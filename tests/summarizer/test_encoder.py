@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from summarizer.encoder import Encoder, TextEncoder
+from summarizer.encoder import Encoder, TextEncoder, word_vector
 from summarizer.errors import ModelLoadError
 
 SENTENCES = [
@@ -128,3 +128,33 @@ def test_length_batching_gives_the_same_vectors_as_one_at_a_time(encoder):
     together = fresh.encode(texts)
     alone = np.vstack([fresh.encode([t]) for t in texts])
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_a_word_vector_is_the_word_in_its_context(encoder):
+    """The vector of "who" is a unit float32 row that depends on the question around it; the question's own vector
+    comes out of the same pass, cached and as ``encode`` gives it; a word that is not there gives None."""
+    question = "Who did the New Orleans Saints sign on Tuesday?"
+    fresh = Encoder(tokenizer=encoder._tokenizer, model=encoder._model)
+    who = fresh.word_vector(question, "who")
+    assert who is not None and who.dtype == np.float32 and who.shape == (384,)
+    assert np.isclose(np.linalg.norm(who), 1.0, atol=1e-5)
+    other = fresh.word_vector("Who won the 1998 World Cup final?", "Who")
+    assert other is not None and float(who @ other) < 0.99
+    before = fresh.cache_info()
+    assert np.allclose(fresh.encode([question])[0], encoder.encode([question])[0], atol=1e-5)
+    assert fresh.cache_info().hits == before.hits + 1
+    assert fresh.word_vector(question, "when") is None
+    assert fresh.word_vector("Whoever signs wins.", "who") is None  # a word, not part of one
+    assert fresh.word_vector(question, "") is None
+
+
+def test_word_vector_is_none_for_an_encoder_without_one(encoder):
+    """Any `TextEncoder` may offer word vectors; one that does not gives None."""
+
+    class Plain:
+        def encode(self, texts):
+            return np.zeros((len(texts), 3), dtype=np.float32)
+
+    assert word_vector(Plain(), "Who signed?", "who") is None
+    vector = word_vector(encoder, "Who signed?", "Who")
+    assert vector is not None and vector.shape == (384,)
