@@ -11,8 +11,8 @@ answering sentences (L2-regularised, on standardised components), then scaled so
 1. The reply's lead is chosen as `select_answer` does: a name in the asked role first, then the plainer answer,
 then the rank. Printed: for each set, the leads that are right with weights fitted on the other sets ("fitted"),
 with the weights in summarizer/answers.py ("in use"), and with closeness to the question alone ("question"); then
-the weights fitted on all sets beside those in use. The archive is built as `benchmarks.intelligence_eval` builds it (reused from
-``--ecbplus-db`` when that file exists).
+the weights fitted on all sets beside those in use. The archive is built as `benchmarks.intelligence_eval` builds
+it (reused from ``--ecbplus-db`` when that file exists).
 """
 
 from __future__ import annotations
