@@ -13,7 +13,9 @@ extraction, processing; see benchmarks/ecbplus.py), and benchmarks/data/ecbplus_
 answer is a fact in one article, 12 unanswerable ones on nearby topics, written before the system ran on them).
 ``--questions`` takes another set of that format: ecbplus_questions_heldout.toml, _test, _final, _last and
 _sixth.toml were each written before the system ran on it, after the answer rules had been chosen on the sets
-before it, to measure the rules on questions they were not chosen on (docs/intelligence.md).
+before it, to measure the rules on questions they were not chosen on; _seventh.toml was written after the answer
+rank had been fitted on those six (benchmarks/tune_answer_order.py), and nothing was chosen on it
+(docs/intelligence.md).
 
 Printed for each question set:
 - fact hit rate: the first sentence of `ask`'s reply contains the expected answer (ECB+: the expected phrase, case

@@ -171,12 +171,14 @@ def term_root(term: str) -> str:
     return term
 
 
-_MONTHS = _split(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
+_MONTHS = frozenset(
+    _split(
+        "january february march april may june july august september october november december "
+        "jan feb mar apr jun jul aug sep sept oct nov dec"
+    )
 )
-_WEEKDAYS = _split("monday tuesday wednesday thursday friday saturday sunday")
-_CALENDAR = frozenset(_MONTHS + _WEEKDAYS)
+_WEEKDAYS = frozenset(_split("monday tuesday wednesday thursday friday saturday sunday"))
+_CALENDAR = _MONTHS | _WEEKDAYS
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
@@ -199,6 +201,7 @@ _ORDINALS = {
 _RELATIVE_TIMES = frozenset(
     _split("yesterday today tonight tomorrow morning afternoon evening overnight weekend midnight noon dawn")
 )
+_TIME_WORDS = _CALENDAR | _RELATIVE_TIMES
 _PERSON_NOUNS = frozenset(
     _split(
         """
@@ -260,19 +263,18 @@ _VERB_GROUPS = tuple(
 _PASSIVE_AUXILIARIES = frozenset(_split("is are was were be been being get gets got"))
 _ROLE_GAP = 5  # words between a verb and the name that fills its role ("signing undrafted rookie running back X")
 _NAME_CONNECTORS = frozenset(_split("of de del da du la le van von bin al the"))
-_NOT_NAMES = frozenset(
+_NOT_NAMES = _CALENDAR | frozenset(
     _split(
-        """a an the this that these those it its he she they we i you his her their our my in on at for from by with as
-    but and or if after before when while since during under over about into of to also both all some many most
-    mr mrs ms dr what why how who whom whose which where there here is are was were did does do will would could
-    can should has have had may might must shall"""
+        """a an the this that these those it its he she they we i you his her their our my in on at for from by
+        with as but and or if after before when while since during under over about into of to also both all some
+        many most mr mrs ms dr what why how who whom whose which where there here is are was were did does do will
+        would could can should has have had may might must shall"""
     )
-    + _MONTHS
-    + _WEEKDAYS
 )
 
 _TOKEN = re.compile(r"\d{1,2}:\d\d|[^\W_]+(?:[-'.’,][^\W_]+)*\.?|[$€£%]")  # "11:30" is a time, not 11 and 30
 _DIGITS = re.compile(r"^\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th|s)?$")
+_DAY = re.compile(r"\d{1,2}(?:st|nd|rd|th)?")
 _CLOCK = re.compile(r"^\d{1,2}[:.]\d\d$|^\d{1,2}(?:am|pm)$|^(?:a\.m|p\.m|am|pm|gmt|bst|utc|edt|est|pdt|pst)\.?$")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _RANK = re.compile(r"^\d+(?:st|nd|rd|th)$")
@@ -888,10 +890,11 @@ def _times(words: Sequence[_Word], asked: frozenset[str]) -> set[str]:
         text = word.lower
         if text in asked:
             continue
-        beside = {each.lower for each in words[max(0, index - 1) : index + 2]}
-        if text in _MONTHS or text in _WEEKDAYS or text in _RELATIVE_TIMES or _YEAR.match(text) or _CLOCK.match(text):
+        if text in _TIME_WORDS or _YEAR.match(text) or _CLOCK.match(text):
             found.add(term_root(text))
-        elif re.match(r"^\d{1,2}(?:st|nd|rd|th)$", text) or (re.fullmatch(r"\d{1,2}", text) and beside & _CALENDAR):
+        elif _DAY.fullmatch(text) and (
+            not text.isdigit() or any(each.lower in _CALENDAR for each in words[max(0, index - 1) : index + 2])
+        ):
             found.add(text)  # a day of a month: "the 22nd", "November 22", "8 October"
     return found
 

@@ -189,6 +189,7 @@ class Encoder:
         self._prepared = False
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._word_cache: OrderedDict[tuple[str, str], np.ndarray | None] = OrderedDict()
         self._hits = 0
         self._misses = 0
         self.load_seconds: float | None = None
@@ -241,6 +242,7 @@ class Encoder:
         """Forget every cached vector."""
         with self._lock:
             self._cache.clear()
+            self._word_cache.clear()
             self._hits = self._misses = 0
 
     @property
@@ -288,10 +290,25 @@ class Encoder:
         piece where it first stands in ``text`` as a word (case ignored); None when it does not, or when the
         tokenizer cannot say where its pieces stand (a slow tokenizer).
 
-        The whole text's vector comes out of the same pass and is cached, so ``encode([text])`` costs nothing more.
         "who" in "Who did New Orleans sign?" stands for the person signed: its vector is closer to a sentence that
-        names one than to one that only says the Saints made a move.
+        names one than to one that only says the Saints made a move. The whole text's vector comes out of the same
+        pass and is cached, so ``encode([text])`` costs nothing more; word vectors are cached too (read-only), so a
+        question asked again costs no model time.
         """
+        key = (text, word.lower())
+        with self._lock:
+            if key in self._word_cache:
+                self._word_cache.move_to_end(key)
+                return self._word_cache[key]
+        vector = self._word_vector(text, word)
+        with self._lock:
+            if self.cache_size:
+                self._word_cache[key] = vector
+                while len(self._word_cache) > self.cache_size:
+                    self._word_cache.popitem(last=False)
+        return vector
+
+    def _word_vector(self, text: str, word: str) -> np.ndarray | None:
         found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, flags=re.IGNORECASE) if word else None
         self.load()
         if found is None or not getattr(self._tokenizer, "is_fast", False):
@@ -321,7 +338,9 @@ class Encoder:
                 self._cache[text] = pooled
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
-        return np.asarray(vector, dtype=np.float32)
+        vector = np.asarray(vector, dtype=np.float32)
+        vector.setflags(write=False)  # shared through the cache
+        return vector
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Run the model on ``texts`` (no cache) in batches of similar token length, spread over the workers."""

@@ -131,8 +131,8 @@ def test_length_batching_gives_the_same_vectors_as_one_at_a_time(encoder):
 
 
 def test_a_word_vector_is_the_word_in_its_context(encoder):
-    """The vector of "who" is a unit float32 row that depends on the question around it; the question's own vector
-    comes out of the same pass, cached and as ``encode`` gives it; a word that is not there gives None."""
+    """The vector of "who" is a unit float32 row that depends on the question around it, cached; the question's own
+    vector comes out of the same pass, cached and as ``encode`` gives it; a word that is not there gives None."""
     question = "Who did the New Orleans Saints sign on Tuesday?"
     fresh = Encoder(tokenizer=encoder._tokenizer, model=encoder._model)
     who = fresh.word_vector(question, "who")
@@ -143,6 +143,7 @@ def test_a_word_vector_is_the_word_in_its_context(encoder):
     before = fresh.cache_info()
     assert np.allclose(fresh.encode([question])[0], encoder.encode([question])[0], atol=1e-5)
     assert fresh.cache_info().hits == before.hits + 1
+    assert fresh.word_vector(question, "Who") is who  # cached, whatever the case
     assert fresh.word_vector(question, "when") is None
     assert fresh.word_vector("Whoever signs wins.", "who") is None  # a word, not part of one
     assert fresh.word_vector(question, "") is None
