@@ -83,11 +83,11 @@ NOVELTY_MIN = 0.4  # share of a sentence's new content words below which it adds
 MAX_SUPPORTING = 2
 WEAK = "~"  # marks weak evidence: a person or organisation noun rather than a name
 NAME_WEIGHT = 0.5  # a question's name weighs in coverage half as much as a term as rare as its rarest word
-# How answers as plain rank (`AnswerRank`): closeness to the question word's vector, less this much of closeness
-# to the question, plus this much of the coverage in the sentence itself ... (fitted: benchmarks/tune_answer_order.py)
-TOPIC_DISCOUNT = 0.5
-OWN_WORDS_WEIGHT = 0.2
-SUPPORT_WEIGHT = 0.2  # ... and this much of other outlets' agreement on the answer (see `_support`)
+# How answers as plain rank (`AnswerRank`, fitted by benchmarks/tune_answer_order.py): the closeness to the question
+# word's vector, less
+TOPIC_DISCOUNT = 0.5  # times the closeness to the question, plus
+OWN_WORDS_WEIGHT = 0.2  # times the share of the question's terms in the sentence itself, plus
+SUPPORT_WEIGHT = 0.2  # times other outlets' agreement on the answer (see `_support`)
 PLACE_STRENGTH, PARTIAL_STRENGTH, WEAK_STRENGTH = 0.6, 0.7, 0.3  # "who" answered by a place, a name that is
 # mostly the question's own ("New Orleans Saints"), a person noun ("a woman")
 REPORTED_SUBJECT_GAP = 4  # words after "says" within which the reported clause's subject is named

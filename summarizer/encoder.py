@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
 
 DEFAULT_BATCH_SIZE = 32
 # 20,000 cached vectors of 384 float32 = 31 MB: enough for a day of feed articles (~20 sentences each) and the
@@ -279,10 +281,7 @@ class Encoder:
                 vectors = self._embed(fresh)
                 for text, vec in zip(fresh, vectors, strict=True):
                     out[todo[text]] = vec
-                    if self.cache_size:
-                        self._cache[text] = vec
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+                    _remember(self._cache, text, vec, self.cache_size)
             return out
 
     def word_vector(self, text: str, word: str) -> np.ndarray | None:
@@ -302,10 +301,7 @@ class Encoder:
                 return self._word_cache[key]
         vector = self._word_vector(text, word)
         with self._lock:
-            if self.cache_size:
-                self._word_cache[key] = vector
-                while len(self._word_cache) > self.cache_size:
-                    self._word_cache.popitem(last=False)
+            _remember(self._word_cache, key, vector, self.cache_size)
         return vector
 
     def _word_vector(self, text: str, word: str) -> np.ndarray | None:
@@ -334,10 +330,7 @@ class Encoder:
         assert self._workers is not None  # set by load()
         vector, pooled = self._workers.submit(forward).result()
         with self._lock:
-            if self.cache_size and text not in self._cache:
-                self._cache[text] = pooled
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+            _remember(self._cache, text, pooled, self.cache_size)
         vector = np.asarray(vector, dtype=np.float32)
         vector.setflags(write=False)  # shared through the cache
         return vector
@@ -367,6 +360,15 @@ class Encoder:
         with torch.inference_mode():
             hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
             return np.asarray(_mean_pool(hidden, mask).cpu().numpy())
+
+
+def _remember(cache: OrderedDict[_Key, _Value], key: _Key, value: _Value, size: int) -> None:
+    """Keep ``value`` under ``key`` in an LRU ``cache`` of at most ``size`` entries (none when ``size`` is 0)."""
+    if size:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
 
 
 def _usable_cores() -> int:
