@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.errors import UserInputError
 from bot.intelligence import NOTHING_FOUND, ask, process_new_articles
+from bot.intelligence.search import rank_answers
 from bot.platforms.console.render import render_answer
 from bot.storage import Article
 from tests.intelligence.conftest import NOW
@@ -152,3 +153,18 @@ def test_a_year_in_the_question_is_the_article_s_year_or_one_it_states(archive_c
     assert sources(2025) == {copy_id}
     assert sources(2026) and copy_id not in sources(2026)
     assert sources(2019) == set()
+
+
+def test_the_answers_ask_chooses_from_are_ranked_by_the_question_word(archive):
+    """`rank_answers` gives every answering sentence with what ranks it: its closeness to the question word's
+    vector is the encoder's, the reply's lead is among them, and a question with nothing to answer gives none."""
+    question = "How many tankers did the EU blacklist in its new sanctions?"
+    ranked = rank_answers(archive.database, shared_encoder(), question, now=NOW)
+    assert ranked and all(each.check.answers for _, each in ranked)
+    how = shared_encoder().word_vector(question, "How")
+    assert how is not None
+    text, first = ranked[0]
+    sentence = shared_encoder().encode([text])[0]
+    assert first.rank.to_asked == pytest.approx(float(sentence @ how), abs=0.02)  # stored vectors are quantised
+    assert _ask(archive, question).sentences[0].text in {text for text, _ in ranked}
+    assert rank_answers(archive.database, shared_encoder(), "Who won the football World Cup final?", now=NOW) == []
