@@ -37,6 +37,7 @@ from bot.storage.models import Article, ArticleAnalysis, utcnow
 from summarizer.answers import (
     Answering,
     Candidate,
+    QuestionProfile,
     answering_sentences,
     name_roots,
     profile_question,
@@ -174,6 +175,15 @@ def _rank(
     return _Ranking(as_of, lexical.window_size, texts, vectors, owners, ranked, sources, stats)
 
 
+def _to_answer(
+    session: Session, database: Database, encoder: TextEncoder, question: str, now: datetime, window: timedelta | None
+) -> tuple[QuestionProfile, np.ndarray | None, _Ranking]:
+    """What answer selection needs: the question's profile, its question word's vector, its ranked sentences."""
+    profile = profile_question(question)
+    asked = word_vector(encoder, question, profile.question_word)  # first: its pass also gives the question's vector
+    return profile, asked, _rank(session, database, encoder, question, now, window)
+
+
 def search_sentences(
     database: Database,
     encoder: TextEncoder,
@@ -213,10 +223,8 @@ def rank_answers(
         UserInputError: the question is empty or too long.
     """
     question = _clean_question(question)
-    profile = profile_question(question)
-    asked = word_vector(encoder, question, profile.question_word)
     with database.session() as session:
-        ranking = _rank(session, database, encoder, question, now or utcnow(), window)
+        profile, asked, ranking = _to_answer(session, database, encoder, question, now or utcnow(), window)
         answering = answering_sentences(
             profile, ranking.ranked, _Candidates(ranking), ranking.vectors, weight=ranking.stats.idf, asked=asked
         )
@@ -251,10 +259,8 @@ def ask(
         UserInputError: the question is empty or too long.
     """
     question = _clean_question(question)
-    profile = profile_question(question)
-    asked = word_vector(encoder, question, profile.question_word)  # first: its pass also gives the question's vector
     with database.session() as session:
-        ranking = _rank(session, database, encoder, question, now or utcnow(), window)
+        profile, asked, ranking = _to_answer(session, database, encoder, question, now or utcnow(), window)
         chosen = select_answer(
             profile,
             ranking.ranked,
