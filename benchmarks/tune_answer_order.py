@@ -8,11 +8,11 @@ kept for testing), every sentence that answers it (`rank_answers`) with its four
 question word's vector, closeness to the question, coverage in the sentence itself, support of other outlets. A
 sentence is right when it contains the expected phrase. A linear rank is fitted by a softmax over each question's
 answering sentences (L2-regularised, on standardised components), then scaled so that the question word's weight is
-1. The reply's lead is chosen as `select_answer` does: a name in the asked role first, then the plainer answer,
-then the rank. Printed: for each set, the leads that are right with weights fitted on the other sets ("fitted"),
-with the weights in summarizer/answers.py ("in use"), and with closeness to the question alone ("question"); then
-the weights fitted on all sets beside those in use. The archive is built as `benchmarks.intelligence_eval` builds
-it (reused from ``--ecbplus-db`` when that file exists).
+1. The reply's lead is chosen as `select_answer` does: by `plainness` (a name in the asked role first, then the
+plainer answer), then the rank. Printed: for each set, the leads that are right with weights fitted on the other
+sets ("fitted"), with the weights in summarizer/answers.py ("in use"), and with closeness to the question alone
+("question"); then the weights fitted on all sets beside those in use. The archive is built as
+`benchmarks.intelligence_eval` builds it (reused from ``--ecbplus-db`` when that file exists).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from benchmarks.ecbplus import load_corpus
 from benchmarks.intelligence_eval import build_ecbplus_archive, folded
 from bot.intelligence.search import rank_answers
 from bot.storage import Database, utcnow
-from summarizer.answers import OWN_WORDS_WEIGHT, SUPPORT_WEIGHT, TOPIC_DISCOUNT, Answering
+from summarizer.answers import OWN_WORDS_WEIGHT, SUPPORT_WEIGHT, TOPIC_DISCOUNT, Answering, plainness
 from tests.intelligence.shared import shared_encoder
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -47,13 +47,13 @@ class Asked:
 
     set_name: str
     components: np.ndarray  # one row per answering sentence, COMPONENTS in order
-    keys: list[tuple[bool, float]]  # (not in the asked role, -strength): what comes before the rank
+    keys: list[tuple[bool, float]]  # `plainness`: what comes before the rank
     right: np.ndarray  # 1.0 where the sentence contains the expected phrase
 
 
 def _asked(set_name: str, expected: str, answering: list[tuple[str, Answering]]) -> Asked:
     rows = [[getattr(each.rank, name) for name in COMPONENTS] for _, each in answering]
-    keys = [(not each.check.in_role, -each.check.strength) for _, each in answering]
+    keys = [plainness(each.check) for _, each in answering]
     right = [float(folded(expected) in folded(text)) for text, _ in answering]
     return Asked(set_name, np.array(rows, dtype=np.float64).reshape(-1, len(COMPONENTS)), keys, np.array(right))
 
@@ -92,7 +92,7 @@ def fit(questions: list[Asked]) -> np.ndarray:
 
 
 def right_leads(questions: list[Asked], weights: np.ndarray) -> int:
-    """How many questions' lead (asked role, plainness, then the rank) contains the expected phrase."""
+    """How many questions' lead (by `plainness`, then the rank) contains the expected phrase."""
     hits = 0
     for question in questions:
         if not question.keys:

@@ -65,6 +65,7 @@ __all__ = [
     "capital_roots",
     "check_candidate",
     "name_roots",
+    "plainness",
     "profile_question",
     "select_answer",
     "term_root",
@@ -1286,6 +1287,13 @@ class Answering:
     rank: AnswerRank
 
 
+def plainness(check: AnswerCheck) -> tuple[bool, float]:
+    """What orders answers before their rank (ascending): a name in the asked role first ("signed Joique Bell"
+    before "Pierre Thomas was placed on injured reserve" for "who did New Orleans sign"), then the plainer answer
+    ("who": a name before "a woman")."""
+    return (not check.in_role, -check.strength)
+
+
 def answering_sentences(
     profile: QuestionProfile,
     ranked: Sequence[ScoredPassage],
@@ -1363,9 +1371,7 @@ def select_answer(
     ]
     if not answering:
         return []
-    # A name in the asked role first ("signed Joique Bell" before "Pierre Thomas was placed on injured reserve" for
-    # "who did New Orleans sign"), then a plainer answer ("who": a name before "a woman"), then the higher rank.
-    answering.sort(key=lambda pick: (not pick.check.in_role, -pick.check.strength, -pick.score))
+    answering.sort(key=lambda pick: (*plainness(pick.check), -pick.score))
     lead = _in_full(answering) if profile.answer_type is AnswerType.ENTITY else answering[0]
     chosen = [lead]
     lead.sources.add(candidates[lead.index].source)
